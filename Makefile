@@ -1,0 +1,49 @@
+# One command to set up and run, one to test. Works in a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+INDEX ?= data/index
+EVAL ?= ../shared/eval
+
+.PHONY: setup run serve ingest test test-fast browser eval bench bench-quick clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# torch first, from the CPU build on this machine's disk (a bare `torch` pulls a CUDA build)
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+ingest: setup
+	$(BIN)/qunzhong ingest corpus --index $(INDEX)
+
+run: setup
+	@test -f $(INDEX)/CURRENT || $(BIN)/qunzhong ingest corpus --index $(INDEX)
+	$(BIN)/qunzhong serve --index $(INDEX) --host 127.0.0.1 --port 7860
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium; browser tests will be skipped"
+
+test: setup browser
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+eval: setup
+	@test -f $(INDEX)/CURRENT || $(BIN)/qunzhong ingest corpus --index $(INDEX)
+	$(BIN)/qunzhong eval $(EVAL)/dev_questions.jsonl $(EVAL)/dev_multiturn.jsonl --index $(INDEX)
+
+bench-quick: setup
+	$(BIN)/python benchmarks/bench.py --quick
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf data .pytest_cache

@@ -1,0 +1,90 @@
+"""Extractive answers: the most relevant sentences of the top passages, each with its citation."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from assistant.query import clean_history, clean_query
+from assistant.retrieval import Retriever
+from index.schema import Hit
+
+NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
+_SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    hit: Hit
+    margin: float = 0.0  # how far the passage beats the off-domain background
+
+    @property
+    def label(self) -> str:
+        """A plain-language relevance label for trainees."""
+        return "高度相关" if self.margin >= 0.06 else "相关" if self.margin >= 0.02 else "可能相关"
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "label": self.label, **self.hit.public(), "id": self.hit.passage.id,
+                "clean_start": self.hit.passage.clean_start, "clean_end": self.hit.passage.clean_end}
+
+
+@dataclass(frozen=True)
+class Answer:
+    query: str
+    text: str
+    found: bool
+    citations: tuple[Citation, ...] = field(default=())
+    points: tuple[tuple[str, int], ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "found": self.found, "answer": self.text,
+                "points": [{"text": t, "citation": n} for t, n in self.points],
+                "citations": [c.to_dict() for c in self.citations]}
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
+
+
+def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int = 5) -> Answer:
+    query = clean_query(query)
+    history = clean_history(history)
+    hits = retriever.retrieve(query, k=k, history=history)
+    vec, _ = retriever.query_vector(query, history)
+    floor = retriever.settings.relevance_floor
+    background = retriever.gate.background(vec)
+    if not hits or max(h.dense for h in hits) - background < floor:
+        return Answer(query, NOT_FOUND, False)
+    cited = [h for h in hits[: retriever.settings.answer_points] if h.dense - background >= floor - 0.02]
+    points = [(_best_sentences(retriever, h.passage, vec), n) for n, h in enumerate(cited, 1)]
+    lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
+    body = "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)
+    citations = tuple(Citation(n, h, h.dense - background) for n, h in enumerate(cited, 1))
+    return Answer(query, body, True, citations, tuple(points))
+
+
+def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:
+    """The passage's sentence closest in meaning to the question, plus its neighbour if room.
+
+    A sentence that only repeats the section heading says nothing new, so it is skipped."""
+    text = passage.text
+    heads = {h.strip() for h in passage.section.split(" / ")}
+    sents = [s for s in sentences(text) if s.rstrip("。;;:: ") not in heads] or sentences(text)
+    if not sents:
+        return text.strip()[:budget]
+    if len(sents) == 1:
+        return _clip(sents[0], budget)
+    scores = retriever.embedder.embed_passages(sents) @ vec
+    best = int(np.argmax(scores))
+    picked = [best]
+    nxt = best + 1 if best + 1 < len(sents) else None
+    if nxt is not None and len(sents[best]) + len(sents[nxt]) <= budget and scores[nxt] >= scores[best] - 0.03:
+        picked.append(nxt)
+    return _clip("".join(sents[i] for i in picked), budget)
+
+
+def _clip(s: str, budget: int) -> str:
+    return s if len(s) <= budget else s[: budget - 1] + "…"

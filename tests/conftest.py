@@ -1,0 +1,62 @@
+"""Shared fixtures: real embedder, real indexes in temporary directories."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+EVAL = ROOT.parent / "shared" / "eval"
+LOCAL_EVAL = Path(__file__).parent / "resources" / "eval"
+
+
+def eval_file(name: str) -> Path:
+    """Dev sets live in ../shared/eval; a copy in tests/resources keeps tests runnable without it."""
+    shared = EVAL / name
+    return shared if shared.exists() else LOCAL_EVAL / name
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data(tmp_path, monkeypatch):
+    """Every test gets its own data directory: nothing touches ./data."""
+    monkeypatch.setenv("QUNZHONG_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("QUNZHONG_INDEX", raising=False)
+    monkeypatch.delenv("QUNZHONG_FEEDBACK", raising=False)
+    monkeypatch.delenv("QUNZHONG_AUTH", raising=False)
+
+
+@pytest.fixture(scope="session")
+def e5():
+    from index.embedders import get_embedder
+
+    return get_embedder("e5-small")
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, e5) -> Path:
+    """The shipped corpus indexed once per test session with the default embedder."""
+    from ingest.build import ingest
+
+    root = tmp_path_factory.mktemp("corpus_index") / "index"
+    ingest([CORPUS], root, embedder=e5, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(corpus_index):
+    from assistant.service import Assistant
+
+    return Assistant(corpus_index)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cli_env(tmp_path: Path, **extra) -> dict:
+    env = {**os.environ, "QUNZHONG_DATA": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1", **extra}
+    env.pop("QUNZHONG_INDEX", None)
+    return env

@@ -1,0 +1,122 @@
+"""The real `qunzhong` command, end to end in subprocesses: ingest -> search -> ask -> export -> status."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, cli_env
+
+pytestmark = pytest.mark.slow
+QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
+
+
+def run(tmp_path, *args, check=True, stdin=None):
+    proc = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
+                          env=cli_env(tmp_path), cwd=tmp_path, timeout=600, input=stdin)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"qunzhong {' '.join(args)} failed: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory):
+    """Two corpus documents indexed through the CLI, as a user would."""
+    tmp = tmp_path_factory.mktemp("cli")
+    docs = tmp / "docs"
+    docs.mkdir()
+    for name in ("001_f97e909e026fd5b1.txt", "004_75a9b6b516d2ea34.txt"):
+        shutil.copy(CORPUS / name, docs / name)
+    proc = run(tmp, "ingest", str(docs), "--index", str(tmp / "idx"), "--json", "-q")
+    return tmp, tmp / "idx", json.loads(proc.stdout)
+
+
+def test_ingest_summary(small_index):
+    _, _, summary = small_index
+    assert summary["documents"] == 2 and summary["passages"] > 20
+    assert sorted(summary["added"]) == ["001_f97e909e026fd5b1.txt", "004_75a9b6b516d2ea34.txt"]
+
+
+def test_search_json_shape_and_spans(small_index):
+    tmp, idx, _ = small_index
+    hits = json.loads(run(tmp, "search", QUESTION, "--json", "--index", str(idx)).stdout)
+    assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1)) and len(hits) == 5
+    for h in hits:
+        assert set(h) >= {"rank", "score", "doc", "title", "section", "text", "source", "start", "end"}
+        original = Path(h["source"]).read_text(encoding="utf-8")[h["start"]:h["end"]]
+        assert _letters(h["text"]) in _letters(original) or _in_order(_letters(h["text"]), _letters(original))
+    assert any("来访群众" in h["text"] or "上访" in h["text"] for h in hits[:3])
+
+
+def _letters(s):
+    return "".join(ch for ch in s if ch.isalnum())
+
+
+def _in_order(needle, hay):
+    it = iter(hay)
+    return all(ch in it for ch in needle)
+
+
+def test_search_batch(small_index):
+    tmp, idx, _ = small_index
+    batch = tmp / "batch.jsonl"
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "a", "q": QUESTION},
+        {"id": "b", "q": "要是对方火气很大呢?", "history": [QUESTION]},
+        {"id": "c", "q": "   "},
+    ]), encoding="utf-8")
+    lines = run(tmp, "search", "--batch", str(batch), "--json", "--k", "10", "--index", str(idx)).stdout.splitlines()
+    rows = [json.loads(x) for x in lines]
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    assert len(rows[0]["hits"]) == 10 and rows[0]["ms"] >= 0
+    assert rows[1]["hits"] and rows[2]["hits"] == [] and "error" in rows[2]
+
+
+def test_ask_cites_sources(small_index):
+    tmp, idx, _ = small_index
+    out = json.loads(run(tmp, "ask", QUESTION, "--json", "--index", str(idx)).stdout)
+    assert out["found"] and "[1]" in out["answer"]
+    assert out["citations"][0]["n"] == 1 and out["citations"][0]["title"]
+    text = run(tmp, "ask", "How should I handle an emotionally agitated petitioner?", "--index", str(idx)).stdout
+    assert "[1]" in text
+
+
+def test_ask_off_topic_says_not_found(small_index):
+    tmp, idx, _ = small_index
+    out = json.loads(run(tmp, "ask", "红烧肉怎么做才好吃?", "--json", "--index", str(idx)).stdout)
+    assert not out["found"] and "未找到相关内容" in out["answer"] and out["citations"] == []
+
+
+def test_export_and_status(small_index):
+    tmp, idx, summary = small_index
+    rows = [json.loads(x) for x in run(tmp, "export", "--index", str(idx)).stdout.splitlines()]
+    assert len(rows) == summary["passages"]
+    assert set(rows[0]) >= {"id", "doc", "title", "section", "text", "source", "start", "end"}
+    status = json.loads(run(tmp, "status", "--json", "--index", str(idx)).stdout)
+    assert status["documents"] == 2 and status["passages"] == summary["passages"]
+    assert status["embedder"] == "e5-small" and status["built_at"]
+    assert status["cleaning"]["001_f97e909e026fd5b1.txt"]["removed_chars"] > 0
+
+
+@pytest.mark.parametrize("args, words", [
+    (("search", "群众", "--index", "{tmp}/nowhere"), "no index"),
+    (("search", "   ", "--index", "{idx}"), "empty"),
+    (("ingest", "{tmp}/does-not-exist", "--index", "{tmp}/x"), "does not exist"),
+    (("eval", "{tmp}/missing.jsonl", "--index", "{idx}"), "cannot read"),
+])
+def test_errors_are_one_line(small_index, args, words):
+    tmp, idx, _ = small_index
+    proc = run(tmp, *[a.format(tmp=tmp, idx=idx) for a in args], check=False)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0].lower()
+
+
+def test_help_shows_examples(tmp_path):
+    out = run(tmp_path, "--help").stdout
+    assert "examples:" in out and "qunzhong ask" in out
