@@ -1,7 +1,6 @@
 """Extractive answers: the most relevant sentences of the top passages, each with its citation."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -10,9 +9,9 @@ import numpy as np
 from assistant.query import clean_history, clean_query
 from assistant.retrieval import Retriever
 from index.schema import Hit
+from ingest.splitting import sentences
 
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
-_SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,6 @@ class Answer:
         return {"query": self.query, "found": self.found, "answer": self.text,
                 "points": [{"text": t, "citation": n} for t, n in self.points],
                 "citations": [c.to_dict() for c in self.citations]}
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
 
 
 def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int = 5) -> Answer:

@@ -1,8 +1,10 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25 over jieba) fused, follow-ups, no repeats."""
+"""Hybrid retrieval: dense (FAISS, sentence units) and lexical (BM25 on words and on character
+bigrams) fused; follow-up questions read in their conversation; no repeats in a result list."""
 from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -10,13 +12,25 @@ import numpy as np
 from assistant.query import clean_history, clean_query, followup_strength
 from assistant.relevance import RelevanceGate
 from index.embedders import Embedder
-from index.lexical import BM25
+from index.lexical import BM25, bigram_tokenize, cross_lingual
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
 from ingest.pipeline import windows
 
 log = logging.getLogger(__name__)
+
+EXACT_UNITS = 200_000  # below this many unit vectors, score every unit exactly (a small matmul)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-passage evidence for one question."""
+
+    dense: np.ndarray     # best unit cosine per passage
+    words: np.ndarray     # BM25 on jieba words
+    bigrams: np.ndarray   # BM25 on character bigrams
+    coverage: float       # how much of the question the corpus vocabulary knows (0..1)
 
 
 class Retriever:
@@ -25,8 +39,12 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or Settings.from_dict(data.manifest.get("settings"))
         self.passages: list[Passage] = data.passages
-        self.lexical = BM25([p.context for p in self.passages])
-        self._vectors = np.asarray(data.vectors(), dtype=np.float32)
+        texts = [p.context for p in self.passages]
+        self.words = BM25(texts)
+        self.bigrams = BM25(texts, tokenizer=bigram_tokenize)
+        self._units = np.asarray(data.vectors(), dtype=np.float32)
+        owners = data.owners()
+        self._unit_start = np.searchsorted(owners, np.arange(len(self.passages)))
         self._windows: dict[int, set[str]] = {}
         self.gate = RelevanceGate(embedder)
 
@@ -43,37 +61,50 @@ class Retriever:
         mixed = vec + weight * self._embed_query(" ".join(history))
         return mixed / np.linalg.norm(mixed), weight
 
+    def dense_scores(self, vec: np.ndarray) -> np.ndarray:
+        """Each passage's best unit cosine."""
+        if len(self._units) <= EXACT_UNITS:
+            return np.maximum.reduceat(self._units @ vec, self._unit_start)
+        n = min(len(self._units), self.settings.candidates * 8)
+        sims, ids = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
+        out = np.full(len(self.passages), float(sims[0][-1]), dtype=np.float32)
+        owners = np.searchsorted(self._unit_start, ids[0], side="right") - 1
+        np.maximum.at(out, owners, sims[0])
+        return out
+
+    def _lexical(self, text: str) -> tuple[np.ndarray, np.ndarray, float]:
+        translated, share = cross_lingual(text)
+        if translated:
+            return (self.words.scores(translated), self.bigrams.scores(translated),
+                    share * self.words.coverage(translated))
+        return self.words.scores(text), self.bigrams.scores(text), self.words.coverage(text)
+
+    def signals(self, query: str, history: Sequence[str] = ()) -> Signals:
+        vec, weight = self.query_vector(query, history)
+        words, bigrams, coverage = self._lexical(query)
+        if history:
+            hw, hb, hc = self._lexical(" ".join(history))
+            words, bigrams = words + weight * hw, bigrams + weight * hb
+            coverage = max(coverage, hc * weight)
+        return Signals(self.dense_scores(vec), words, bigrams, coverage)
+
+    def fuse(self, sig: Signals) -> np.ndarray:
+        """Each side scaled to [0, 1] over its top candidates; the lexical sides count only as
+        much as the corpus vocabulary covers the question, so an English question with no
+        glossary terms is ranked by meaning alone."""
+        s = self.settings
+        return (s.dense_weight * _scale(sig.dense, s.candidates)
+                + sig.coverage * (s.lexical_weight * _unit(sig.words) + s.bigram_weight * _unit(sig.bigrams)))
+
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         query = clean_query(query)
         history = clean_history(history)
         if not self.passages:
             return []
-        vec, weight = self.query_vector(query, history)
-        n = min(self.settings.candidates, len(self.passages))
-        dense_s, dense_i = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
-        lex = self.lexical.scores(query)
-        coverage = self.lexical.coverage(query)
-        if history:
-            lex = lex + weight * self.lexical.scores(" ".join(history))
-            coverage = max(coverage, self.lexical.coverage(" ".join(history)) * weight)
-        lex_top = np.argsort(-lex)[:n] if lex.any() else np.array([], dtype=int)
-        cands = np.unique(np.concatenate([dense_i[0][dense_i[0] >= 0], lex_top])).astype(int)
-        dense = self._vectors[cands] @ vec
-        fused = self._fuse(dense, lex[cands], coverage, floor=float(dense_s[0][-1]))
-        order = np.argsort(-fused)
-        return self._dedupe([(int(cands[j]), float(fused[j]), float(dense[j]), float(lex[cands[j]]))
-                             for j in order], k)
-
-    def _fuse(self, dense: np.ndarray, lex: np.ndarray, coverage: float, floor: float) -> np.ndarray:
-        """Both sides scaled to [0, 1] over the candidates; the lexical side counts only as much
-        as the corpus vocabulary covers the question (so an English question is ranked by
-        meaning alone)."""
-        top = float(dense.max())
-        d = np.clip((dense - floor) / max(top - floor, 1e-6), 0, 1)
-        lmax = float(lex.max()) if len(lex) else 0.0
-        l_ = lex / lmax if lmax > 0 else np.zeros_like(lex)
-        s = self.settings
-        return s.dense_weight * d + s.lexical_weight * coverage * l_
+        sig = self.signals(query, history)
+        fused = self.fuse(sig)
+        order = np.argsort(-fused)[: max(k * 8, 50)]
+        return self._dedupe([(int(i), float(fused[i]), float(sig.dense[i]), float(sig.words[i])) for i in order], k)
 
     def _passage_windows(self, idx: int) -> set[str]:
         if idx not in self._windows:
@@ -81,6 +112,7 @@ class Retriever:
         return self._windows[idx]
 
     def _dedupe(self, ranked, k: int) -> list[Hit]:
+        """Skip a passage that shares a 30-character stretch with one ranked above it."""
         hits: list[Hit] = []
         seen: set[str] = set()
         for idx, score, dense, lexical in ranked:
@@ -93,3 +125,17 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+def _scale(x: np.ndarray, candidates: int) -> np.ndarray:
+    """Min-max over the top `candidates` values; everything below them is 0."""
+    if not len(x):
+        return x
+    top = np.partition(x, -min(candidates, len(x)))[-min(candidates, len(x)):]
+    lo, hi = float(top.min()), float(top.max())
+    return np.clip((x - lo) / max(hi - lo, 1e-6), 0, 1)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    m = float(x.max()) if len(x) else 0.0
+    return x / m if m > 0 else np.zeros_like(x)

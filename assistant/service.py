@@ -15,7 +15,7 @@ from typing import Sequence
 from assistant.answer import Answer, answer
 from assistant.retrieval import Retriever
 from index.embedders import get_embedder
-from index.schema import DocumentRecord, Hit
+from index.schema import DocumentRecord, Hit, Passage
 from index.settings import Settings
 from index.store import load_index, read_pointer
 
@@ -48,11 +48,12 @@ class Assistant:
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.retriever().retrieve(query, k=k, history=history)
 
-    def ask(self, query: str, history: Sequence[str] = ()) -> Answer:
-        return answer(self.retriever(), query, history)
+    def ask(self, query: str, history: Sequence[str] = (), retriever: Retriever | None = None) -> Answer:
+        """Answer from `retriever` (one snapshot of the index) or from the current index."""
+        return answer(retriever or self.retriever(), query, history)
 
-    def status(self) -> dict:
-        r = self.retriever()
+    def status(self, retriever: Retriever | None = None) -> dict:
+        r = retriever or self.retriever()
         m = r.data.manifest
         return {"index": str(self.index_dir), "version": r.data.version, "embedder": m["embedder"]["name"],
                 "dim": m["embedder"]["dim"], "documents": len(m.get("documents", {})),
@@ -61,3 +62,11 @@ class Assistant:
 
     def documents(self) -> dict[str, DocumentRecord]:
         return self.retriever().data.documents
+
+    @staticmethod
+    def passage(retriever: Retriever, pid: int) -> Passage | None:
+        """The passage with id `pid` in this snapshot, or None: ids from outside are checked here."""
+        if isinstance(pid, bool) or not isinstance(pid, int) or not 0 <= pid < len(retriever.passages):
+            return None
+        p = retriever.passages[pid]
+        return p if p.id == pid else next((q for q in retriever.passages if q.id == pid), None)

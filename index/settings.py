@@ -16,9 +16,10 @@ class Settings:
     semantic_cleaning: bool = True  # let the cleaner use embeddings to find inserted sentences
     max_file_bytes: int = 50 * 1024 * 1024
     # Retrieval (query time; read from the manifest, may be overridden per process).
-    candidates: int = 60          # how many dense and lexical candidates enter fusion
-    dense_weight: float = 0.65
-    lexical_weight: float = 0.35
+    candidates: int = 30          # dense scores are min-max scaled over this many best passages
+    dense_weight: float = 0.5     # best-sentence cosine
+    lexical_weight: float = 0.25  # BM25 on jieba words
+    bigram_weight: float = 0.25   # BM25 on character bigrams
     history_weight: float = 0.5   # pull of earlier user turns on a follow-up question
     relevance_floor: float = 0.0  # best passage must beat the off-domain background by this
     answer_points: int = 3

@@ -3,8 +3,9 @@
     DIR/CURRENT                  {"version": "v...", "manifest_sha256": "..."}
     DIR/.lock                    held by an ingest while it writes
     DIR/versions/v.../manifest.json   format, embedder, settings, documents, file checksums
-    DIR/versions/v.../vectors.faiss   faiss.write_index
+    DIR/versions/v.../vectors.faiss   faiss.write_index of the match-unit vectors
     DIR/versions/v.../vectors.npy     the same vectors, reused by incremental ingest
+    DIR/versions/v.../owners.npy      for each unit vector, the id of its passage
     DIR/versions/v.../passages.jsonl
     DIR/versions/v.../documents.jsonl original text, cleaning log, title per document
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
-DATA_FILES = ("vectors.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl")
+DATA_FILES = ("vectors.faiss", "vectors.npy", "owners.npy", "passages.jsonl", "documents.jsonl")
 
 
 def app_version() -> str:
@@ -70,7 +71,12 @@ class IndexData:
         return self.manifest["embedder"]["name"]
 
     def vectors(self) -> np.ndarray:
+        """Match-unit vectors, one row per unit (memory-mapped)."""
         return np.load(self.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+
+    def owners(self) -> np.ndarray:
+        """For each unit vector, the id of the passage it belongs to (non-decreasing)."""
+        return np.load(self.path / "owners.npy", allow_pickle=False)
 
 
 def _sha256_file(path: Path) -> str:
@@ -135,28 +141,34 @@ def build_faiss(vectors: np.ndarray, kind: str = "flat"):
     return index
 
 
-def write_index(root: Path, manifest: dict, vectors: np.ndarray, passages: Sequence[Passage],
-                documents: Sequence[DocumentRecord]) -> str:
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
+                passages: Sequence[Passage], documents: Sequence[DocumentRecord]) -> str:
     """Write a new version under `root` and make it current. Returns the version id.
 
     The caller holds `ingest_lock(root)`.
     """
     import faiss
 
-    if len(vectors) != len(passages):
-        raise ValueError("vectors and passages differ in length")
+    owners = np.asarray(owners, dtype=np.int32)
+    if len(vectors) != len(owners) or (len(owners) and (owners.min() < 0 or owners.max() >= len(passages))):
+        raise ValueError("unit vectors, owners and passages do not line up")
     versions = root / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     vid = time.strftime("v%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = versions / f".tmp-{vid}"
     tmp.mkdir()
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(passages), -1)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(owners), -1)
     kind = manifest.get("faiss", {}).get("kind", "flat")
     faiss.write_index(build_faiss(vectors, kind), str(tmp / "vectors.faiss"))
-    with open(tmp / "vectors.npy", "wb") as f:
-        np.save(f, vectors, allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
+    _save_npy(tmp / "vectors.npy", vectors)
+    _save_npy(tmp / "owners.npy", owners)
     _write_jsonl(tmp / "passages.jsonl", (passage_to_row(p) for p in passages))
     _write_jsonl(tmp / "documents.jsonl", (document_to_row(d) for d in documents))
     manifest = {**manifest, "format_version": FORMAT_VERSION, "version": vid,
@@ -258,7 +270,13 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
     except (ValueError, TypeError, KeyError) as exc:
         raise IndexCorruptError(f"index passages at {path} are damaged ({exc}): {fix}") from exc
     dim = manifest.get("embedder", {}).get("dim")
-    if index.ntotal != len(passages) or (passages and index.d != dim):
+    try:
+        owners = np.load(path / "owners.npy", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index file {path / 'owners.npy'} cannot be read: {fix}") from exc
+    in_step = (index.ntotal == len(owners) and (not len(owners) or int(owners.max()) < len(passages))
+               and len(set(owners.tolist())) == len(passages))
+    if not in_step or (passages and index.d != dim):
         raise IndexCorruptError(
             f"index at {path} is out of step: {index.ntotal} vectors for {len(passages)} passages: {fix}")
     return IndexData(root=root, version=vid, manifest=manifest, faiss_index=index, passages=passages,

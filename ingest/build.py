@@ -16,7 +16,7 @@ from index.schema import DocumentRecord, Passage
 from index.settings import Settings
 from index.store import IndexData, app_version, ingest_lock, load_index, write_index
 from ingest.loaders import Skipped, discover, load_file
-from ingest.pipeline import ProcessedDocument, process
+from ingest.pipeline import ProcessedDocument, match_units, process
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
             embedder = get_embedder(embedder_name or prev_name or "e5-small")
         prev = _previous(root, embedder.name, settings, full)
         prev_docs = prev.manifest.get("documents", {}) if prev else {}
-        kept: list[tuple[DocumentRecord, list[Passage], np.ndarray]] = []
+        kept: list[DocumentEntry] = []
         todo: list[tuple[Path, str]] = []
         for f in files:
             doc = ids[f]
@@ -113,12 +113,12 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
         if strict and report.skipped:
             raise StrictModeError(f"{len(report.skipped)} file(s) could not be indexed (--strict): "
                                   + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped))
-        docs = sorted(kept + new, key=lambda t: t[0].doc)
+        docs = sorted(kept + new, key=lambda e: e.record.doc)
         if not docs:
             raise QunzhongError("no document could be indexed; the previous index (if any) is unchanged")
-        passages, vectors = _assemble(docs)
+        passages, vectors, owners = _assemble(docs)
         manifest = _manifest(embedder, settings, docs)
-        report.version = write_index(root, manifest, vectors, passages, [d for d, _, _ in docs])
+        report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs])
     report.documents, report.passages = len(docs), len(passages)
     report.seconds = time.perf_counter() - t0
     return report
@@ -143,10 +143,26 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _reuse(prev: IndexData, doc: str) -> tuple[DocumentRecord, list[Passage], np.ndarray]:
+@dataclass(frozen=True)
+class DocumentEntry:
+    """One document ready to be written: passages (ids local to the document), the vectors of
+    their match units, and for each unit the local id of its passage."""
+
+    record: DocumentRecord
+    passages: list[Passage]
+    vectors: np.ndarray
+    owners: np.ndarray
+
+
+def _reuse(prev: IndexData, doc: str) -> DocumentEntry:
     rows = [p for p in prev.passages if p.doc == doc]
-    vectors = prev.vectors()[[p.id for p in rows]] if rows else np.zeros((0, prev.faiss_index.d), np.float32)
-    return prev.documents[doc], rows, np.asarray(vectors, dtype=np.float32)
+    local = {p.id: i for i, p in enumerate(rows)}
+    owners = prev.owners()
+    picked = np.flatnonzero(np.isin(owners, list(local)))
+    vectors = np.asarray(prev.vectors()[picked], dtype=np.float32)
+    passages = [Passage(**{**p.__dict__, "id": i}) for i, p in enumerate(rows)]
+    return DocumentEntry(prev.documents[doc], passages, vectors,
+                         np.array([local[int(o)] for o in owners[picked]], dtype=np.int32))
 
 
 def _process_all(todo, settings: Settings, embedder: Embedder, progress: bool, report: IngestReport):
@@ -165,9 +181,11 @@ def _process_all(todo, settings: Settings, embedder: Embedder, progress: bool, r
             report.skipped.append(Skipped(str(path), "no text left after cleaning"))
             bad.add(doc)
             continue
-        vectors = _embed(embedder, [p.context for p in pdoc.passages], progress)
-        report.embedded += len(pdoc.passages)
-        out.append((pdoc.record, pdoc.passages, vectors))
+        units = [match_units(p) for p in pdoc.passages]
+        owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
+        vectors = _embed(embedder, [u for us in units for u in us], progress)
+        report.embedded += len(owners)
+        out.append(DocumentEntry(pdoc.record, pdoc.passages, vectors, owners))
     return out, bad
 
 
@@ -180,13 +198,14 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
     return np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
 
 
-def _assemble(docs) -> tuple[list[Passage], np.ndarray]:
-    passages, vectors = [], []
-    for _record, rows, vecs in docs:
-        for p in rows:
-            passages.append(Passage(**{**p.__dict__, "id": len(passages)}))
-        vectors.append(np.asarray(vecs, dtype=np.float32))
-    return passages, np.vstack(vectors)
+def _assemble(docs: list[DocumentEntry]) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+    passages, vectors, owners = [], [], []
+    for entry in docs:
+        base = len(passages)
+        passages.extend(Passage(**{**p.__dict__, "id": base + p.id}) for p in entry.passages)
+        vectors.append(np.asarray(entry.vectors, dtype=np.float32))
+        owners.append(entry.owners.astype(np.int32) + base)
+    return passages, np.vstack(vectors), np.concatenate(owners)
 
 
 def _manifest(embedder: Embedder, settings: Settings, docs) -> dict:
@@ -199,8 +218,9 @@ def _manifest(embedder: Embedder, settings: Settings, docs) -> dict:
         "settings": settings.to_dict(),
         "ingest_key": settings.ingest_key(),
         "faiss": {"kind": settings.faiss_kind},
-        "documents": {r.doc: {"sha256": r.sha256, "title": r.title, "source": r.source,
-                              "passages": len(rows), "chars": len(r.original),
-                              "removed_chars": len(r.original) - len(r.cleaned)}
-                      for r, rows, _ in docs},
+        "units": "sentences led by their section heading; a passage scores as its best unit",
+        "documents": {e.record.doc: {"sha256": e.record.sha256, "title": e.record.title, "source": e.record.source,
+                                     "passages": len(e.passages), "chars": len(e.record.original),
+                                     "removed_chars": len(e.record.original) - len(e.record.cleaned)}
+                      for e in docs},
     }

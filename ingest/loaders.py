@@ -18,8 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.errors import ConfigError, LoadError
+
+if TYPE_CHECKING:  # parsers are imported lazily: only the formats in use are loaded
+    from bs4 import BeautifulSoup, Tag
+    from lxml import etree
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +42,17 @@ _JUNK_NAMES = frozenset({"thumbs.db", ".ds_store", "desktop.ini"})
 
 @dataclass(frozen=True)
 class LoadedFile:
-    path: Path
-    text: str
-    encoding: str | None
-    format: str
-    sha256: str
+    path: Path              # resolved path of the file
+    text: str               # decoded/extracted text: what all offsets refer to
+    encoding: str | None    # detected encoding of text formats; None for docx/pdf
+    format: str             # "txt" | "md" | "docx" | "pdf" | "html"
+    sha256: str             # hex sha256 of the raw file bytes
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: str
-    reason: str
+    reason: str             # short English reason, e.g. "unsupported type .xls"
 
 
 class _Reject(Exception):
@@ -178,7 +183,6 @@ _BOMS = (  # utf-32 first: its little-endian BOM starts with utf-16's
     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
 )
-_LEGACY_CJK = ("gb18030", "big5", "cp950")  # in order of preference on ties
 _MIN_CJK_SCORE = 0.6
 _SURE_CJK_SCORE = 0.9  # beats UTF-8 that reads like mojibake
 _SCAN_CHARS = 200_000  # guesses look at the start of a text only
@@ -232,17 +236,28 @@ def _is_odd(ch: str) -> bool:
     return any(lo <= code <= hi for lo, hi in _ODD_RANGES)
 
 
-def _between_letters(text: str, i: int) -> bool:
-    return 0 < i < len(text) - 1 and text[i - 1].isascii() and text[i + 1].isascii() \
-        and text[i - 1].isalpha() and text[i + 1].isalpha()
+def _latin_mojibake(text: str, i: int, codec: str) -> bool:
+    """Whether text[i] looks like a Latin-1 letter merged with the next ASCII letter.
+
+    Reading "Müller" (Latin-1) as GBK turns "ül" into one hanzi with an ASCII
+    trail byte, left alone between ASCII letters: "M黮ler".
+    """
+    if not (0 < i < len(text) - 1):
+        return False
+    before, after = text[i - 1], text[i + 1]
+    if not (before.isascii() and before.isalpha() and after.isascii() and after.isalpha()):
+        return False
+    encoded = text[i].encode(codec, errors="ignore")
+    return len(encoded) == 2 and encoded[1] < 0x80
 
 
-def _cjk_score(text: str) -> float:
-    """How much text looks like real Chinese: 1.0 = only common hanzi/punctuation.
+def _cjk_score(text: str, codec: str) -> float:
+    """How much text decoded with codec looks like real Chinese (at most 1.0).
 
-    Mojibake from reading GBK as Big5 (or back) yields rare hanzi, kana,
-    private-use and box-drawing characters; Latin-1 read as GBK yields lone
-    hanzi inside ASCII words ("M黮ler"). Both lower the score.
+    Common hanzi and punctuation count 1, less common hanzi 0.5. Mojibake
+    from reading GBK as Big5 (or back) yields rare hanzi, kana, private-use
+    and box-drawing characters (-1); Latin-1 read as GBK yields hanzi inside
+    ASCII words (0).
     """
     common, less = _char_tiers()
     total = score = 0.0
@@ -250,8 +265,10 @@ def _cjk_score(text: str) -> float:
         if ch.isascii():
             continue
         total += 1
-        if _is_odd(ch) or _between_letters(text, i):
+        if _is_odd(ch):
             score -= 1
+        elif _latin_mojibake(text, i, codec):
+            continue
         elif ch in common:
             score += 1
         elif ch in less:
@@ -274,17 +291,13 @@ def _decode_bom(data: bytes) -> tuple[str, str] | None:
 
 
 def _guess_cjk(data: bytes) -> tuple[str, str, float] | None:
-    """The best strict legacy Chinese decoding, with its score."""
-    best: tuple[str, str, float] | None = None
-    for codec in _LEGACY_CJK:
-        if codec == "cp950" and best and best[1] == "big5":
-            continue  # cp950 is a superset of big5: same text
-        text = _strict(data, codec)
-        if text is not None:
-            score = _cjk_score(text)
-            if best is None or score > best[2]:
-                best = (text, codec, score)
-    return best
+    """The best strict legacy Chinese decoding, with its score; GB18030 wins ties."""
+    decoded = [(codec, text) for codec in ("gb18030", "big5")
+               if (text := _strict(data, codec)) is not None]
+    if "big5" not in dict(decoded) and (text := _strict(data, "cp950")) is not None:
+        decoded.append(("cp950", text))  # Microsoft's Big5 superset
+    scored = [(text, codec, _cjk_score(text, codec)) for codec, text in decoded]
+    return max(scored, key=lambda found: found[2], default=None)
 
 
 def _ask_charset_normalizer(data: bytes) -> tuple[str, str] | None:
@@ -369,9 +382,11 @@ def _looks_binary(text: str) -> bool:
 def _decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode a text file's bytes, returning (text, encoding name).
 
-    Order: BOM; binary check; strict UTF-8; the declared charset (HTML);
-    strict GB18030/Big5 scored by how Chinese the result looks; then
-    charset-normalizer. Raises _Reject for binary or undecodable data.
+    Order: BOM; binary check (NUL bytes); strict UTF-8 unless it reads like
+    misread GBK; the declared charset (HTML); strict GB18030/Big5/cp950,
+    scored by how much the result looks like Chinese, GB18030 winning ties;
+    then charset-normalizer among plausible encodings. Raises _Reject for
+    binary or undecodable data.
     """
     found = _decode_bom(data)
     if found is None:
@@ -383,18 +398,31 @@ def _decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return found
 
 
-def _extract_text(data: bytes) -> tuple[str, str | None]:
-    return _decode_text(data)
-
-
 # --------------------------------------------------------------------------
 # DOCX
 
 _MAX_DOCX_EXPANSION = 1 << 30  # refuse zip bombs: 1 GiB unpacked at most
 
 
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
 def _w(tag: str) -> str:
-    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + tag
+    return f"{{{_W_NS}}}{tag}"
+
+
+@cache
+def _runs_xpath() -> etree.XPath:
+    """Runs of a paragraph, tracked insertions included (python-docx's
+    Paragraph.text skips runs inside w:ins), deletions and text boxes not."""
+    from lxml import etree
+
+    return etree.XPath(".//w:r[not(ancestor::w:del or ancestor::w:moveFrom"
+                       " or ancestor::w:txbxContent)]", namespaces={"w": _W_NS})
+
+
+def _paragraph_text(p: etree._Element) -> str:
+    return "".join(run.text for run in _runs_xpath()(p))  # CT_R.text maps tabs, breaks
 
 
 def _check_zip(data: bytes) -> None:
@@ -407,29 +435,27 @@ def _check_zip(data: bytes) -> None:
         raise _Reject("corrupt docx: unpacks to more than 1 GB")
 
 
-def _block_lines(element, parent) -> Iterator[str]:
+def _block_lines(element: etree._Element) -> Iterator[str]:
     """Lines of a body or cell: paragraphs and tables in document order."""
-    from docx.text.paragraph import Paragraph
-
     for child in element.iterchildren():
         if child.tag == _w("p"):
-            yield Paragraph(child, parent).text
+            yield _paragraph_text(child)
         elif child.tag == _w("tbl"):
-            yield from _table_lines(child, parent)
+            yield from _table_lines(child)
         elif child.tag == _w("sdt"):  # content control: look inside
             for content in child.iterchildren(_w("sdtContent")):
-                yield from _block_lines(content, parent)
+                yield from _block_lines(content)
 
 
-def _is_merge_continuation(tc) -> bool:
+def _is_merge_continuation(tc: etree._Element) -> bool:
     merge = tc.find(f"{_w('tcPr')}/{_w('vMerge')}")
     return merge is not None and merge.get(_w("val"), "continue") == "continue"
 
 
-def _table_lines(tbl, parent) -> Iterator[str]:
+def _table_lines(tbl: etree._Element) -> Iterator[str]:
     """One line per row, cells joined by " | " (merged cells appear once)."""
     for tr in tbl.iterchildren(_w("tr")):
-        cells = [" ".join(line for line in _block_lines(tc, parent) if line.strip())
+        cells = [" ".join(line for line in _block_lines(tc) if line.strip())
                  for tc in tr.iterchildren(_w("tc")) if not _is_merge_continuation(tc)]
         if any(cell.strip() for cell in cells):
             yield " | ".join(cells)
@@ -441,7 +467,7 @@ def _extract_docx(data: bytes) -> tuple[str, str | None]:
     _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = list(_block_lines(document.element.body, document))
+        lines = list(_block_lines(document.element.body))
     except Exception as exc:  # python-docx/lxml raise many types on damaged files
         raise _Reject(f"corrupt docx: {type(exc).__name__}") from exc
     return "\n".join(lines), None
@@ -485,8 +511,8 @@ def _extract_pdf(data: bytes) -> tuple[str, str | None]:
 # --------------------------------------------------------------------------
 # HTML
 
-_DROP_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside",
-              "form", "iframe", "svg", "template", "head", "title"]
+_DROP_TAGS = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside",
+                        "form", "iframe", "svg", "template", "head", "title"})
 _DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
 _BOILERPLATE = ("nav", "menu", "breadcrumb", "footer", "sidebar", "comment", "advert", "share")
 _BLOCKS = frozenset("""address article aside blockquote body caption center dd details
@@ -513,7 +539,7 @@ def _declared_charset(data: bytes) -> str | None:
             "ascii": "cp1252"}.get(codec, codec)
 
 
-def _is_boilerplate(tag) -> bool:
+def _is_boilerplate(tag: Tag) -> bool:
     if tag.get("role") in _DROP_ROLES or tag.has_attr("hidden"):
         return True
     classes = tag.get("class") or []
@@ -523,26 +549,36 @@ def _is_boilerplate(tag) -> bool:
                for tok in tokens if tok for word in _BOILERPLATE)
 
 
-def _content_root(soup):
+def _content_root(soup: BeautifulSoup) -> Tag:
     """<main>, else a single <article>, else <body>, else the whole page."""
     articles = soup.find_all("article")
     return soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
 
 
-def _prune(root) -> None:
-    """Drop boilerplate inside root; a matched element holding the content stays."""
+def _doomed(tag: Tag, keep_headers: bool) -> bool:
+    if tag.name in _DROP_TAGS:
+        return not (keep_headers and tag.name == "header")
+    # A boilerplate-looking wrapper that holds the content ("has-sidebar") stays.
+    return _is_boilerplate(tag) and tag.find(["main", "article", "h1"]) is None
+
+
+def _prune(root: Tag) -> None:
+    """Drop boilerplate elements inside root (iteratively: pages nest deeply)."""
+    from bs4.element import Tag
+
     keep_headers = root.name in ("main", "article")
-    for tag in root.find_all(_DROP_TAGS):
-        if not (keep_headers and tag.name == "header"):
-            tag.decompose()
-    for tag in root.find_all(True):
-        if tag.decomposed or not _is_boilerplate(tag):
-            continue
-        if tag.find(["main", "article", "h1"]) is None:
-            tag.decompose()
+    doomed, stack = [], [child for child in root.children if isinstance(child, Tag)]
+    while stack:
+        tag = stack.pop()
+        if _doomed(tag, keep_headers):
+            doomed.append(tag)
+        else:
+            stack.extend(child for child in tag.children if isinstance(child, Tag))
+    for tag in doomed:
+        tag.decompose()
 
 
-def _html_lines(root) -> list[str]:
+def _html_lines(root: Tag) -> list[str]:
     """Block elements become lines; inline text is joined; <br> breaks a line."""
     from bs4.element import NavigableString, PreformattedString
 
@@ -583,8 +619,12 @@ def _html_lines(root) -> list[str]:
 def _html_to_text(html: str) -> str:
     """Main text of an HTML page, one block element per line."""
     from bs4 import BeautifulSoup
+    from bs4.exceptions import ParserRejectedMarkup
 
-    soup = BeautifulSoup(html, "html.parser")
+    try:
+        soup = BeautifulSoup(html, "html.parser")
+    except ParserRejectedMarkup as exc:
+        raise _Reject("corrupt html: the parser rejected the markup") from exc
     root = _content_root(soup)
     _prune(root)
     text = "\n".join(line.rstrip() for line in _html_lines(root))
@@ -597,6 +637,6 @@ def _extract_html(data: bytes) -> tuple[str, str | None]:
 
 
 _EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
-    "txt": _extract_text, "md": _extract_text, "docx": _extract_docx,
+    "txt": _decode_text, "md": _decode_text, "docx": _extract_docx,
     "pdf": _extract_pdf, "html": _extract_html,
 }

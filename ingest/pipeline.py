@@ -9,7 +9,7 @@ from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
-from ingest.splitting import Chunk, normalise, split_document
+from ingest.splitting import Chunk, normalise, sentences, split_document
 from ingest.structure import detect_title, find_headings, section_path
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,16 @@ def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: Cl
     return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,
                    start=start, end=end, clean_start=c.start, clean_end=c.end,
                    context=f"{head}\n{c.text}" if head else c.text)
+
+
+def match_units(p: Passage) -> list[str]:
+    """The texts the embedder sees for a passage: each sentence, led by its section heading.
+
+    A passage is scored by its best unit, so one sentence that answers the question is
+    not diluted by the rest of the passage."""
+    head = p.section.split(" / ")[-1] if p.section else ""
+    units = [s for s in sentences(p.text) if s.rstrip("。;;:: ") != head] or [p.text]
+    return [f"{head}\n{u}" if head else u for u in units]
 
 
 def windows(text: str) -> set[str]:

@@ -59,11 +59,23 @@ def merge_short(chunks: list[Chunk], text: str, min_chars: int, max_chars: int) 
 def split_document(text: str, boundaries: Sequence[int], max_chars: int, min_chars: int) -> list[Chunk]:
     """Split `text` into chunks that never cross a boundary (section heading starts)."""
     splitter = make_splitter(max_chars)
-    cuts = sorted({0, len(text), *[b for b in boundaries if 0 < b < len(text)]})
+    cuts = _merge_thin_sections(text, sorted({0, len(text), *[b for b in boundaries if 0 < b < len(text)]}),
+                                min_chars)
     chunks: list[Chunk] = []
     for a, b in zip(cuts, cuts[1:]):
         chunks.extend(merge_short(split_span(text, a, b, splitter), text, min_chars, max_chars))
     return [c for c in chunks if has_content(c.text)]
+
+
+def _merge_thin_sections(text: str, cuts: list[int], min_chars: int) -> list[int]:
+    """Drop the cut after a section too short to stand alone (a heading followed at once by a
+    sub-heading), so the heading travels with the text under it instead of being a passage."""
+    out = [cuts[0]]
+    for b in cuts[1:-1]:
+        if len(normalise(text[out[-1]:b])) >= min_chars / 2:
+            out.append(b)
+    out.append(cuts[-1])
+    return out
 
 
 def normalise(s: str) -> str:
@@ -71,7 +83,12 @@ def normalise(s: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", s) if unicodedata.category(ch)[0] in "LN")
 
 
-_HAS_CONTENT = re.compile(r"[\w]", re.UNICODE)
+_SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of `text` (ends kept), dropping fragments with fewer than 6 letters/digits."""
+    return [s.strip() for s in _SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
 
 
 def has_content(s: str) -> bool:

@@ -50,7 +50,7 @@ _INLINE_ITEM = re.compile(rf"{_NUM}是(?![的否非])|其[一二三四五六七�
 _INLINE_BEFORE = re.compile(r"[。;;!?!?::]\s*|(?<=[\u4e00-\u9fff。;;!?!?)),)])\s+")
 _HEADING_END = re.compile(r"[。;;!?!?\n]|(?<=\S)\s{1,3}(?=\S)")
 _LINE_MAX = 60
-_TEXT_MAX = 50
+_TEXT_MAX = 42
 
 
 @dataclass(frozen=True)
@@ -90,10 +90,14 @@ def is_heading_line(line: str) -> bool:
 
 
 def _heading_end(text: str, start: int, limit: int) -> int:
-    """End of the heading text that starts at `start` (exclusive)."""
+    """End of the heading text that starts at `start` (exclusive).
+
+    A heading alone on its line may be long; one followed by body text on the
+    same line (run-on PDF text) keeps only its first clause when long.
+    """
     m = _HEADING_END.search(text, start, limit)
     end = m.start() if m else limit
-    if end - start <= _TEXT_MAX:
+    if end - start <= (_LINE_MAX if end == limit else _TEXT_MAX):
         return end
     clause = re.search(r"[,,]", text[start + 4:end])
     if clause and clause.start() + 4 <= _TEXT_MAX:
@@ -106,12 +110,16 @@ def _heading_at(text: str, pos: int, line_end: int) -> Heading | None:
     if not found:
         return None
     level, marker_end = found
-    end = _heading_end(text, pos, line_end)
-    end = max(end, marker_end)
+    if text.startswith("#", pos):  # Markdown: the heading is the text after the marks
+        pos = marker_end
+        while pos < line_end and text[pos] in " \t":
+            pos += 1
+        marker_end = pos
+    end = max(_heading_end(text, pos, line_end), marker_end)
     while end > marker_end and text[end - 1] in " \t,,、::":
         end -= 1
-    if text.startswith("#", pos):
-        pos = marker_end + 1
+    if end <= pos:
+        return None
     return Heading(pos, end, level, text[pos:end])
 
 
@@ -177,7 +185,7 @@ _SITE_NAME = re.compile(
     r"|^(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?$", re.I)
 _NOT_TITLE = re.compile(
     r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[::]|时间[::]|当前位置|"
-    r"copyright|©|版权|预览|阅读全文|^\s*[-*•·]\s", re.I)
+    r"copyright|©|版权|预览|阅读全文|[>›»]|^\s*[-*•·]\s", re.I)
 _TITLE_BREAK = re.compile(r"[及和与的之、对]$")
 
 
@@ -194,8 +202,8 @@ def _title_candidate(line: str) -> str:
 def _plausible_title(s: str) -> bool:
     if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or _SITE_NAME.match(s):
         return False
-    if re.search(r"[。!?!?]", s[:-1]):
-        return False
+    if re.search(r"[。!?!?]", s[:-1]) or _match_marker(s, 0):
+        return False  # a sentence or a section heading, not a title
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in s)
     return cjk >= 2 or len(re.findall(r"[A-Za-z]{2,}", s)) >= 2
 
@@ -204,25 +212,32 @@ def _first_lines(text: str, n: int) -> list[str]:
     return [ln for ln in (x.strip() for x in text.split("\n")) if ln][:n]
 
 
+def _cleaned_first_line(cleaned: str) -> str:
+    """The first line of the cleaned text, joined with the next when broken after 及/和/的…"""
+    lines = _first_lines(cleaned, 2)
+    if not lines:
+        return ""
+    first = _title_candidate(lines[0])
+    if len(lines) > 1 and _TITLE_BREAK.search(first) and len(lines[1]) <= 20:
+        first += _title_candidate(lines[1])
+    return first
+
+
 def detect_title(original: str, cleaned: str, filename: str) -> str:
     """The document's real title, else the file stem.
 
-    Looks at the first lines of the cleaned text (boilerplate already gone),
-    then of the original; prefers a line that the original repeats (sites
-    echo the title in their upload and download lines).
+    The first line of the cleaned text (boilerplate already gone) when it
+    looks like a title; else the first plausible line of the original,
+    preferring one the original repeats (sites echo the title in their
+    upload and download lines).  File extensions, site suffixes and a
+    trailing "篇一" are stripped; year prefixes stay.
     """
-    lines = _first_lines(cleaned, 3)
-    candidates: list[str] = []
-    for i, line in enumerate(lines):
-        s = _title_candidate(line)
-        if i + 1 < len(lines) and _TITLE_BREAK.search(s) and len(lines[i + 1]) <= 20:
-            s += _title_candidate(lines[i + 1])
-        candidates.append(s)
-    candidates += [_title_candidate(x) for x in _first_lines(original, 10)]
-    plausible = [c for c in candidates if _plausible_title(c)]
+    first = _cleaned_first_line(cleaned)
+    if _plausible_title(first):
+        return _PART_SUFFIX.sub("", first).strip() or first
+    plausible = [c for c in map(_title_candidate, _first_lines(original, 10)) if _plausible_title(c)]
     repeated = [c for c in plausible if original.count(c) >= 2]
-    for group in (plausible[:1] if plausible[:1] and plausible[0] in candidates[:len(lines)] else [],
-                  repeated, plausible):
-        if group:
-            return _PART_SUFFIX.sub("", group[0]).strip() or group[0]
-    return _title_candidate(Path(filename).stem) or Path(filename).stem
+    for title in repeated[:1] + plausible[:1]:
+        return _PART_SUFFIX.sub("", title).strip() or title
+    stem = Path(filename).stem
+    return _title_candidate(stem) or stem

@@ -1,4 +1,9 @@
-"""HTML for the web UI. Every text from documents or users goes through `esc` first."""
+"""HTML for the web UI. Every text from documents or users goes through `esc` first.
+
+Clickable elements carry `data-open="KIND:INT[:INT]"`; `ui/client.js` sends that
+string to the server, which parses it strictly (`ui.viewer.parse_target`).
+Only integers built here ever reach those attributes.
+"""
 from __future__ import annotations
 
 import html
@@ -8,9 +13,20 @@ from typing import Sequence
 from assistant.answer import Answer, Citation
 from index.lexical import tokenize
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
+
 
 def esc(text: str) -> str:
     return html.escape(text or "", quote=True)
+
+
+def md_text(text: str) -> str:
+    """Text shown inside Markdown (the chat bubbles): HTML-escaped, Markdown syntax made literal."""
+    return esc(_MD_SPECIAL.sub(r"\\\1", text))
+
+
+def empty(text: str) -> str:
+    return f'<div class="qz-empty">{esc(text)}</div>'
 
 
 def highlight_terms(text: str, query: str) -> str:
@@ -29,68 +45,75 @@ def highlight_terms(text: str, query: str) -> str:
 
 
 def answer_markdown(ans: Answer) -> str:
-    """The chat bubble: answer text (escaped) with [n] markers."""
-    return esc(ans.text).replace("\n", "  \n")
+    """The chat bubble: the answer's points, each ending in its [n] marker."""
+    if not ans.found:
+        return md_text(ans.text)
+    head = md_text(ans.text.split("\n", 1)[0])
+    lines = [f"{i}. {md_text(text)} **\\[{n}\\]**" for i, (text, n) in enumerate(ans.points, 1)]
+    return head + "\n\n" + "\n".join(lines)
 
 
 def citation_cards(ans: Answer) -> str:
     if not ans.found:
-        return '<div class="qz-empty">未找到相关内容,没有可引用的段落。</div>'
-    return "".join(citation_card(c, ans.query) for c in ans.citations)
+        return empty("未找到相关内容,没有可引用的段落。")
+    hint = '<div class="qz-hint">点击卡片,在“原文核对”中查看该段落在原文中的位置。</div>'
+    return hint + "".join(citation_card(c, ans.query) for c in ans.citations)
 
 
 def citation_card(c: Citation, query: str) -> str:
     p = c.hit.passage
     section = f'<div class="qz-section">{esc(p.section)}</div>' if p.section else ""
-    also = f'<div class="qz-also">该段在文档中重复出现 {len(p.also) + 1} 次</div>' if p.also else ""
-    return (f'<div class="qz-card" data-pid="{p.id}">'
-            f'<div class="qz-head"><span class="qz-n">[{c.n}]</span> <b>{esc(p.title)}</b> '
-            f'<span class="qz-label">{esc(c.label)}</span></div>{section}'
+    also = f'<div class="qz-also">该段在资料中重复出现 {len(p.also) + 1} 次</div>' if p.also else ""
+    label_kind = {"高度相关": "high", "相关": "mid"}.get(c.label, "low")
+    return (f'<div class="qz-card" data-pid="{int(p.id)}" data-open="p:{int(p.id)}" role="button" tabindex="0" '
+            f'aria-label="在原文中核对第 {c.n} 条引用">'
+            f'<div class="qz-head"><span class="qz-n">[{c.n}]</span><b class="qz-title">{esc(p.title)}</b>'
+            f'<span class="qz-label qz-{label_kind}">{esc(c.label)}</span></div>{section}'
             f'<div class="qz-text">{highlight_terms(p.text, query)}</div>{also}'
-            f'<div class="qz-src">{esc(p.doc)} · 原文第 {p.start}–{p.end} 字</div></div>')
+            f'<div class="qz-src"><span>{esc(p.doc)} · 原文第 {p.start}–{p.end} 字</span>'
+            f'<span class="qz-go">核对原文 ›</span></div></div>')
 
 
 def status_line(status: dict) -> str:
-    return (f"资料库:{status['documents']} 份文档,{status['passages']} 个段落 · "
-            f"索引版本 {esc(status['version'])} · 建于 {esc(str(status['built_at']))} · "
-            f"向量模型 {esc(status['embedder'])}")
+    built = str(status.get("built_at") or "").replace("T", " ")
+    return (f'<div class="qz-status">资料库 <b>{status["documents"]}</b> 份文档、<b>{status["passages"]}</b> 个段落'
+            f'<span class="qz-dot">·</span>建于 {esc(built)}<span class="qz-dot">·</span>'
+            f'<span class="qz-hide-phone">索引 <code>{esc(status["index"])}</code></span>'
+            f'(版本 {esc(status["version"])})<span class="qz-hide-phone"><span class="qz-dot">·</span>'
+            f'向量模型 {esc(status["embedder"])}</span></div>')
 
 
-def document_view(cleaned: str, spans: Sequence[tuple[int, int]], focus: tuple[int, int] | None) -> str:
-    """The cleaned document with the cited span(s) highlighted; the focused one gets an id to scroll to."""
-    marks = sorted(set(spans) | ({focus} if focus else set()))
-    out, pos = [], 0
-    for a, b in marks:
-        if a < pos:
-            continue
-        out.append(esc(cleaned[pos:a]))
-        ident = ' id="qz-focus"' if focus == (a, b) else ""
-        out.append(f'<mark class="qz-hl"{ident}>{esc(cleaned[a:b])}</mark>')
-        pos = b
-    out.append(esc(cleaned[pos:]))
-    return f'<div class="qz-doc">{"".join(out)}</div>'
+def library_table(rows: Sequence[dict]) -> str:
+    """The document list; row i opens the session's i-th document (`d:i`), its report (`r:i`)."""
+    if not rows:
+        return empty("资料库为空:请先运行 qunzhong ingest 建立索引。")
+    body = []
+    for i, r in enumerate(rows):
+        share = r["removed_chars"] / r["chars"] if r["chars"] else 0.0
+        body.append(
+            f'<tr><td class="qz-lt" data-label="标题"><b>{esc(r["title"])}</b><div class="qz-lid">{esc(r["doc"])}</div></td>'
+            f'<td data-label="原文字数">{r["chars"]:,}</td><td data-label="段落数">{r["passages"]}</td>'
+            f'<td data-label="清洗删除">{r["removed_chars"]:,} 字({share:.0%})</td>'
+            f'<td class="qz-actions"><button class="qz-btn" data-open="d:{i}">原文核对</button>'
+            f'<button class="qz-btn qz-btn2" data-open="r:{i}">清洗报告</button></td></tr>')
+    head = "<tr><th>标题 / 文档</th><th>原文字数</th><th>段落数</th><th>清洗删除</th><th>操作</th></tr>"
+    return f'<table class="qz-lib"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def original_view(original: str, removals: Sequence[dict], focus: tuple[int, int] | None, label) -> str:
-    """The original file's text: removed spans struck through and labelled with their rule."""
-    out, pos = [], 0
-    cuts = sorted(removals, key=lambda r: r["start"])
-    events = [(r["start"], r["end"], r["rule"]) for r in cuts]
-    fa, fb = focus or (-1, -1)
-    for a, b, rule in events:
-        if a < pos:
-            continue
-        out.append(_focus_piece(original, pos, a, fa, fb))
-        out.append(f'<del class="qz-del" title="{esc(label(rule))}">{esc(original[a:b])}'
-                   f'<sup>{esc(label(rule))}</sup></del>')
-        pos = b
-    out.append(_focus_piece(original, pos, len(original), fa, fb))
-    return f'<div class="qz-doc">{"".join(out)}</div>'
+def report_html(rep: dict, label) -> str:
+    """The cleaning report of one document: each rule with its removed spans."""
+    rows = []
+    for rule, spans in rep["removed"].items():
+        items = "".join(f'<li><code>{s["start"]}–{s["end"]}</code> <del>{esc(_visible(s["text"])[:200])}</del></li>'
+                        for s in spans[:200])
+        more = f"<li>……另有 {len(spans) - 200} 处</li>" if len(spans) > 200 else ""
+        rows.append(f'<details><summary><b>{esc(label(rule))}</b> <code>{esc(rule)}</code>:'
+                    f'{len(spans)} 处,{rep["rules"][rule]["chars"]} 字</summary><ul>{items}{more}</ul></details>')
+    return (f'<div class="qz-report" id="qz-report-top"><h4>清洗报告:{esc(rep["title"])}</h4>'
+            f'<p>原文 {rep["chars"]:,} 字,保留 {rep["kept"]:,} 字,删除 {rep["removed_chars"]:,} 字;'
+            f'切分为 {rep["passages"]} 个段落。</p>' + ("".join(rows) or "<p>清洗未删除任何内容。</p>") + "</div>")
 
 
-def _focus_piece(text: str, a: int, b: int, fa: int, fb: int) -> str:
-    lo, hi = max(a, fa), min(b, fb)
-    if lo >= hi:
-        return esc(text[a:b])
-    ident = ' id="qz-focus"' if lo == fa else ""
-    return f'{esc(text[a:lo])}<mark class="qz-hl"{ident}>{esc(text[lo:hi])}</mark>{esc(text[hi:b])}'
+def _visible(text: str) -> str:
+    """Whitespace made visible, so a removed line break or space can be seen in a report."""
+    return text.replace("\n", "↵").replace("\t", "⇥").replace(" ", "␣").replace("\u3000", "␣")

@@ -1,0 +1,107 @@
+"""问答: multi-turn chat, citation cards that open the source viewer, 👍/👎 feedback per answer."""
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from assistant import paths
+from assistant.feedback import record_feedback
+from assistant.service import Assistant
+from index.errors import QunzhongError
+from ui import render
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "遇到情绪激动的上访群众应该怎么接待?",
+    "怎样才能把上访问题解决在萌芽阶段、解决在基层?",
+    "干部的工作作风和群众工作成效有什么关系?",
+    "How should I handle an emotionally agitated petitioner?",
+]
+WAITING = "正在检索资料……"
+PLACEHOLDER = ("**请在下方输入问题**,或点击下方的示例问题。\n\n回答的每一点都以 [1]、[2] 标出出处,"
+               "对应“引用来源”中的卡片;点击卡片即可在原文中核对。")
+SOURCES_EMPTY = render.empty("提问后,这里列出回答引用的原文段落;点击卡片可在原文中核对。")
+
+
+def chat_page() -> dict:
+    status = gr.HTML("", elem_id="qz-status", js_on_load=None)
+    with gr.Row(equal_height=False, elem_id="qz-chat-row"):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(label="对话", height=None, min_height=220, max_height="68vh", elem_id="qz-chat",
+                                 sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=["copy"],
+                                 feedback_options=("Like", "Dislike"), placeholder=PLACEHOLDER)
+            with gr.Row(elem_id="qz-ask-row"):
+                msg = gr.Textbox(placeholder="请输入问题,例如:遇到情绪激动的上访群众应该怎么接待?", show_label=False,
+                                 scale=5, min_width=180, elem_id="qz-input", max_length=2000, submit_btn=False)
+                send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="qz-send")
+            with gr.Row(elem_id="qz-tools-row"):
+                comment = gr.Textbox(placeholder="意见(可选):随回答下方的“赞/踩”一并提交",
+                                     show_label=False, scale=4, min_width=180, elem_id="qz-comment", max_length=2000)
+                new = gr.Button("新对话", size="sm", scale=1, min_width=72, elem_id="qz-new")
+        with gr.Column(scale=2, min_width=300, elem_id="qz-sources-col"):
+            gr.HTML('<h3 class="qz-h">引用来源</h3>', js_on_load=None)
+            sources = gr.HTML(SOURCES_EMPTY, elem_id="qz-sources", js_on_load=None)
+    gr.Examples(EXAMPLES, inputs=msg, label="示例问题(点击填入输入框)", examples_per_page=8)
+    return {"status": status, "chatbot": chatbot, "msg": msg, "send": send, "comment": comment, "new": new,
+            "sources": sources, "turns": gr.State([]), "records": gr.State({})}
+
+
+def wire_chat(assistant: Assistant, c: dict):
+    """Wire the chat page; returns the answer events so the app can chain a refresh after them."""
+
+    def respond(message, history, turns, records):
+        history = list(history or [])
+        if not (message or "").strip():
+            gr.Warning("请输入问题。")
+            yield gr.update(), history, gr.update(), turns, records, gr.update()
+            return
+        waiting = history + [{"role": "user", "content": render.md_text(message)},
+                             {"role": "assistant", "content": WAITING}]
+        yield "", waiting, render.empty(WAITING), turns, records, gr.update()
+        try:
+            r = assistant.retriever()
+            ans = assistant.ask(message, history=turns, retriever=r)
+            status = render.status_line(assistant.status(r))
+        except QunzhongError as exc:
+            gr.Warning(str(exc))
+            yield message, history, SOURCES_EMPTY, turns, records, gr.update()
+            return
+        waiting[-1] = {"role": "assistant", "content": render.answer_markdown(ans)}
+        record = {"question": ans.query, "history": list(turns), "answer": ans.text,
+                  "passage_ids": [c.hit.passage.id for c in ans.citations], "index_version": r.data.version}
+        records = {**records, str(len(waiting) - 1): record}
+        yield "", waiting, render.citation_cards(ans), turns + [ans.query], records, status
+
+    def vote(records, comment, evt: gr.LikeData):
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        record = (records or {}).get(str(index))
+        if evt.liked not in (True, False):
+            gr.Info("已取消评价。")
+            return gr.update()
+        if record is None:
+            gr.Warning("这条消息无法评价:请评价资料库给出的回答。")
+            return gr.update()
+        try:
+            record_feedback(paths.feedback_path(), rating="up" if evt.liked else "down", comment=comment or "",
+                            **record)
+        except (QunzhongError, OSError) as exc:
+            log.exception("feedback not saved")
+            gr.Warning(f"反馈未能保存:{exc}")
+            return gr.update()
+        gr.Info("已记录反馈,谢谢!")
+        return ""
+
+    def clear():
+        return [], [], {}, render.empty("新对话已开始。"), ""
+
+    inputs = [c["msg"], c["chatbot"], c["turns"], c["records"]]
+    outputs = [c["msg"], c["chatbot"], c["sources"], c["turns"], c["records"], c["status"]]
+    asked = [c["msg"].submit(respond, inputs, outputs, api_visibility="private"),
+             c["send"].click(respond, inputs, outputs, api_visibility="private")]
+    resets = [c["chatbot"], c["turns"], c["records"], c["sources"], c["comment"]]
+    c["new"].click(clear, None, resets, api_visibility="private")
+    c["chatbot"].clear(clear, None, resets, api_visibility="private")
+    c["chatbot"].like(vote, [c["records"], c["comment"]], c["comment"], api_visibility="private")
+    return asked
