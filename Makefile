@@ -26,7 +26,9 @@ run: setup
 	$(BIN)/qunzhong serve --index $(INDEX) --host 127.0.0.1 --port 7860
 
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	@# Debian's Chromium for the page tests, and a CJK font so screenshots show Chinese, not boxes
+	@(command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .) || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 		|| echo "warning: could not install chromium; browser tests will be skipped"
 
 test: setup browser

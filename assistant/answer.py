@@ -23,7 +23,7 @@ class Citation:
     @property
     def label(self) -> str:
         """A plain-language relevance label for trainees."""
-        return "高度相关" if self.margin >= 0.06 else "相关" if self.margin >= 0.02 else "可能相关"
+        return "高度相关" if self.margin >= 0.07 else "相关" if self.margin >= 0.035 else "可能相关"
 
     def to_dict(self) -> dict:
         return {"n": self.n, "label": self.label, **self.hit.public(), "id": self.hit.passage.id,

@@ -39,17 +39,21 @@ def _assistant(args):
 
 
 def cmd_ingest(args) -> int:
+    from index.settings import Settings
     from ingest.build import ingest
 
+    if args.max_file_mb <= 0:
+        raise QunzhongError("--max-file-mb must be positive")
     sources = args.paths or [str(paths.default_corpus())]
-    report = ingest(sources, _index(args), embedder_name=args.embedder, full=args.full, strict=args.strict,
-                    wait=args.wait, progress=not args.quiet)
+    settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
+    report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
+                    strict=args.strict, wait=args.wait, progress=not args.quiet)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     if args.json:
         _out(report.to_dict())
     else:
-        print(f"indexed {report.summary()} -> {report.index}")
+        print(f"{'indexed' if report.written else 'up to date:'} {report.summary()} -> {report.index}")
     return 0
 
 
@@ -225,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--full", action="store_true", help="rebuild every document")
     sp.add_argument("--strict", action="store_true", help="fail if any file cannot be indexed")
     sp.add_argument("--wait", action="store_true", help="wait for another ingest instead of exiting")
+    sp.add_argument("--max-file-mb", type=float, default=50, metavar="MB",
+                    help="skip (and report) files larger than this (default: 50)")
     sp.add_argument("--json", action="store_true", help="print the summary as JSON")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 

@@ -14,18 +14,19 @@ class Settings:
     min_chars: int = 60           # ...and a shorter tail is merged into its neighbour
     context_title: bool = False   # prepend the document title to the text the embedder sees
     semantic_cleaning: bool = True  # let the cleaner use embeddings to find inserted sentences
+    units: str = "sentence+path"  # what is embedded: each sentence led by its section path
     max_file_bytes: int = 50 * 1024 * 1024
     # Retrieval (query time; read from the manifest, may be overridden per process).
-    candidates: int = 30          # dense scores are min-max scaled over this many best passages
+    candidates: int = 45          # dense scores are min-max scaled over this many best passages
     dense_weight: float = 0.5     # best-sentence cosine
     lexical_weight: float = 0.25  # BM25 on jieba words
     bigram_weight: float = 0.25   # BM25 on character bigrams
     history_weight: float = 0.5   # pull of earlier user turns on a follow-up question
-    relevance_floor: float = 0.0  # best passage must beat the off-domain background by this
+    relevance_floor: float = 0.012  # best passage must beat the off-domain background by this
     answer_points: int = 3
     faiss_kind: str = "flat"
 
-    INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning")
+    INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
 
     def ingest_key(self) -> str:
         """Hash of the choices that shape passages: a change forces re-embedding."""

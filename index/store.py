@@ -1,7 +1,7 @@
 """The index on disk: a directory of immutable versions and a pointer to the current one.
 
     DIR/CURRENT                  {"version": "v...", "manifest_sha256": "..."}
-    DIR/.lock                    held by an ingest while it writes
+    DIR/.lock                    flock-ed by an ingest while it writes; holds its pid
     DIR/versions/v.../manifest.json   format, embedder, settings, documents, file checksums
     DIR/versions/v.../vectors.faiss   faiss.write_index of the match-unit vectors
     DIR/versions/v.../vectors.npy     the same vectors, reused by incremental ingest
@@ -11,7 +11,11 @@
 
 A new version is written beside the current one and published by replacing
 CURRENT in one `os.replace`, so readers see the old index or the new one,
-never half of either; a killed ingest leaves only a stray temporary folder.
+never half of either; a killed ingest leaves only a stray temporary folder,
+which the next ingest removes. The current and the previous version are kept
+(a server may still be loading the previous one); older ones are pruned.
+Load checks the manifest checksum, file sizes and that vectors, owners and
+passages line up, and names the command that fixes what it refuses.
 No pickle anywhere.
 """
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -32,14 +37,15 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.errors import (IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
+                          QunzhongError)
 from index.schema import DocumentRecord, Location, Passage
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-KEEP_VERSIONS = 2
 DATA_FILES = ("vectors.faiss", "vectors.npy", "owners.npy", "passages.jsonl", "documents.jsonl")
+_VERSION_ID = re.compile(r"v[0-9A-Za-z_-]+")  # a plain folder name: no path tricks via CURRENT
 
 
 def app_version() -> str:
@@ -148,30 +154,28 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(f.fileno())
 
 
-def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
-                passages: Sequence[Passage], documents: Sequence[DocumentRecord]) -> str:
-    """Write a new version under `root` and make it current. Returns the version id.
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
-    The caller holds `ingest_lock(root)`.
-    """
+
+def fix_command(root: Path) -> str:
+    return f"run `qunzhong ingest --full --index {root}`"
+
+
+def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
+                 passages: Sequence[Passage], documents: Sequence[DocumentRecord]) -> str:
+    """Write every file of a version into `tmp`, manifest last; returns the manifest text."""
     import faiss
 
-    owners = np.asarray(owners, dtype=np.int32)
-    if len(vectors) != len(owners) or (len(owners) and (owners.min() < 0 or owners.max() >= len(passages))):
-        raise ValueError("unit vectors, owners and passages do not line up")
-    versions = root / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    vid = time.strftime("v%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    tmp = versions / f".tmp-{vid}"
-    tmp.mkdir()
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(owners), -1)
     kind = manifest.get("faiss", {}).get("kind", "flat")
     faiss.write_index(build_faiss(vectors, kind), str(tmp / "vectors.faiss"))
+    _fsync_file(tmp / "vectors.faiss")
     _save_npy(tmp / "vectors.npy", vectors)
     _save_npy(tmp / "owners.npy", owners)
     _write_jsonl(tmp / "passages.jsonl", (passage_to_row(p) for p in passages))
     _write_jsonl(tmp / "documents.jsonl", (document_to_row(d) for d in documents))
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "version": vid,
+    manifest = {**manifest, "format_version": FORMAT_VERSION,
                 "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256_file(tmp / name)}
                           for name in DATA_FILES}}
     text = json.dumps(manifest, ensure_ascii=False, indent=1)
@@ -180,51 +184,113 @@ def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
         f.flush()
         os.fsync(f.fileno())
     _fsync_dir(tmp)
-    os.rename(tmp, versions / vid)
-    _fsync_dir(versions)
-    pointer = json.dumps({"version": vid, "manifest_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return text
+
+
+def _publish(root: Path, vid: str, manifest_text: str) -> None:
+    """Point CURRENT at `vid` in one os.replace."""
+    pointer = json.dumps({"version": vid, "manifest_sha256": hashlib.sha256(manifest_text.encode()).hexdigest()})
     tmp_pointer = root / f".CURRENT.{uuid.uuid4().hex[:6]}"
-    tmp_pointer.write_text(pointer, encoding="utf-8")
-    with open(tmp_pointer, "rb+") as f:
+    with open(tmp_pointer, "w", encoding="utf-8") as f:
+        f.write(pointer)
+        f.flush()
         os.fsync(f.fileno())
     os.replace(tmp_pointer, root / "CURRENT")
     _fsync_dir(root)
-    _prune(root, keep=vid)
+
+
+def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
+                passages: Sequence[Passage], documents: Sequence[DocumentRecord]) -> str:
+    """Write a new version beside the current one and make it current. Returns the version id.
+
+    The caller holds `ingest_lock(root)`. Until the final os.replace of CURRENT,
+    readers (and a later ingest, should this process die) see the previous version.
+    """
+    owners = np.asarray(owners, dtype=np.int32)
+    if len(vectors) != len(owners) or (len(owners) and (owners.min() < 0 or owners.max() >= len(passages))):
+        raise ValueError("unit vectors, owners and passages do not line up")
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(owners), -1)
+    root = Path(root)
+    versions = root / "versions"
+    previous = current_version(root)
+    vid = time.strftime("v%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = versions / f".tmp-{vid}"
+    try:
+        tmp.mkdir(parents=True)
+        text = _write_files(tmp, {**manifest, "version": vid}, vectors, owners, passages, documents)
+        os.rename(tmp, versions / vid)
+        _fsync_dir(versions)
+        _publish(root, vid, text)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise QunzhongError(f"cannot write a new index version in {versions} ({exc.strerror or exc}); "
+                                f"the current index is unchanged") from exc
+        raise
+    _prune(root, keep={vid, previous})
     return vid
 
 
-def _prune(root: Path, keep: str) -> None:
-    """Drop stray temporary folders and all but the newest few versions."""
-    versions = root / "versions"
-    for stray in versions.glob(".tmp-*"):
+def current_version(root: Path) -> str | None:
+    """The version CURRENT names, or None when there is none or it is unreadable."""
+    try:
+        pointer = read_pointer(root)
+    except IndexCorruptError:
+        return None
+    return pointer["version"] if pointer else None
+
+
+def remove_strays(root: Path) -> None:
+    """Remove what a killed ingest left: temporary version folders and pointer files.
+
+    The caller holds `ingest_lock(root)`, so no live ingest owns them."""
+    root = Path(root)
+    for stray in (root / "versions").glob(".tmp-*"):
+        log.info("removing %s, left by an interrupted ingest", stray)
         shutil.rmtree(stray, ignore_errors=True)
     for stray in root.glob(".CURRENT.*"):
         stray.unlink(missing_ok=True)
-    done = sorted((p for p in versions.iterdir() if p.is_dir() and p.name.startswith("v")), reverse=True)
-    for old in done[KEEP_VERSIONS:]:
-        if old.name != keep:
+
+
+def _prune(root: Path, keep: set[str | None]) -> None:
+    """Drop strays and every version but `keep` (the new one and the one it replaced)."""
+    remove_strays(root)
+    for old in (root / "versions").iterdir():
+        if old.is_dir() and old.name.startswith("v") and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 
 def read_pointer(root: Path) -> dict | None:
     """The CURRENT pointer, or None when there is no index. Cheap: servers poll it."""
+    path = Path(root) / "CURRENT"
     try:
-        return json.loads((Path(root) / "CURRENT").read_text(encoding="utf-8"))
+        pointer = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"index pointer {root}/CURRENT is unreadable ({exc}): "
-                                f"run `qunzhong ingest --full --index {root}`") from exc
+        raise IndexCorruptError(f"index pointer {path} is unreadable ({_first_line(exc)}): "
+                                f"{fix_command(Path(root))}") from exc
+    if not isinstance(pointer, dict) or not _VERSION_ID.fullmatch(str(pointer.get("version", ""))):
+        raise IndexCorruptError(f"index pointer {path} does not name a version: {fix_command(Path(root))}")
+    return pointer
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:160] if text else "") or type(exc).__name__
 
 
 def read_manifest(root: Path) -> tuple[str, dict]:
     root = Path(root)
     pointer = read_pointer(root)
-    fix = f"run `qunzhong ingest --full --index {root}`"
+    fix = fix_command(root)
     if pointer is None:
         raise IndexMissingError(f"no index at {root}: run `qunzhong ingest --index {root}` to build one")
-    vid = pointer.get("version", "")
+    vid = pointer["version"]
     path = root / "versions" / vid / "manifest.json"
+    if not path.parent.is_dir():
+        raise IndexCorruptError(f"index pointer {root / 'CURRENT'} names version {vid}, "
+                                f"which is not in {root / 'versions'}: {fix}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -235,11 +301,85 @@ def read_manifest(root: Path) -> tuple[str, dict]:
         manifest = json.loads(raw)
     except ValueError as exc:
         raise IndexCorruptError(f"index manifest {path} is not valid JSON: {fix}") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"index at {root} has format {manifest.get('format_version')}, this version reads "
-            f"{FORMAT_VERSION}: {fix}")
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexMismatchError(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: {fix}")
     return vid, manifest
+
+
+def _check_files(path: Path, manifest: dict, fix: str, checksums: bool = False) -> None:
+    """Every data file is there with the size (and, if asked, the sha256) the manifest records."""
+    table = manifest.get("files")
+    if not isinstance(table, dict) or set(table) != set(DATA_FILES):
+        raise IndexCorruptError(f"index manifest {path / 'manifest.json'} does not list its files: {fix}")
+    for name, meta in table.items():
+        f = path / name
+        try:
+            size = f.stat().st_size
+            if size == meta.get("bytes") and checksums:
+                size = -1 if _sha256_file(f) != meta.get("sha256") else size
+        except OSError:
+            size = None
+        if size is None:
+            raise IndexCorruptError(f"index file {f} is missing: {fix}")
+        if size != meta.get("bytes"):
+            raise IndexCorruptError(f"index file {f} is truncated or was changed after it was written: {fix}")
+
+
+def verify_index(root: Path) -> tuple[str, dict]:
+    """The current version and manifest, after checking every file's checksum.
+
+    What an ingest trusts before it reuses a version without loading it."""
+    root = Path(root)
+    vid, manifest = read_manifest(root)
+    _check_files(root / "versions" / vid, manifest, fix_command(root), checksums=True)
+    return vid, manifest
+
+
+def _check_embedder(root: Path, manifest: dict, expect: str | None) -> None:
+    built_with = manifest.get("embedder", {}).get("name")
+    if expect and built_with != expect:
+        raise IndexMismatchError(
+            f"index at {root} was built with embedder {built_with!r}, not {expect!r}: "
+            f"run `qunzhong ingest --full --embedder {expect} --index {root}` "
+            f"or use --embedder {built_with}")
+
+
+def _read(f: Path, fix: str, reader):
+    """reader(f), with any failure to parse the file reported as damage."""
+    try:
+        return reader(f)
+    except (RuntimeError, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise IndexCorruptError(f"index file {f} cannot be read ({_first_line(exc)}): {fix}") from exc
+
+
+def _read_passages(f: Path) -> list[Passage]:
+    return [passage_from_row(json.loads(line)) for line in _lines(f)]
+
+
+def _read_documents(f: Path) -> list[DocumentRecord]:
+    return [document_from_row(json.loads(line)) for line in _lines(f)]
+
+
+def _out_of_step(manifest: dict, index, vectors: np.ndarray, owners: np.ndarray,
+                 passages: list[Passage], docs: list[DocumentRecord]) -> str | None:
+    """What does not line up between the files of one version, or None."""
+    dim = manifest.get("embedder", {}).get("dim")
+    listed = manifest.get("documents", {})
+    if index.d != dim or vectors.shape != (index.ntotal, dim):
+        return f"vectors of dimension {index.d} ({vectors.shape}) for an embedder of dimension {dim}"
+    if len(owners) != index.ntotal:
+        return f"{index.ntotal} vectors but {len(owners)} owners"
+    if len(owners) and (int(owners.min()) < 0 or np.any(np.diff(owners) < 0)
+                        or len(np.unique(owners)) != len(passages) or int(owners[-1]) != len(passages) - 1):
+        return f"{index.ntotal} vectors do not map onto {len(passages)} passages"
+    if [p.id for p in passages] != list(range(len(passages))):
+        return "passage ids are not 0..n-1"
+    if len(passages) != sum(int(d.get("passages", 0)) for d in listed.values()):
+        return f"{len(passages)} passages where the manifest lists {sum(int(d.get('passages', 0)) for d in listed.values())}"
+    if sorted(d.doc for d in docs) != sorted(listed) or any(p.doc not in listed for p in passages):
+        return "documents do not match the manifest"
+    return None
 
 
 def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
@@ -248,37 +388,18 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
 
     root = Path(root)
     vid, manifest = read_manifest(root)
-    fix = f"run `qunzhong ingest --full --index {root}`"
-    built_with = manifest.get("embedder", {}).get("name")
-    if expect_embedder and built_with != expect_embedder:
-        raise IndexMismatchError(
-            f"index at {root} was built with embedder {built_with!r}, not {expect_embedder!r}: "
-            f"run `qunzhong ingest --full --embedder {expect_embedder} --index {root}` "
-            f"or use --embedder {built_with}")
+    fix = fix_command(root)
+    _check_embedder(root, manifest, expect_embedder)
     path = root / "versions" / vid
-    for name, meta in manifest.get("files", {}).items():
-        f = path / name
-        if not f.exists() or f.stat().st_size != meta.get("bytes"):
-            raise IndexCorruptError(f"index file {f} is missing or truncated: {fix}")
-    try:
-        index = faiss.read_index(str(path / "vectors.faiss"))
-    except RuntimeError as exc:
-        raise IndexCorruptError(f"index file {path / 'vectors.faiss'} cannot be read: {fix}") from exc
-    try:
-        passages = [passage_from_row(json.loads(line)) for line in _lines(path / "passages.jsonl")]
-        docs = [document_from_row(json.loads(line)) for line in _lines(path / "documents.jsonl")]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise IndexCorruptError(f"index passages at {path} are damaged ({exc}): {fix}") from exc
-    dim = manifest.get("embedder", {}).get("dim")
-    try:
-        owners = np.load(path / "owners.npy", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"index file {path / 'owners.npy'} cannot be read: {fix}") from exc
-    in_step = (index.ntotal == len(owners) and (not len(owners) or int(owners.max()) < len(passages))
-               and len(set(owners.tolist())) == len(passages))
-    if not in_step or (passages and index.d != dim):
-        raise IndexCorruptError(
-            f"index at {path} is out of step: {index.ntotal} vectors for {len(passages)} passages: {fix}")
+    _check_files(path, manifest, fix)
+    index = _read(path / "vectors.faiss", fix, lambda f: faiss.read_index(str(f)))
+    vectors = _read(path / "vectors.npy", fix, lambda f: np.load(f, mmap_mode="r", allow_pickle=False))
+    owners = _read(path / "owners.npy", fix, lambda f: np.load(f, allow_pickle=False))
+    passages = _read(path / "passages.jsonl", fix, _read_passages)
+    docs = _read(path / "documents.jsonl", fix, _read_documents)
+    problem = _out_of_step(manifest, index, vectors, owners, passages, docs)
+    if problem:
+        raise IndexCorruptError(f"index at {path} is out of step ({problem}): {fix}")
     return IndexData(root=root, version=vid, manifest=manifest, faiss_index=index, passages=passages,
                      documents={d.doc: d for d in docs})
 
@@ -290,19 +411,38 @@ def _lines(path: Path) -> Iterator[str]:
                 yield line
 
 
+def _lock_holder(f) -> str:
+    f.seek(0)
+    pid = f.read().strip()
+    return f" (pid {pid})" if pid.isdigit() else ""
+
+
 @contextlib.contextmanager
 def ingest_lock(root: Path, wait: bool = False) -> Iterator[None]:
-    """One ingest at a time per index directory (an OS lock: freed even on kill -9)."""
+    """One ingest at a time per index directory (an OS lock: freed even on kill -9).
+
+    Without `wait`, a second ingest fails at once with IndexBusyError."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "a+") as f:
-        flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        f = open(root / ".lock", "a+")
+    except OSError as exc:
+        raise QunzhongError(f"cannot lock index directory {root}: {exc.strerror or exc}") from exc
+    with f:
         try:
-            fcntl.flock(f.fileno(), flags)
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise IndexBusyError(
-                f"another ingest is writing {root}; wait for it to finish or pass --wait") from exc
+            if not wait:
+                raise IndexBusyError(f"another ingest{_lock_holder(f)} is writing {root}; "
+                                     f"wait for it to finish or pass --wait") from exc
+            log.warning("another ingest%s is writing %s; waiting for it", _lock_holder(f), root)
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
+            f.truncate(0)
+            f.write(str(os.getpid()))
+            f.flush()
             yield
         finally:
+            f.truncate(0)
+            f.flush()
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)

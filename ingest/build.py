@@ -1,22 +1,32 @@
-"""Build or update an index from files: incremental, atomic, and tolerant of bad input."""
+"""Build or update an index from files: incremental, atomic, and tolerant of bad input.
+
+An ingest compares each file's sha256 with the current manifest. Unchanged
+documents keep their passages and vectors (nothing is cleaned or embedded
+again), changed and new ones are processed, missing ones leave the index.
+When nothing changed, nothing is written. A changed file that can no longer
+be read keeps its indexed version. The new version is written by
+`index.store.write_index`, beside the current one, under the ingest lock.
+"""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
-import numpy as np
-from tqdm import tqdm
-
-from index.embedders import Embedder, get_embedder
+from index.embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, LoadError, QunzhongError
-from index.schema import DocumentRecord, Passage
 from index.settings import Settings
-from index.store import IndexData, app_version, ingest_lock, load_index, write_index
-from ingest.loaders import Skipped, discover, load_file
-from ingest.pipeline import ProcessedDocument, match_units, process
+from index.store import app_version, ingest_lock, load_index, remove_strays, verify_index, write_index
+from ingest.loaders import LoadedFile, Skipped, discover, load_file
+
+if TYPE_CHECKING:  # numpy and the pipeline (langchain) load only when something must be processed
+    import numpy as np
+
+    from index.schema import DocumentRecord, Passage
+    from index.store import IndexData
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +48,19 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     documents: int = 0
     passages: int = 0
-    embedded: int = 0
+    embedded: int = 0          # match units embedded in this run (0 when nothing changed)
+    written: bool = False      # False: the index was already up to date, nothing was written
+    full: bool = False         # every document was processed again (--full, new embedder or settings)
     seconds: float = 0.0
 
     def summary(self) -> str:
         line = (f"{self.documents} documents, {self.passages} passages in {self.seconds:.1f}s "
                 f"(added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                 f"unchanged {len(self.unchanged)}")
-        return line + (f", skipped {len(self.skipped)})" if self.skipped else ")")
+        line += f", skipped {len(self.skipped)})" if self.skipped else ")"
+        if not self.written:
+            return line + "; nothing changed, nothing written"
+        return line + ("; rebuilt every document" if self.full else "")
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -54,93 +69,194 @@ class IngestReport:
 
 
 def doc_ids(paths: Sequence[str | Path], files: Sequence[Path]) -> dict[Path, str]:
-    """A stable id per file: its path relative to the directory argument that holds it."""
+    """A stable id per file: its path relative to the directory argument that holds it.
+
+    Two files that would share an id (same relative path under two directory
+    arguments) are told apart by the name of their directory argument."""
     roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
-    out = {}
+    out: dict[Path, str] = {}
+    taken: set[str] = set()
     for f in files:
         f = f.resolve()
         root = next((r for r in roots if r in f.parents), None)
-        out[f] = f.relative_to(root).as_posix() if root else f.name
+        doc = f.relative_to(root).as_posix() if root else f.name
+        if doc in taken:
+            doc = f.relative_to(root.parent).as_posix() if root else f.as_posix().lstrip("/")
+        taken.add(doc)
+        out[f] = doc
     return out
 
 
-def _previous(root: Path, embedder: str, settings: Settings, full: bool) -> IndexData | None:
-    if full:
-        return None
-    try:
-        prev = load_index(root)
-    except IndexMissingError:
-        return None
-    except (IndexCorruptError, IndexMismatchError) as exc:
-        log.warning("previous index not reusable (%s); rebuilding everything", exc)
-        return None
-    same = (prev.embedder == embedder
-            and prev.manifest.get("ingest_key") == settings.ingest_key())
-    return prev if same else None
+@dataclass
+class _Plan:
+    """What the files on disk mean for the current index."""
+
+    base: dict | None                 # manifest of a reusable current version
+    base_version: str = ""
+    todo: list[tuple[Path, str]] = field(default_factory=list)    # to load, clean, split, embed
+    reuse: dict[str, Path] = field(default_factory=dict)          # unchanged: doc id -> its file now
 
 
 def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str | None = None,
            settings: Settings | None = None, full: bool = False, strict: bool = False,
            wait: bool = False, progress: bool = True, embedder: Embedder | None = None) -> IngestReport:
+    """Bring the index at `root` up to date with the files under `paths`."""
     t0 = time.perf_counter()
     root = Path(root)
     settings = settings or Settings()
-    files, skipped = discover(paths)
-    ids = doc_ids(paths, files)
-    report = IngestReport(index=str(root), skipped=list(skipped))
+    report = IngestReport(index=str(root))
     with ingest_lock(root, wait=wait):
-        if embedder is None:
-            prev_name = None if full else _manifest_embedder(root)
-            embedder = get_embedder(embedder_name or prev_name or "e5-small")
-        prev = _previous(root, embedder.name, settings, full)
-        prev_docs = prev.manifest.get("documents", {}) if prev else {}
-        kept: list[DocumentEntry] = []
-        todo: list[tuple[Path, str]] = []
-        for f in files:
-            doc = ids[f]
-            sha = _sha256(f)
-            if doc in prev_docs and prev_docs[doc]["sha256"] == sha:
-                kept.append(_reuse(prev, doc))
-                report.unchanged.append(doc)
-            else:
-                todo.append((f, doc))
-                (report.changed if doc in prev_docs else report.added).append(doc)
-        seen = {ids[f] for f in files}
-        report.removed = sorted(d for d in prev_docs if d not in seen)
-        new, bad = _process_all(todo, settings, embedder, progress, report)
-        report.added = [d for d in report.added if d not in bad]
-        report.changed = [d for d in report.changed if d not in bad]
-        if strict and report.skipped:
-            raise StrictModeError(f"{len(report.skipped)} file(s) could not be indexed (--strict): "
-                                  + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped))
-        docs = sorted(kept + new, key=lambda e: e.record.doc)
-        if not docs:
-            raise QunzhongError("no document could be indexed; the previous index (if any) is unchanged")
-        passages, vectors, owners = _assemble(docs)
-        manifest = _manifest(embedder, settings, docs)
-        report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs])
-    report.documents, report.passages = len(docs), len(passages)
+        remove_strays(root)
+        files, skipped = discover(paths)
+        report.skipped = list(skipped)
+        name = embedder.name if embedder else _embedder_name(root, embedder_name)
+        plan = _plan(root, files, doc_ids(paths, files), name, settings, full, report)
+        if plan.base is not None and not plan.todo and not report.removed:
+            return _up_to_date(report, plan, strict, t0)
+        _update(root, plan, report, settings, strict, progress, embedder or get_embedder(name))
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _manifest_embedder(root: Path) -> str | None:
+def _embedder_name(root: Path, requested: str | None) -> str:
+    """The requested embedder, else the one that built the current index, else the default."""
+    if requested:
+        return requested.strip()
     try:
         from index.store import read_manifest
 
-        return read_manifest(root)[1].get("embedder", {}).get("name")
-    except QunzhongError:
-        return None
+        return read_manifest(root)[1]["embedder"]["name"]
+    except (QunzhongError, KeyError, TypeError):
+        return DEFAULT_EMBEDDER
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
+def _current(root: Path) -> tuple[str, dict] | tuple[None, None]:
+    """The current version and manifest when every file checks out, else (None, None)."""
+    try:
+        return verify_index(root)
+    except IndexMissingError:
+        return None, None
+    except (IndexCorruptError, IndexMismatchError) as exc:
+        log.warning("current index not reusable (%s); processing every document", exc)
+        return None, None
 
+
+def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, settings: Settings,
+          full: bool, report: IngestReport) -> _Plan:
+    """Sort files into unchanged (reuse), added and changed (todo); list removed documents."""
+    vid, manifest = _current(root)
+    known = (manifest or {}).get("documents", {})
+    reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
+                and manifest.get("ingest_key") == settings.ingest_key())
+    plan = _Plan(base=manifest if reusable else None, base_version=vid or "")
+    report.full = not reusable
+    for f in files:
+        doc = ids[f.resolve()]
+        sha = _sha256(f, settings.max_file_bytes)
+        if doc in known and sha == known[doc].get("sha256"):
+            report.unchanged.append(doc)
+            if reusable:
+                plan.reuse[doc] = f
+            else:
+                plan.todo.append((f, doc))
+        else:
+            plan.todo.append((f, doc))
+            (report.changed if doc in known else report.added).append(doc)
+    seen = set(ids.values())
+    report.removed = sorted(d for d in known if d not in seen)
+    return plan
+
+
+def _sha256(path: Path, max_bytes: int) -> str | None:
+    """The file's sha256; None when it is too big or unreadable (the loader says why)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        if path.stat().st_size > max_bytes:
+            return None
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
     return h.hexdigest()
+
+
+def _up_to_date(report: IngestReport, plan: _Plan, strict: bool, t0: float) -> IngestReport:
+    """Nothing to do: report the current version as it is."""
+    _check_strict(report, strict)
+    docs = plan.base.get("documents", {})
+    report.version, report.written, report.full = plan.base_version, False, False
+    report.documents = len(docs)
+    report.passages = sum(int(d.get("passages", 0)) for d in docs.values())
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _check_strict(report: IngestReport, strict: bool) -> None:
+    if strict and report.skipped:
+        raise StrictModeError(f"{len(report.skipped)} file(s) could not be indexed (--strict): "
+                              + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped))
+
+
+def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, strict: bool,
+            progress: bool, embedder: Embedder) -> None:
+    """Process what changed, reuse the rest, and write a new version (unless nothing changed)."""
+    if strict:  # fail before any embedding work
+        _precheck(plan.todo, settings, report)
+    prev = _load_previous(root, plan, report) if plan.base is not None else None
+    new, failed = _process_all(plan.todo, settings, embedder, progress, report)
+    stale = _keep_stale(prev, failed, plan, report)
+    _check_strict(report, strict)
+    if prev is not None and not new and not report.removed:
+        report.version, report.full = prev.version, False
+        report.documents, report.passages = len(prev.documents), len(prev.passages)
+        return
+    kept = _reuse(prev, {**plan.reuse, **stale}) if prev is not None else []
+    docs = sorted(kept + new, key=lambda e: e.record.doc)
+    if not docs:
+        raise QunzhongError("no document could be indexed; the previous index (if any) is unchanged")
+    passages, vectors, owners = _assemble(docs)
+    manifest = _manifest(embedder, settings, docs)
+    report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs])
+    report.written = True
+    report.documents, report.passages = len(docs), len(passages)
+
+
+def _keep_stale(prev: IndexData | None, failed: list[str], plan: _Plan,
+                report: IngestReport) -> dict[str, Path]:
+    """Documents whose file changed but cannot be read now keep their indexed version."""
+    paths = dict((doc, path) for path, doc in plan.todo)
+    stale = {doc: paths[doc] for doc in failed if prev is not None and doc in prev.documents}
+    for doc in failed:
+        for bucket in (report.added, report.changed, report.unchanged):
+            if doc in bucket:
+                bucket.remove(doc)
+    report.unchanged.extend(stale)
+    kept = {str(path) for path in stale.values()}
+    report.skipped = [Skipped(s.path, s.reason + "; kept the indexed version") if s.path in kept else s
+                      for s in report.skipped]
+    return stale
+
+
+def _precheck(todo: list[tuple[Path, str]], settings: Settings, report: IngestReport) -> None:
+    """--strict: load every file to process before embedding anything; fail on the first bad ones."""
+    for path, _ in todo:
+        try:
+            load_file(path, max_bytes=settings.max_file_bytes)
+        except LoadError as exc:
+            report.skipped.append(Skipped(str(path), exc.reason))
+    _check_strict(report, True)
+
+
+def _load_previous(root: Path, plan: _Plan, report: IngestReport) -> IndexData | None:
+    """The current version, loaded for reuse; if it cannot be, every document is processed again."""
+    try:
+        return load_index(root)
+    except (IndexCorruptError, IndexMismatchError, IndexMissingError) as exc:
+        log.warning("current index not reusable (%s); processing every document", exc)
+    plan.todo.extend((path, doc) for doc, path in plan.reuse.items())
+    plan.base, plan.reuse, report.full = None, {}, True
+    return None
 
 
 @dataclass(frozen=True)
@@ -154,42 +270,79 @@ class DocumentEntry:
     owners: np.ndarray
 
 
-def _reuse(prev: IndexData, doc: str) -> DocumentEntry:
-    rows = [p for p in prev.passages if p.doc == doc]
-    local = {p.id: i for i, p in enumerate(rows)}
+def _reuse(prev: IndexData, docs: dict[str, Path]) -> list[DocumentEntry]:
+    """Entries for unchanged documents as a full rebuild would make them: the stored passages
+    and vectors, with `source` pointing at where each file is now."""
+    import numpy as np
+
     owners = prev.owners()
-    picked = np.flatnonzero(np.isin(owners, list(local)))
-    vectors = np.asarray(prev.vectors()[picked], dtype=np.float32)
-    passages = [Passage(**{**p.__dict__, "id": i}) for i, p in enumerate(rows)]
-    return DocumentEntry(prev.documents[doc], passages, vectors,
-                         np.array([local[int(o)] for o in owners[picked]], dtype=np.int32))
+    vectors = prev.vectors()
+    rows: dict[str, list[Passage]] = {}
+    for p in prev.passages:
+        rows.setdefault(p.doc, []).append(p)
+    out = []
+    for doc, path in sorted(docs.items()):
+        source = str(path.resolve())
+        ids = np.array([p.id for p in rows.get(doc, [])], dtype=np.int64)
+        starts, ends = np.searchsorted(owners, ids, "left"), np.searchsorted(owners, ids, "right")
+        picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)] or [np.zeros(0, np.int64)])
+        passages = [replace(p, id=i, source=source) for i, p in enumerate(rows.get(doc, []))]
+        out.append(DocumentEntry(replace(prev.documents[doc], source=source), passages,
+                                 np.asarray(vectors[picked], dtype=np.float32),
+                                 np.repeat(np.arange(len(ids), dtype=np.int32), ends - starts)))
+    return out
 
 
-def _process_all(todo, settings: Settings, embedder: Embedder, progress: bool, report: IngestReport):
-    out, bad = [], set()
-    bar = tqdm(todo, desc="indexing", unit="doc", disable=not progress or not todo, leave=False)
-    for path, doc in bar:
-        bar.set_postfix_str(doc[-30:])
+def _loaded(todo: list[tuple[Path, str]], settings: Settings, report: IngestReport,
+            failed: list[str]) -> Iterator[tuple[str, LoadedFile]]:
+    """Each loadable file of `todo`; the others are reported as skipped."""
+    for path, doc in todo:
         try:
-            loaded = load_file(path, max_bytes=settings.max_file_bytes)
-            pdoc = process(loaded, doc, settings, embedder)
+            yield doc, load_file(path, max_bytes=settings.max_file_bytes)
         except LoadError as exc:
             report.skipped.append(Skipped(str(path), exc.reason))
-            bad.add(doc)
-            continue
+            failed.append(doc)
+
+
+def _process_all(todo: list[tuple[Path, str]], settings: Settings, embedder: Embedder, progress: bool,
+                 report: IngestReport) -> tuple[list[DocumentEntry], list[str]]:
+    """Clean, split and embed each file of `todo`. Returns the entries and the ids that failed."""
+    from tqdm import tqdm
+
+    from ingest.pipeline import process
+
+    out: list[DocumentEntry] = []
+    failed: list[str] = []
+    bar = tqdm(total=len(todo), desc="indexing", unit="doc", disable=not progress or not todo, leave=False)
+    for doc, loaded in _loaded(todo, settings, report, failed):
+        bar.set_postfix_str(doc[-30:])
+        pdoc = process(loaded, doc, settings, embedder)
+        bar.update(1)
         if not pdoc.passages:
-            report.skipped.append(Skipped(str(path), "no text left after cleaning"))
-            bad.add(doc)
+            report.skipped.append(Skipped(str(loaded.path), "no text left after cleaning"))
+            failed.append(doc)
             continue
-        units = [match_units(p) for p in pdoc.passages]
-        owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
-        vectors = _embed(embedder, [u for us in units for u in us], progress)
-        report.embedded += len(owners)
-        out.append(DocumentEntry(pdoc.record, pdoc.passages, vectors, owners))
-    return out, bad
+        out.append(_embed_document(pdoc, embedder, progress, report))
+    bar.close()
+    return out, failed
+
+
+def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestReport) -> DocumentEntry:
+    import numpy as np
+
+    from ingest.pipeline import match_units
+
+    units = [match_units(p) for p in pdoc.passages]
+    owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
+    vectors = _embed(embedder, [u for us in units for u in us], progress)
+    report.embedded += len(owners)
+    return DocumentEntry(pdoc.record, pdoc.passages, vectors, owners)
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    import numpy as np
+    from tqdm import tqdm
+
     parts = []
     with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress, leave=False) as bar:
         for i in range(0, len(texts), EMBED_BATCH):
@@ -199,16 +352,18 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
 
 
 def _assemble(docs: list[DocumentEntry]) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+    import numpy as np
+
     passages, vectors, owners = [], [], []
     for entry in docs:
         base = len(passages)
-        passages.extend(Passage(**{**p.__dict__, "id": base + p.id}) for p in entry.passages)
+        passages.extend(replace(p, id=base + p.id) for p in entry.passages)
         vectors.append(np.asarray(entry.vectors, dtype=np.float32))
         owners.append(entry.owners.astype(np.int32) + base)
     return passages, np.vstack(vectors), np.concatenate(owners)
 
 
-def _manifest(embedder: Embedder, settings: Settings, docs) -> dict:
+def _manifest(embedder: Embedder, settings: Settings, docs: list[DocumentEntry]) -> dict:
     return {
         "app_version": app_version(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

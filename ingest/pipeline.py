@@ -50,13 +50,14 @@ def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: Cl
 
 
 def match_units(p: Passage) -> list[str]:
-    """The texts the embedder sees for a passage: each sentence, led by its section heading.
+    """The texts the embedder sees for a passage: each sentence, led by its section path.
 
     A passage is scored by its best unit, so one sentence that answers the question is
-    not diluted by the rest of the passage."""
+    not diluted by the rest of the passage, while the headings above it say what it is about."""
     head = p.section.split(" / ")[-1] if p.section else ""
     units = [s for s in sentences(p.text) if s.rstrip("。;;:: ") != head] or [p.text]
-    return [f"{head}\n{u}" if head else u for u in units]
+    path = p.section.replace(" / ", " ")
+    return [f"{path}\n{u}" if path else u for u in units]
 
 
 def windows(text: str) -> set[str]:

@@ -182,6 +182,10 @@ def test_feedback_per_answer_and_new_chat(site, browser, tmp_path):
 
     p = Page(browser, site, WIDTHS["desktop"])
     pg = p.page
+    pg.fill("#qz-input textarea", "???")  # an unusable question: a warning, no traceback, page usable
+    pg.click("#qz-send")
+    expect(pg.locator(".toast-body", has_text="问题为空")).to_be_visible()
+    assert "Traceback" not in pg.inner_text("body")
     p.ask(QUESTION)
     first_ids = [int(x) for x in pg.locator("#qz-sources .qz-card").evaluate_all("els => els.map(e => e.dataset.pid)")]
     p.ask("那对方一直不肯走怎么办?")

@@ -78,6 +78,11 @@ def server(reception_index):
     app.close()
 
 
+def test_only_chat_and_feedback_are_public(server):
+    api = server.view_api(return_format="dict", print_info=False)
+    assert set(api["named_endpoints"]) == {"/chat", "/feedback"} and not api["unnamed_endpoints"]
+
+
 def test_chat_returns_cited_answer(server):
     ans = server.predict(QUESTION, [], api_name="/chat")
     assert ans["found"] and "[1]" in ans["answer"]

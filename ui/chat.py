@@ -30,18 +30,19 @@ def chat_page() -> dict:
     with gr.Row(equal_height=False, elem_id="qz-chat-row"):
         with gr.Column(scale=3, min_width=320):
             chatbot = gr.Chatbot(label="对话", height=None, min_height=220, max_height="68vh", elem_id="qz-chat",
-                                 sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=["copy"],
+                                 sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=[],
                                  feedback_options=("Like", "Dislike"), placeholder=PLACEHOLDER)
             with gr.Row(elem_id="qz-ask-row"):
                 msg = gr.Textbox(placeholder="请输入问题,例如:遇到情绪激动的上访群众应该怎么接待?", show_label=False,
                                  scale=5, min_width=180, elem_id="qz-input", max_length=2000, submit_btn=False)
                 send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="qz-send")
             with gr.Row(elem_id="qz-tools-row"):
-                comment = gr.Textbox(placeholder="意见(可选):随回答下方的“赞/踩”一并提交",
+                comment = gr.Textbox(placeholder="意见(可选),点回答下的“赞/踩”时提交",
                                      show_label=False, scale=4, min_width=180, elem_id="qz-comment", max_length=2000)
                 new = gr.Button("新对话", size="sm", scale=1, min_width=72, elem_id="qz-new")
         with gr.Column(scale=2, min_width=300, elem_id="qz-sources-col"):
-            gr.HTML('<h3 class="qz-h">引用来源</h3>', js_on_load=None)
+            gr.HTML('<h3 class="qz-h">引用来源</h3><div class="qz-hint">点击卡片,在“原文核对”中查看该段落在原文中的位置。'
+                    "</div>", js_on_load=None, elem_id="qz-sources-head")
             sources = gr.HTML(SOURCES_EMPTY, elem_id="qz-sources", js_on_load=None)
     gr.Examples(EXAMPLES, inputs=msg, label="示例问题(点击填入输入框)", examples_per_page=8)
     return {"status": status, "chatbot": chatbot, "msg": msg, "send": send, "comment": comment, "new": new,
@@ -64,8 +65,10 @@ def wire_chat(assistant: Assistant, c: dict):
             r = assistant.retriever()
             ans = assistant.ask(message, history=turns, retriever=r)
             status = render.status_line(assistant.status(r))
-        except QunzhongError as exc:
-            gr.Warning(str(exc))
+        except Exception as exc:  # the edge: a one-line warning, the page stays usable
+            if not isinstance(exc, QunzhongError):
+                log.exception("answering %r failed", message)
+            gr.Warning(str(exc) if isinstance(exc, QunzhongError) else "出错了,未能回答这个问题;详情已记入服务器日志。")
             yield message, history, SOURCES_EMPTY, turns, records, gr.update()
             return
         waiting[-1] = {"role": "assistant", "content": render.answer_markdown(ans)}

@@ -56,8 +56,7 @@ def answer_markdown(ans: Answer) -> str:
 def citation_cards(ans: Answer) -> str:
     if not ans.found:
         return empty("未找到相关内容,没有可引用的段落。")
-    hint = '<div class="qz-hint">点击卡片,在“原文核对”中查看该段落在原文中的位置。</div>'
-    return hint + "".join(citation_card(c, ans.query) for c in ans.citations)
+    return "".join(citation_card(c, ans.query) for c in ans.citations)
 
 
 def citation_card(c: Citation, query: str) -> str:

@@ -57,8 +57,10 @@ def _non_overlapping(cuts: list[tuple[int, int, str]]) -> list[tuple[int, int, s
 def _removed(piece: str, cut: tuple[int, int, str], last: bool, label: Callable[[str], str]) -> str:
     name = esc(label(cut[2]))
     if piece.strip():
+        body = piece.rstrip("\n")  # the label goes before a removed line break, not on the next line
         tag = f'<sup class="qz-rule">{name}</sup>' if last else ""
-        return f'<del class="qz-del" title="{name}">{esc(piece)}</del>{tag}'
+        tail = f'<del class="qz-del">{piece[len(body):]}</del>' if len(body) < len(piece) else ""
+        return f'<del class="qz-del" title="{name}">{esc(body)}</del>{tag}{tail}'
     # Removed whitespace is invisible as it is: show a symbol, keep the line breaks.
     symbol = "↵" if "\n" in piece else "␣"
     breaks = "\n" * min(piece.count("\n"), 2)
