@@ -44,6 +44,17 @@ class Answer:
                 "citations": [c.to_dict() for c in self.citations]}
 
 
+def relevance_margin(retriever: Retriever, hits: Sequence[Hit], vec: np.ndarray) -> float:
+    """How far the best passage beats the off-domain background (see assistant.relevance)."""
+    return max(h.dense for h in hits) - retriever.gate.background(vec) if hits else float("-inf")
+
+
+def is_relevant(retriever: Retriever, query: str, history: Sequence[str] = ()) -> bool:
+    hits = retriever.retrieve(query, k=5, history=history)
+    vec, _ = retriever.query_vector(clean_query(query), clean_history(history))
+    return relevance_margin(retriever, hits, vec) >= retriever.settings.relevance_floor
+
+
 def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int = 5) -> Answer:
     query = clean_query(query)
     history = clean_history(history)
@@ -51,7 +62,7 @@ def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int
     vec, _ = retriever.query_vector(query, history)
     floor = retriever.settings.relevance_floor
     background = retriever.gate.background(vec)
-    if not hits or max(h.dense for h in hits) - background < floor:
+    if relevance_margin(retriever, hits, vec) < floor:
         return Answer(query, NOT_FOUND, False)
     cited = [h for h in hits[: retriever.settings.answer_points] if h.dense - background >= floor - 0.02]
     points = [(_best_sentences(retriever, h.passage, vec), n) for n, h in enumerate(cited, 1)]
@@ -74,11 +85,10 @@ def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int 
         return _clip(sents[0], budget)
     scores = retriever.embedder.embed_passages(sents) @ vec
     best = int(np.argmax(scores))
-    picked = [best]
-    nxt = best + 1 if best + 1 < len(sents) else None
-    if nxt is not None and len(sents[best]) + len(sents[nxt]) <= budget and scores[nxt] >= scores[best] - 0.03:
-        picked.append(nxt)
-    return _clip("".join(sents[i] for i in picked), budget)
+    text = sents[best]
+    if len(text) < 40 and best + 1 < len(sents):  # a short sentence rarely stands alone
+        text += sents[best + 1]
+    return _clip(text, budget)
 
 
 def _clip(s: str, budget: int) -> str:

@@ -8,6 +8,7 @@ A kind is a short string recorded in the manifest (`faiss.kind`):
     "sq8"                  exact scan over 8-bit scalar-quantised codes
     "ivf4096,flat"         inverted lists (4096 k-means cells) over the float vectors
     "ivf4096,sq8,np48"     inverted lists over 8-bit codes, 48 cells probed per query
+    "ivf4096,fp16,np48"    the same over 16-bit floats
 
 Search-time parameters (nprobe, efSearch) are stored in the FAISS file, so a
 loaded index searches as it was built. All kinds use inner product, which is
@@ -63,7 +64,7 @@ def build_faiss(vectors: np.ndarray, kind: str = "flat"):
         index = faiss.IndexHNSWFlat(dim, int(_HNSW.match(head).group(1) or 32), faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = params.get("ef", 64)
-    elif _IVF.match(head) and rest and rest[0] in ("flat", "sq8"):
+    elif _IVF.match(head) and rest and rest[0] in ("flat", "sq8", "fp16"):
         index = _ivf(dim, int(_IVF.match(head).group(1)), rest[0], params.get("np", 16))
     else:
         raise ValueError(f"unknown faiss index kind {kind!r}")
@@ -93,8 +94,8 @@ def _ivf(dim: int, nlist: int, codec: str, nprobe: int):
     if codec == "flat":
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     else:
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
+        qtype = faiss.ScalarQuantizer.QT_8bit if codec == "sq8" else faiss.ScalarQuantizer.QT_fp16
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, qtype, faiss.METRIC_INNER_PRODUCT)
     index.nprobe = min(nprobe, nlist)
     index.cp.niter = KMEANS_ITER
     index.cp.max_points_per_centroid = TRAIN_PER_CELL

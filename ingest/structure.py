@@ -177,6 +177,26 @@ def section_path(headings: list[Heading], pos: int) -> str:
 
 # ---------------------------------------------------------------- title
 
+# Markup such as "<b>" or "</script>": its ">" closes a tag and separates nothing.
+_MARKUP = re.compile(r"<[^<>\n]*>")
+_CRUMB = r"[^\s>›»][^>›»\n]{0,23}?[^\s>›»]"
+_TRAIL = re.compile(rf"\s*{_CRUMB}(?:\s*[>›»]{{1,2}}\s*{_CRUMB}){{2,}}\s*")
+# "首页 >" at the start, also after a label: "您的位置:首页 > …".
+_FROM_HOME = re.compile(r"\s*(?:[^\s::]{1,8}\s*[::]\s*)?(?:网站首页|首页|主页|home)\s*[>›»]", re.I)
+# A site's template tag glued to the end of a title or heading: "…有效服务群众{做好群众工作心得体会}."
+TEMPLATE_TAG = re.compile(r"(?<=\S)\{\w[\w ·]{1,39}\}\.?[ \t]*$")
+
+
+def is_breadcrumb(line: str) -> bool:
+    """A navigation trail: "首页 > 栏目 > 文章", "Home › News", or three crumbs "范文 > 总结 > 信访".
+
+    A ">" inside markup ("关于<script>alert(1)</script>的说明") or a single
+    comparison ("收入>支出") does not make a trail.
+    """
+    s = _MARKUP.sub("", line)
+    return bool(_FROM_HOME.match(s) or _TRAIL.fullmatch(s))
+
+
 _EXT = re.compile(r"\s*\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf|html?)\s*$", re.I)
 _SITE_SUFFIX = re.compile(
     r"\s*[-_|–—·]+\s*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|范文|资料库|\.com|\.cn|\.net)\s*$", re.I)
@@ -185,14 +205,14 @@ _SITE_NAME = re.compile(
     r"|^(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?$", re.I)
 _NOT_TITLE = re.compile(
     r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[::]|时间[::]|当前位置|"
-    r"copyright|©|版权|预览|阅读全文|[>›»]|^\s*[-*•·]\s", re.I)
+    r"copyright|©|版权|预览|阅读全文|^\s*[-*•·]\s", re.I)
 _TITLE_BREAK = re.compile(r"[及和与的之、对]$")
 
 
 def _title_candidate(line: str) -> str:
     """Strip file extensions, site suffixes and decoration from a line."""
     s = line.strip().strip("《》")
-    s = re.sub(r"\{[^{}]*\}\.?", "", s)
+    s = TEMPLATE_TAG.sub("", s)
     for _ in range(2):
         s = _EXT.sub("", s)
         s = _SITE_SUFFIX.sub("", s)
@@ -200,7 +220,7 @@ def _title_candidate(line: str) -> str:
 
 
 def _plausible_title(s: str) -> bool:
-    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or _SITE_NAME.match(s):
+    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or _SITE_NAME.match(s) or is_breadcrumb(s):
         return False
     if re.search(r"[。!?!?]", s[:-1]) or _match_marker(s, 0):
         return False  # a sentence or a section heading, not a title

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -198,11 +200,65 @@ def test_filler_intro_sentences():
 
 
 def test_title_tags_file_extensions_and_site_suffixes():
-    original = "信访工作总结 .docx\n" + PARA + "{信访工作总结}.\n" + PARA2
+    original = "信访工作总结 .docx\n" + PARA + "\n一、畅通信访渠道{信访工作总结}.\n" + PARA2
     text = clean(original).text
     assert text.startswith("信访工作总结\n")
-    assert "{" not in text and PARA2 in text
+    assert "\n一、畅通信访渠道\n" in text and "{" not in text and PARA2 in text
     assert clean("信访工作总结 - 某某范文网\n" + PARA).text.startswith("信访工作总结\n")
+
+
+@pytest.mark.parametrize("tagged,kept", [
+    ("社区矛盾纠纷调解工作总结{调解工作总结}.", "社区矛盾纠纷调解工作总结"),
+    ("Community Mediation Report{community mediation}", "Community Mediation Report"),
+])
+def test_template_tag_after_the_title_goes(tagged, kept):
+    assert clean("\n".join([tagged, PARA, PARA2])).text == "\n".join([kept, PARA, PARA2])
+
+
+@pytest.mark.parametrize("tagged,kept", [
+    ("(二)规范信访秩序{信访工作经验}", "(二)规范信访秩序"),
+    ("体会之二:要端正工作态度{群众工作心得}.", "体会之二:要端正工作态度"),
+])
+def test_template_tag_after_a_heading_goes(tagged, kept):
+    original = "\n".join(["信访工作总结", PARA, tagged, PARA2])
+    assert clean(original).text == "\n".join(["信访工作总结", PARA, kept, PARA2])
+
+
+@pytest.mark.parametrize("body", [
+    "系统检测到{7*7}之类的表达式时只记录不执行。",
+    "答复模板中的{变量}和{姓名}须在发出前逐项替换。",
+    "计算结果{7*7}",  # glued to the end of a body line, not of a heading
+    "\n二、模板说明{{name}}",  # a Jinja-style placeholder on a heading is content too
+])
+def test_braces_in_body_text_stay(body):
+    original = "\n".join(["信访工作总结", PARA + body, PARA2, PARA3])
+    assert clean(original).text == original
+
+
+def test_page_with_braces_and_markup():
+    original = read(RESOURCES / "braces_and_markup.txt")
+    result = clean(original)
+    text = result.text
+    assert text.startswith("关于<script>alert(1)</script>等网页代码混入信访材料的处理说明\n一、问题的由来\n")
+    for kept in ("例如<script>alert(1)</script>这样的字符串", "含有{变量}占位符", "尊敬的{姓名}同志", "检测到{7*7}之类"):
+        assert kept in text, kept
+    assert "首页 >" not in text and "{信访材料处理说明}" not in text
+    assert rules_used(result) == {"site_boilerplate", "title_tag", "whitespace"}
+    assert_consistent(original, result)
+
+
+@pytest.mark.parametrize("line", ["关于<b>重要</b>说", "x<y与y>z的比较", "A>B>C三者关系", "收入>支出的原因"])
+def test_lines_with_angle_brackets_are_not_breadcrumbs(line):
+    original = "\n".join([line, PARA, PARA2, PARA3])
+    assert cleaning.site_boilerplate(original) == []
+    assert clean(original).text == original
+
+
+@pytest.mark.parametrize("crumbs", ["范文 > 心得体会 > 群众工作", "首页>工作总结", "News › Local › Mediation",
+                                    "栏目 > <a>工作动态</a> > 正文"])
+def test_breadcrumb_lines_go(crumbs):
+    original = "\n".join(["信访工作总结", crumbs, PARA, PARA2])
+    assert clean(original).text == "\n".join(["信访工作总结", PARA, PARA2])
 
 
 def test_dash_in_word():
@@ -481,6 +537,14 @@ def test_every_rule_returns_spans_in_range():
 def test_module_exposes_the_api():
     for name in ("Removal", "CleanText", "clean", "RULES", "Embed"):
         assert hasattr(cleaning, name)
+
+
+def test_module_runs_from_the_command_line():
+    path = str(RESOURCES / "other_site_page.txt")
+    out = subprocess.run([sys.executable, "-m", "ingest.cleaning", path, "--json"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    (row,) = json.loads(out)
+    assert row["by_rule"] == cleaning.removed_by_rule(clean(read(RESOURCES / "other_site_page.txt")))
 
 
 def test_report_per_rule(capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from index.errors import LoadError
@@ -14,7 +14,7 @@ from ingest.loaders import load_file
 from ingest.pipeline import match_units, process
 
 SETTINGS = Settings(semantic_cleaning=False)  # no embedder: the cleaner's form rules only
-PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 LINES = ["第一条 为了做好新时代信访工作，制定本条例。", "一、畅通信访渠道", "第1页 共3页", "(二) 依法处理",
          "信訪工作是黨的群眾工作的重要組成部分。", "Petition work serves the people.", "## 小标题", "——", "",
@@ -22,6 +22,7 @@ LINES = ["第一条 为了做好新时代信访工作，制定本条例。", "�
 TEXT = st.one_of(
     st.text(max_size=300),  # anything Python can hold
     st.lists(st.sampled_from(LINES), max_size=25).map("\n".join),
+    st.lists(st.sampled_from(LINES), min_size=30, max_size=150).map("\n".join),  # many passages, repeats
     st.lists(st.one_of(st.sampled_from(LINES), st.text(max_size=20)), max_size=25).flatmap(
         lambda parts: st.sampled_from(["\n", "\r\n", "\r", "\n\n", ""]).map(lambda sep: sep.join(parts))),
 )
@@ -42,6 +43,7 @@ def _subsequence(needle: str, hay: str) -> bool:
 def check_document(loaded) -> None:
     """The invariants of one processed document."""
     pdoc = process(loaded, "doc", SETTINGS, None)
+    event(f"passages={min(len(pdoc.passages), 5)}")  # shown by --hypothesis-show-statistics
     original, cleaned = pdoc.record.original, pdoc.record.cleaned
     assert original == loaded.text
     assert _without(original, pdoc.record.removals) == cleaned  # cleaning only deletes, as logged

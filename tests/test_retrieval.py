@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answer import answer
+from assistant.answer import answer, is_relevant
 from assistant.evaluation import evaluate, read_markers, read_questions
 from conftest import LOCAL_EVAL, eval_file
 from ingest.pipeline import windows
@@ -81,9 +81,10 @@ def test_no_passage_repeats_text_of_a_higher_one(retriever):
 
 def test_relevance_floor_separates_on_and_off_topic(retriever):
     off = [json.loads(line)["q"] for line in (LOCAL_EVAL / "offtopic.jsonl").read_text().splitlines()]
-    assert not any(answer(retriever, q).found for q in off)
-    on = [q.q for q in read_questions(eval_file("dev_questions.jsonl"))]
-    assert all(answer(retriever, q).found for q in on)
+    assert [q for q in off if is_relevant(retriever, q)] == []
+    on = read_questions(eval_file("dev_questions.jsonl")) + read_questions(eval_file("dev_multiturn.jsonl"))
+    assert [q.id for q in on if not is_relevant(retriever, q.q, q.history)] == []
+    assert not answer(retriever, off[0]).found and answer(retriever, on[0].q).found
 
 
 def test_answer_points_cite_their_passages(retriever):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.cleaning import clean
-from ingest.structure import Heading, detect_title, find_headings, is_heading_line, section_path
+from ingest.structure import Heading, detect_title, find_headings, is_breadcrumb, is_heading_line, section_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = Path(__file__).parent / "resources" / "cleaning"
@@ -129,6 +129,45 @@ def test_title_joins_a_broken_first_line():
 def test_title_falls_back_to_the_file_stem():
     original = "第1页 / 共3页\n\n。。。\n"
     assert detect_title(original, clean(original).text, "/data/信访条例解读.docx") == "信访条例解读"
+
+
+@pytest.mark.parametrize("first", [
+    "关于<script>alert(1)</script>的说明", "关于<b>重要</b>事项的通知", "收入>支出的原因分析", "x<y与y>z的比较",
+])
+def test_title_may_contain_angle_brackets(first):
+    original = f"{first}\n\n我们坚持领导干部接访下访制度,面对面听取来访群众的意见。"
+    assert detect_title(original, clean(original).text, "x.txt") == first
+    assert detect_title(original, original, "x.txt") == first
+
+
+@pytest.mark.parametrize("crumbs", [
+    "首页 > 信访业务 > 工作规范", "首页>工作总结", "您的位置:首页 > 工作总结", "范文 > 心得体会 > 群众工作",
+    "Home › News › Local Government", "网站首页 » 通知公告",
+])
+def test_breadcrumb_is_not_a_title(crumbs):
+    original = f"{crumbs}\n信访工作总结\n我们坚持领导干部接访下访制度,面对面听取来访群众的意见。"
+    assert is_breadcrumb(crumbs)
+    assert detect_title(original, original, "x.txt") == "信访工作总结"  # the title test itself skips it
+    assert detect_title(original, clean(original).text, "x.txt") == "信访工作总结"
+
+
+@pytest.mark.parametrize("line", ["关于<script>alert(1)</script>的说明", "收入>支出", "《意见》>>解读", "A>B>C", "1 > 0"])
+def test_not_breadcrumbs(line):
+    assert not is_breadcrumb(line)
+
+
+def test_title_keeps_braces_but_not_a_trailing_template_tag():
+    for first, title in (("关于{变量}替换规则的说明", "关于{变量}替换规则的说明"), ("关于{7*7}的说明", "关于{7*7}的说明"),
+                         ("信访工作总结{信访工作总结}.", "信访工作总结")):
+        original = f"{first}\n\n我们坚持领导干部接访下访制度,面对面听取来访群众的意见。"
+        assert detect_title(original, original, "x.txt") == title, first
+        assert detect_title(original, clean(original).text, "x.txt") == title, first
+
+
+def test_title_of_a_page_with_markup_and_braces():
+    original = read(RESOURCES / "braces_and_markup.txt")
+    assert detect_title(original, clean(original).text, "x.txt") == (
+        "关于<script>alert(1)</script>等网页代码混入信访材料的处理说明")
 
 
 def test_title_keeps_year_prefix():

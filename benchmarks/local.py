@@ -1,0 +1,98 @@
+"""In-process sections: ingest (cold, warm, one document changed) and warm retrieval latency.
+
+Ours and the tutorial pipeline share one loaded embedder, and latency samples are
+interleaved question by question, so machine load hits both sides alike.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from benchmarks.common import CORPUS, percentiles, timed
+from benchmarks.tutorial import Tutorial, files_of
+
+log = logging.getLogger(__name__)
+
+CHANGE = "\n附:本文件根据群众来信来访中反映的新情况作了补充,请各地结合实际认真落实。\n"
+
+
+def _rates(seconds: float, passages: int, chars: int) -> dict:
+    return {"seconds": round(seconds, 3), "passages": passages, "chars": chars,
+            "passages_per_s": round(passages / seconds, 2) if seconds else None,
+            "chars_per_s": round(chars / seconds, 1) if seconds else None}
+
+
+def ingest_section(work: Path, embedder) -> dict:
+    """Cold build, rebuild with nothing changed, and one (the smallest) document changed."""
+    from ingest.build import ingest
+
+    corpus = work / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    files = files_of(corpus)
+    chars = sum(len(f.read_text(encoding="utf-8", errors="replace")) for f in files)
+    root = work / "ours"
+    out: dict = {"documents": len(files), "corpus_chars": chars}
+    for label in ("cold", "warm", "changed"):
+        if label == "changed":
+            smallest = min(files, key=lambda f: f.stat().st_size)
+            with open(smallest, "a", encoding="utf-8") as f:
+                f.write(CHANGE)
+            out["changed_document"] = {"doc": smallest.name, "bytes": smallest.stat().st_size}
+        seconds, report = timed(ingest, [corpus], root, embedder=embedder, progress=False)
+        out[f"ours_{label}"] = {**_rates(seconds, report.passages, chars), "embedded_units": report.embedded}
+        log.info("ours %s ingest: %.1fs", label, seconds)
+    tut_dir = work / "tutorial"
+    seconds, tut = timed(_tutorial_build, files, embedder, tut_dir)
+    out["tutorial_cold"] = {**_rates(seconds, len(tut.chunks), chars), "embedded_units": len(tut.chunks)}
+    # The tutorial pipeline has no incremental mode: nothing changed or one file changed,
+    # it re-splits and re-embeds everything, which is its cold build again.
+    out["tutorial_warm"] = out["tutorial_changed"] = {**out["tutorial_cold"], "note": "full rebuild"}
+    log.info("tutorial ingest: %.1fs", seconds)
+    return out, root, tut_dir, tut
+
+
+def _tutorial_build(files, embedder, folder: Path) -> Tutorial:
+    tut = Tutorial.build(files, embedder)
+    tut.save(folder)
+    return tut
+
+
+def _clear_query_cache() -> None:
+    """Each timed question must embed its query: a trainee's next question is not cached."""
+    from assistant.retrieval import Retriever
+
+    clear = getattr(getattr(Retriever, "_embed_query", None), "cache_clear", None)
+    if clear:
+        clear()
+
+
+def latency_section(root: Path, tut: Tutorial, questions: list[dict], reps: int, budget_s: float) -> dict:
+    """Warm p50/p95/p99: `retrieve` alone and a full `answer`, ours and the tutorial's, interleaved."""
+    from assistant.service import Assistant
+
+    assistant = Assistant(root)
+    load_s, retriever = timed(assistant.retriever)
+    embedder = retriever.embedder
+    for q in ("热身问题:群众工作的基本方法", "warm-up question"):
+        assistant.retrieve(q), assistant.ask(q), tut.retrieve(q), tut.answer(q)
+    ms = {k: [] for k in ("embed", "ours_retrieve", "tutorial_retrieve", "ours_answer", "tutorial_answer")}
+    deadline = time.perf_counter() + budget_s
+    done = 0
+    for _ in range(reps):
+        for row in questions:
+            q, hist = row["q"], row["history"]
+            ms["embed"].append(1000 * timed(embedder.embed_queries, [q])[0])
+            _clear_query_cache()
+            ms["ours_retrieve"].append(1000 * timed(assistant.retrieve, q, 5, hist)[0])
+            ms["tutorial_retrieve"].append(1000 * timed(tut.retrieve, q)[0])
+            _clear_query_cache()
+            ms["ours_answer"].append(1000 * timed(assistant.ask, q, hist)[0])
+            ms["tutorial_answer"].append(1000 * timed(tut.answer, q)[0])
+        done += 1
+        if time.perf_counter() > deadline:
+            break
+    out = {k: percentiles(v) for k, v in ms.items()}
+    out.update(repetitions=done, questions=len(questions), index_load_s=round(load_s, 3))
+    return out

@@ -1,0 +1,149 @@
+"""Sections that run real processes: cold start, CLI start-up, server memory and concurrent load.
+
+A server (ours: `python -m assistant serve`; the tutorial's: `python -m benchmarks.tutorial
+serve`, both Gradio with the same queue) is started, timed to its first answer through
+gradio_client, sampled for resident memory throughout, then loaded by N clients.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from benchmarks.common import PYTHON, ROOT, RssSampler, free_port, percentiles, run_timed
+
+log = logging.getLogger(__name__)
+
+FIRST_QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
+
+
+def ours_serve_cmd(index: Path, port: int) -> list[str]:
+    return [PYTHON, "-m", "assistant", "serve", "--index", str(index), "--port", str(port)]
+
+
+def tutorial_serve_cmd(index: Path, port: int) -> list[str]:
+    return [PYTHON, "-m", "benchmarks.tutorial", "serve", "--index", str(index), "--port", str(port)]
+
+
+def _connect(url: str, proc: subprocess.Popen, timeout: float):
+    from gradio_client import Client
+
+    deadline = time.perf_counter() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read()[-800:]}")
+        try:
+            return Client(url, verbose=False)
+        except Exception:  # not listening yet: gradio_client raises several kinds
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"server at {url} did not answer within {timeout:.0f}s")
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def running_server(cmd_for_port, env: dict, timeout: float = 180) -> Iterator[dict]:
+    """Start a server; yield {url, seconds_to_first_answer, rss sampler}; stop it on exit."""
+    import gradio_client  # noqa: F401  (imported before the clock starts)
+
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd_for_port(port), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        with RssSampler(proc.pid) as rss:
+            url = f"http://127.0.0.1:{port}/"
+            client = _connect(url, proc, timeout)
+            ready = time.perf_counter() - t0
+            result = client.predict(FIRST_QUESTION, [], api_name="/chat")
+            first = time.perf_counter() - t0
+            if not isinstance(result, dict) or "error" in result:
+                raise RuntimeError(f"first answer failed: {str(result)[:300]}")
+            time.sleep(0.3)
+            yield {"url": url, "ready_s": round(ready, 2), "first_answer_s": round(first, 2), "rss": rss,
+                   "rss_after_first_mb": rss.mb(rss.last)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def load_test(url: str, questions: list[dict], clients: int, duration: float) -> dict:
+    """`clients` threads, each with its own gradio_client, asking in a loop for `duration` seconds."""
+    from gradio_client import Client
+
+    conns = [Client(url, verbose=False) for _ in range(clients)]
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def worker(i: int, client) -> None:
+        start.wait()
+        n = i
+        while time.perf_counter() < stop_at[0]:
+            row = questions[n % len(questions)]
+            n += clients
+            t = time.perf_counter()
+            try:
+                out = client.predict(row["q"], row["history"], api_name="/chat")
+                err = out.get("error") if isinstance(out, dict) else "not a dict"
+            except Exception as exc:  # every failure counts, whatever its kind
+                err = f"{type(exc).__name__}: {exc}"
+            with lock:
+                lat.append(1000 * (time.perf_counter() - t))
+                if err:
+                    errors.append(str(err)[:200])
+
+    threads = [threading.Thread(target=worker, args=(i, c), daemon=True) for i, c in enumerate(conns)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + duration
+    t0 = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join(timeout=duration + 300)
+    elapsed = time.perf_counter() - t0
+    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(lat), "errors": len(errors),
+            "throughput_qps": round(len(lat) / elapsed, 2), **percentiles(lat),
+            "error_samples": sorted(set(errors))[:3]}
+
+
+def server_sections(which: str, index: Path, env: dict, questions: list[dict], clients: int,
+                    duration: float, do_load: bool) -> dict:
+    """Cold start to first answer, memory, and (optionally) load, for one server."""
+    cmd = ours_serve_cmd if which == "ours" else tutorial_serve_cmd
+    with running_server(lambda port: cmd(index, port), env) as srv:
+        out = {"cold": {"serve_to_port_s": srv["ready_s"], "serve_to_first_answer_s": srv["first_answer_s"]}}
+        load = load_test(srv["url"], questions, clients, duration) if do_load else None
+        rss = srv["rss"]
+        out["memory"] = {"rss_after_first_answer_mb": srv["rss_after_first_mb"], "peak_rss_mb": rss.mb(rss.peak)}
+        if load:
+            out["load"] = load
+    log.info("%s server: %s", which, out)
+    return out
+
+
+def cli_section(ours_index: Path, tut_index: Path, env: dict, repeats: int) -> dict:
+    """Seconds from invoking a command to its output (a fresh process each time; OS file cache warm)."""
+    q = FIRST_QUESTION
+    cmds = {
+        "ours_search": [PYTHON, "-m", "assistant", "search", q, "--index", str(ours_index), "--json"],
+        "tutorial_search": [PYTHON, "-m", "benchmarks.tutorial", "search", q, "--index", str(tut_index)],
+        "ours_help": [PYTHON, "-m", "assistant", "--help"],
+        "ours_status": [PYTHON, "-m", "assistant", "status", "--index", str(ours_index), "--json"],
+    }
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeats):
+        for name, cmd in cmds.items():
+            times[name].append(run_timed(cmd, env)[0])
+    return {name: {"median_s": round(statistics.median(v), 3), "runs": [round(x, 3) for x in v]}
+            for name, v in times.items()}

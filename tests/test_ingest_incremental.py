@@ -1,0 +1,175 @@
+"""Incremental ingest with the real e5 embedder: only changed documents are embedded, unchanged
+ones keep exactly what a full rebuild would store, and an unchanged corpus writes nothing."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import cli_env
+from index.settings import Settings
+from index.store import load_index
+from ingest.build import ingest
+from ingest.pipeline import match_units
+
+pytestmark = pytest.mark.slow
+
+DOCS = {
+    "a.txt": "接待来访群众的基本要求\n\n接待来访群众时要热情耐心，认真倾听群众诉求，做好登记。"
+             "对情绪激动的群众，要先稳定情绪，再了解情况，不能与群众争吵。\n",
+    "b.txt": "信访事项的办理时限\n\n信访事项应当自受理之日起六十日内办结。情况复杂的，经批准可以适当延长办理期限，"
+             "但延长期限不得超过三十日，并告知信访人延期理由。\n",
+    "c.txt": "矛盾纠纷排查化解\n\n基层组织应当定期排查矛盾纠纷，做到早发现、早报告、早化解，把问题解决在萌芽状态。\n",
+}
+B_CHANGED = DOCS["b.txt"] + "办结后应当出具书面答复意见书，送达信访人。\n"
+D_NEW = "网上信访渠道\n\n群众可以通过网上信访平台提交诉求，系统自动生成查询码，群众凭查询码查询办理进度和结果。\n"
+
+
+class CountingEmbedder:
+    """The real e5 embedder, recording every text it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.texts: list[str] = []
+
+    def embed_passages(self, texts):
+        self.texts.extend(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+
+def write_docs(folder: Path, docs: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def units_of(data, doc: str) -> list[str]:
+    return [u for p in data.passages if p.doc == doc for u in match_units(p)]
+
+
+def doc_slice(data, doc: str) -> tuple[list[dict], np.ndarray]:
+    """One document's passages (ids made local) and unit vectors, as stored."""
+    rows = [p for p in data.passages if p.doc == doc]
+    first = rows[0].id
+    owners = data.owners()
+    picked = np.isin(owners, [p.id for p in rows])
+    passages = [{**p.__dict__, "id": p.id - first} for p in rows]
+    return passages, np.asarray(data.vectors()[picked])
+
+
+def snapshot(root: Path) -> dict[str, float]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.name != ".lock"}
+
+
+@pytest.fixture
+def counting(e5):
+    return CountingEmbedder(e5)
+
+
+def test_incremental_run_embeds_only_what_changed(tmp_path, counting):
+    from assistant.service import Assistant
+
+    corpus, root = write_docs(tmp_path / "docs", DOCS), tmp_path / "idx"
+    first = ingest([corpus], root, embedder=counting, progress=False)
+    assert first.written and sorted(first.added) == sorted(DOCS) and first.embedded > 0
+    assistant = Assistant(root)  # a running server: it must pick up the new version by itself
+    assert assistant.retrieve("网上信访平台查询码", k=1)[0].passage.doc != "d.txt"
+
+    (corpus / "b.txt").write_text(B_CHANGED, encoding="utf-8")
+    (corpus / "c.txt").unlink()
+    (corpus / "d.txt").write_text(D_NEW, encoding="utf-8")
+    counting.texts.clear()
+    second = ingest([corpus], root, embedder=counting, progress=False)
+    data = load_index(root)
+
+    assert (second.added, second.changed, second.removed, second.unchanged) == (["d.txt"], ["b.txt"], ["c.txt"], ["a.txt"])
+    assert second.written and not second.full and second.documents == 3
+    changed_units = units_of(data, "b.txt") + units_of(data, "d.txt")
+    assert second.embedded == len(changed_units)
+    embedded = counting.texts
+    assert all(u in embedded for u in changed_units)  # every passage unit of the changed documents...
+    source = B_CHANGED + D_NEW
+    for text in embedded:  # ...and nothing else: the cleaner's lines come from them too
+        assert all(line.strip() in source for line in text.splitlines()), text
+    assert "c.txt" not in data.documents and "c.txt" not in {p.doc for p in data.passages}
+
+    hit = assistant.retrieve("网上信访平台查询码", k=1)[0]
+    assert hit.passage.doc == "d.txt"  # served from the new version, no restart
+
+
+def test_reused_document_equals_a_full_rebuild(tmp_path, e5):
+    corpus = write_docs(tmp_path / "docs", {k: DOCS[k] for k in ("a.txt", "b.txt")})
+    ingest([corpus], tmp_path / "inc", embedder=e5, progress=False)
+    (corpus / "b.txt").write_text(B_CHANGED, encoding="utf-8")
+    (corpus / "d.txt").write_text(D_NEW, encoding="utf-8")
+    ingest([corpus], tmp_path / "inc", embedder=e5, progress=False)
+    ingest([corpus], tmp_path / "full", embedder=e5, progress=False, full=True)
+    inc, full = load_index(tmp_path / "inc"), load_index(tmp_path / "full")
+    for doc in ("a.txt", "b.txt", "d.txt"):
+        inc_passages, inc_vectors = doc_slice(inc, doc)
+        full_passages, full_vectors = doc_slice(full, doc)
+        assert inc_passages == full_passages
+        assert inc_vectors.shape == full_vectors.shape and np.array_equal(inc_vectors, full_vectors), doc
+        assert inc.documents[doc] == full.documents[doc]
+    assert [p.doc for p in inc.passages] == [p.doc for p in full.passages]
+    assert np.array_equal(inc.owners(), full.owners())
+    assert inc.manifest["documents"] == full.manifest["documents"]
+
+
+def test_unchanged_corpus_writes_nothing_and_is_fast(tmp_path, counting):
+    corpus, root = write_docs(tmp_path / "docs", {k: DOCS[k] for k in ("a.txt", "c.txt")}), tmp_path / "idx"
+    first = ingest([corpus], root, embedder=counting, progress=False)
+    before = snapshot(root)
+    counting.texts.clear()
+    t0 = time.perf_counter()
+    again = ingest([corpus], root, embedder=counting, progress=False)
+    assert time.perf_counter() - t0 < 1.0
+    assert counting.texts == [] and not again.written and again.embedded == 0
+    assert (again.version, again.documents, again.passages) == (first.version, first.documents, first.passages)
+    assert sorted(again.unchanged) == ["a.txt", "c.txt"] and not (again.added or again.changed or again.removed)
+    assert "nothing written" in again.summary()
+    assert snapshot(root) == before
+
+    proc = subprocess.run([sys.executable, "-m", "assistant", "ingest", str(corpus), "--index", str(root), "--json"],
+                          capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 0 and out["written"] is False and out["seconds"] < 1.0
+    assert snapshot(root) == before
+
+    full = ingest([corpus], root, embedder=counting, progress=False, full=True)
+    assert full.written and full.full and full.embedded == first.embedded
+    assert sorted(full.unchanged) == ["a.txt", "c.txt"] and "rebuilt every document" in full.summary()
+
+
+def test_changed_settings_or_embedder_rebuild_everything(tmp_path, counting):
+    corpus, root = write_docs(tmp_path / "docs", {"a.txt": DOCS["a.txt"]}), tmp_path / "idx"
+    ingest([corpus], root, embedder=counting, progress=False)
+    counting.texts.clear()
+    report = ingest([corpus], root, embedder=counting, settings=Settings(max_chars=120), progress=False)
+    assert report.written and report.full and report.embedded > 0
+    assert load_index(root).manifest["settings"]["max_chars"] == 120
+    # A size limit is not a passage-shaping choice: it changes nothing.
+    assert not ingest([corpus], root, embedder=counting, progress=False,
+                      settings=Settings(max_chars=120, max_file_bytes=1 << 20)).written
+
+
+def test_unreadable_changed_file_keeps_its_indexed_version(tmp_path, e5):
+    corpus, root = write_docs(tmp_path / "docs", {k: DOCS[k] for k in ("a.txt", "c.txt")}), tmp_path / "idx"
+    first = ingest([corpus], root, embedder=e5, progress=False)
+    (corpus / "a.txt").write_bytes(b"")  # truncated to nothing by a failed copy
+    report = ingest([corpus], root, embedder=e5, progress=False)
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [("a.txt", "empty file; kept the indexed version")]
+    assert not report.written and report.version == first.version and sorted(report.unchanged) == ["a.txt", "c.txt"]
+    assert "a.txt" in load_index(root).documents
+    (corpus / "a.txt").unlink()  # deleting the file is what removes a document
+    report = ingest([corpus], root, embedder=e5, progress=False)
+    assert report.removed == ["a.txt"] and report.written and list(load_index(root).documents) == ["c.txt"]
