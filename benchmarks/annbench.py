@@ -3,7 +3,9 @@
     python -m benchmarks.annbench DATA_DIR KIND [--sweep 16,32,64] [--rerank 0,240] [--queries N]
         -> one JSON line per setting
 
-DATA_DIR holds base.npy (the vectors), queries.npy and truth.npy (exact top-10 ids).
+DATA_DIR holds base.npy (the vectors), queries.npy and truth.npy (exact top-10 ids), and
+meta.json {"real": n} when the first n queries are real question embeddings. KIND is an
+`index.ann` kind, or "numpy": the exact matrix product the retriever uses below EXACT_UNITS.
 A child process per kind keeps memory figures apart: index memory is the resident-set
 growth from before the build to after it, with the memory-mapped input released.
 `--sweep` re-searches the built index at several nprobe (IVF) or efSearch (HNSW) values;
@@ -43,6 +45,35 @@ def recall_at_k(found: list[np.ndarray], truth: np.ndarray, k: int = K) -> float
     return hits / (k * len(truth))
 
 
+class NumpyExact:
+    """What the retriever does below EXACT_UNITS: one matrix-vector product over all units."""
+
+    def __init__(self, vectors) -> None:
+        self.vectors = np.array(vectors, dtype=np.float32)
+        self.ntotal = len(self.vectors)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        sims = queries @ self.vectors.T
+        top = np.argpartition(-sims, k, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        ids = np.take_along_axis(top, order, axis=1)
+        return np.take_along_axis(sims, ids, axis=1), ids
+
+
+def _build(base, kind: str):
+    from index.ann import build_faiss
+
+    return NumpyExact(base) if kind == "numpy" else build_faiss(base, kind)
+
+
+def _stored_mb(index) -> float:
+    import faiss
+
+    if isinstance(index, NumpyExact):
+        return index.vectors.nbytes / 2**20
+    return len(faiss.serialize_index(index)) / 2**20
+
+
 def _set_param(index, value: int) -> str:
     import faiss
 
@@ -68,21 +99,18 @@ def _search_all(index, base, queries: np.ndarray, rerank: int) -> tuple[list[np.
 
 def measure(data: Path, kind: str, sweep: list[int] | None = None, reranks: tuple[int, ...] = (0,),
             n_queries: int | None = None) -> list[dict]:
-    import faiss
-
-    from index.ann import build_faiss
-
     queries = np.load(data / "queries.npy")[:n_queries]
     truth = np.load(data / "truth.npy")[:n_queries]
     base = np.load(data / "base.npy", mmap_mode="r")
     rss0 = rss_mb()
     t0 = time.perf_counter()
-    index = build_faiss(base, kind)
+    index = _build(base, kind)
     build = time.perf_counter() - t0
     del base
     gc.collect()
     memory = rss_mb() - rss0
-    stored = len(faiss.serialize_index(index)) / 2**20
+    stored = _stored_mb(index)
+    real = json.loads((data / "meta.json").read_text()).get("real", 0) if (data / "meta.json").exists() else 0
     base = np.load(data / "base.npy", mmap_mode="r")
     index.search(queries[:5], K)  # first touch
     rows = []
@@ -92,7 +120,9 @@ def measure(data: Path, kind: str, sweep: list[int] | None = None, reranks: tupl
         rows.append({"kind": label + (f" +rerank{rerank}" if rerank else ""), "n": int(index.ntotal),
                      "build_s": round(build, 2), "p50_ms": round(float(np.percentile(times, 50)), 3),
                      "p95_ms": round(float(np.percentile(times, 95)), 3),
-                     "recall@10": round(recall_at_k(found, truth), 4), "index_mb": round(memory, 1),
+                     "recall@10": round(recall_at_k(found, truth), 4),
+                     "recall@10_real": round(recall_at_k(found[:real], truth[:real]), 4) if real else None,
+                     "index_mb": round(memory, 1),
                      "stored_mb": round(stored, 1), "peak_rss_mb": round(peak_mb(), 1),
                      "queries": len(queries)})
     return rows

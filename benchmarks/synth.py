@@ -42,12 +42,20 @@ def _neighbours(seeds: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-sims, axis=1)[:, :k]
 
 
-def exact_knn(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact inner-product top-k (FAISS's blocked brute force: no copy of `base`)."""
-    import faiss
-
-    return faiss.knn(np.ascontiguousarray(queries, dtype=np.float32), base, k,
-                     metric=faiss.METRIC_INNER_PRODUCT)
+def exact_knn(queries: np.ndarray, base: np.ndarray, k: int, block: int = 262_144) -> tuple[np.ndarray, np.ndarray]:
+    """Exact inner-product top-k, `base` scanned in blocks (numpy's BLAS is several times
+    faster than the one bundled with faiss-cpu on this machine)."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(queries), 0), dtype=np.int64)
+    for start in range(0, len(base), block):
+        sims = queries @ np.asarray(base[start:start + block], dtype=np.float32).T
+        top = np.argpartition(-sims, min(k, sims.shape[1] - 1), axis=1)[:, :k]
+        best_s = np.hstack([best_s, np.take_along_axis(sims, top, axis=1)])
+        best_i = np.hstack([best_i, top + start])
+        keep = np.argsort(-best_s, axis=1)[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, keep, axis=1), np.take_along_axis(best_i, keep, axis=1)
+    return best_s, best_i
 
 
 def neighbour_stats(vectors: np.ndarray, sample: int = 200, seed: int = 0) -> dict:
