@@ -37,6 +37,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from index.ann import build_faiss
 from index.errors import (IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
                           QunzhongError)
 from index.schema import DocumentRecord, Location, Passage
@@ -127,24 +128,6 @@ def document_to_row(d: DocumentRecord) -> dict:
 
 def document_from_row(row: dict) -> DocumentRecord:
     return DocumentRecord(**{**row, "removals": tuple(row.get("removals", ())), "offsets": ()})
-
-
-def build_faiss(vectors: np.ndarray, kind: str = "flat"):
-    import faiss
-
-    dim = vectors.shape[1]
-    if kind == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif kind.startswith("hnsw"):
-        m = int(kind[4:] or 32)
-        index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
-    else:
-        raise ValueError(f"unknown faiss index kind {kind!r}")
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

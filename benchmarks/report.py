@@ -1,0 +1,142 @@
+"""The printed table: every figure for ours and the tutorial pipeline, their ratio, and the target."""
+from __future__ import annotations
+
+from typing import Callable
+
+
+def _num(x) -> str:
+    if x is None or x == "":
+        return "-"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}"
+
+
+def _ratio(ours, tut) -> str:
+    if not isinstance(ours, (int, float)) or not isinstance(tut, (int, float)) or not tut:
+        return "-"
+    return f"{ours / tut:.3g}"
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    def section(self, title: str) -> None:
+        self.rows.append((f"[{title}]", "", "", "", ""))
+
+    def add(self, label: str, ours, tut=None, target: str = "", check: Callable | None = None) -> None:
+        verdict = ""
+        if check is not None and ours is not None:
+            verdict = " ok" if check(ours, tut) else " MISS"
+        self.rows.append((label, _num(ours), _num(tut), _ratio(ours, tut), (target + verdict).strip()))
+
+    def render(self) -> str:
+        head = ("figure", "ours", "tutorial", "ours/tut", "target")
+        widths = [max(len(r[i]) for r in self.rows + [head]) for i in range(5)]
+        line = lambda r: "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) if i < 4 else c  # noqa: E731
+                                   for i, c in enumerate(r)).rstrip()
+        return "\n".join([line(head), "-" * (sum(widths) + 8)] + [line(r) for r in self.rows])
+
+
+def _get(d: dict, *path, default=None):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return default
+        d = d[p]
+    return d
+
+
+def build_table(res: dict) -> Table:
+    t = Table()
+    if "ingest" in res:
+        ing = res["ingest"]
+        t.section(f"ingest of corpus/ ({ing['documents']} files, {ing['corpus_chars']:,} characters)")
+        for label, key in (("cold (first build)", "cold"), ("warm (nothing changed)", "warm"),
+                           (f"one document changed ({_get(ing, 'changed_document', 'doc', default='?')})", "changed")):
+            o, u = ing[f"ours_{key}"], ing[f"tutorial_{key}"]
+            target, check = ("<= 1 s", lambda a, b: a <= 1.0) if key == "warm" else ("", None)
+            t.add(f"{label}: seconds", o["seconds"], u["seconds"], target, check)
+            t.add(f"{label}: passages/s", o["passages_per_s"], u["passages_per_s"])
+            t.add(f"{label}: characters/s", o["chars_per_s"], u["chars_per_s"])
+        t.add("passages in the index", ing["ours_cold"]["passages"], ing["tutorial_cold"]["passages"])
+        t.add("vectors embedded (cold)", ing["ours_cold"]["embedded_units"], ing["tutorial_cold"]["embedded_units"])
+    if "latency" in res:
+        lat = res["latency"]
+        t.section(f"warm latency, ms ({lat['questions']} dev questions x {lat['repetitions']})")
+        for what in ("retrieve", "answer"):
+            for p in ("p50", "p95", "p99"):
+                target, check = (("<= 30 ms, <= tutorial", lambda a, b: a <= 30 and a <= b)
+                                 if (what, p) == ("retrieve", "p95") else ("", None))
+                t.add(f"{what} {p}", lat[f"ours_{what}"][f"{p}_ms"], lat[f"tutorial_{what}"][f"{p}_ms"], target, check)
+        t.add("query embedding alone p50 (both)", lat["embed"]["p50_ms"], lat["embed"]["p50_ms"])
+        t.add("query embedding alone p95 (both)", lat["embed"]["p95_ms"], lat["embed"]["p95_ms"])
+    _servers(t, res)
+    if "scale" in res:
+        _scale(t, res["scale"])
+    return t
+
+
+def _servers(t: Table, res: dict) -> None:
+    srv = res.get("servers", {})
+    o, u = srv.get("ours", {}), srv.get("tutorial", {})
+    if o or "cli" in res:
+        t.section("cold start, seconds")
+    if o:
+        t.add("serve -> port open", _get(o, "cold", "serve_to_port_s"), _get(u, "cold", "serve_to_port_s"))
+        t.add("serve -> first answer", _get(o, "cold", "serve_to_first_answer_s"),
+              _get(u, "cold", "serve_to_first_answer_s"), "<= 15 s", lambda a, b: a <= 15)
+    cli = res.get("cli", {})
+    if cli:
+        t.add("search invocation -> output", _get(cli, "ours_search", "median_s"),
+              _get(cli, "tutorial_search", "median_s"))
+        t.add("qunzhong --help", _get(cli, "ours_help", "median_s"))
+        t.add("qunzhong status", _get(cli, "ours_status", "median_s"))
+    if o:
+        t.section("server memory (process tree RSS), MB")
+        t.add("after first answer (index loaded)", _get(o, "memory", "rss_after_first_answer_mb"),
+              _get(u, "memory", "rss_after_first_answer_mb"))
+        t.add("peak (start, first answer, load)", _get(o, "memory", "peak_rss_mb"), _get(u, "memory", "peak_rss_mb"))
+    if "load" in o:
+        lo, lu = o["load"], u.get("load", {})
+        t.section(f"load: {lo['clients']} concurrent clients via gradio_client, {lo['seconds']:.0f} s")
+        t.add("throughput, answers/s", lo["throughput_qps"], lu.get("throughput_qps"))
+        t.add("latency p50 ms", lo.get("p50_ms"), lu.get("p50_ms"))
+        t.add("latency p95 ms", lo.get("p95_ms"), lu.get("p95_ms"))
+        t.add("errors", lo["errors"], lu.get("errors"), "0", lambda a, b: a == 0)
+        t.add("requests", lo["requests"], lu.get("requests"))
+
+
+def _scale(t: Table, sc: dict) -> None:
+    vs = sc.get("vectors")
+    if vs:
+        t.section(f"scale: vector store, synthetic clustered vectors ({vs['units_per_passage']} units/passage)")
+        for row in vs["sizes"]:
+            o, u, n = row["ours"], row["tutorial"], f"{row['passages']:,} passages"
+            big = row["passages"] >= 1_000_000
+            t.add(f"{n}: kind (ours vs flat)", o["kind"], "flat")
+            t.add(f"{n}: build s", o["build_s"], u["build_s"])
+            t.add(f"{n}: search p95 ms", o["p95_ms"], u["p95_ms"], "<= 100 ms" if big else "",
+                  (lambda a, b: a <= 100) if big else None)
+            t.add(f"{n}: index memory MB", o["index_mb"], u["index_mb"])
+            t.add(f"{n}: recall@10", o["recall@10"], u["recall@10"], ">= 0.95" if big else "",
+                  (lambda a, b: a >= 0.95) if big else None)
+    ing = sc.get("ingest")
+    if ing:
+        t.section(f"scale: ingest cost per passage (generated corpus, {ing['passages']:,} passages)")
+        t.add("non-embedding ms/passage", ing["non_embedding_ms_per_passage"])
+        t.add("embedding ms/passage", ing["embedding_ms_per_passage"])
+        t.add("embedding share of ingest", ing["embedding_share"])
+        t.add("passages/hour on this machine", ing["passages_per_hour"])
+        for p in ing["projection"]:
+            t.add(f"{p['passages']:,} passages: ingest hours (embed share)", p["ingest_hours"],
+                  target=f"embed {100 * p['embedding_share']:.1f}%")
+            t.add(f"{p['passages']:,} passages: server index load s", p["server_load_s"])
