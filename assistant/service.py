@@ -15,6 +15,7 @@ from typing import Sequence
 from assistant.answer import Answer, answer
 from assistant.retrieval import Retriever
 from index.embedders import get_embedder
+from index.errors import QunzhongError
 from index.schema import DocumentRecord, Hit, Passage
 from index.settings import Settings
 from index.store import load_index, read_pointer
@@ -29,21 +30,40 @@ class Assistant:
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
         self._version: str | None = None
+        self._failed: str | None = None
 
     def retriever(self) -> Retriever:
+        """The retriever for the current index version, reloading when an ingest published one.
+
+        While one thread loads a new version, the others keep answering from the old one; a
+        version that fails to load is logged and skipped, and the old one keeps serving."""
         pointer = read_pointer(self.index_dir)
         version = pointer.get("version") if pointer else None
         current = self._retriever
-        if current is not None and version == self._version:
+        if current is not None and version in (self._version, self._failed):
             return current
-        with self._lock:
-            if self._retriever is None or version != self._version:
-                data = load_index(self.index_dir)
-                settings = Settings.from_dict({**data.manifest.get("settings", {}), **self._overrides})
-                self._retriever = Retriever(data, get_embedder(data.embedder), settings)
-                self._version = data.version
-                log.info("serving index version %s (%d passages)", data.version, len(data.passages))
+        if not self._lock.acquire(blocking=current is None):
+            return current
+        try:
+            if self._retriever is None or version not in (self._version, self._failed):
+                self._load(version)
             return self._retriever
+        finally:
+            self._lock.release()
+
+    def _load(self, version: str | None) -> None:
+        try:
+            data = load_index(self.index_dir)
+        except QunzhongError:
+            if self._retriever is None:
+                raise
+            log.exception("index version %s cannot be loaded; still serving %s", version, self._version)
+            self._failed = version
+            return
+        settings = Settings.from_dict({**data.manifest.get("settings", {}), **self._overrides})
+        self._retriever = Retriever(data, get_embedder(data.embedder), settings)
+        self._version, self._failed = data.version, None
+        log.info("serving index version %s (%d passages)", data.version, len(data.passages))
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.retriever().retrieve(query, k=k, history=history)
