@@ -7,7 +7,7 @@ import unicodedata
 from index.errors import QueryError
 
 MAX_QUERY_CHARS = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 
 # A follow-up leans on the conversation: it points back (那/这/其中/对方/当时...),
@@ -20,6 +20,8 @@ _FOLLOWUP = re.compile(
 
 def clean_query(text: str | None) -> str:
     """Strip control characters and excess space; refuse an empty query; clip a huge one."""
+    if text is not None and not isinstance(text, str):
+        raise QueryError("问题必须是文字 (the query must be text)")
     text = unicodedata.normalize("NFC", text or "")
     text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
     if not any(ch.isalnum() for ch in text):

@@ -53,11 +53,14 @@ class NumpyExact:
         self.ntotal = len(self.vectors)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        sims = queries @ self.vectors.T
-        top = np.argpartition(-sims, k, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
-        ids = np.take_along_axis(top, order, axis=1)
-        return np.take_along_axis(sims, ids, axis=1), ids
+        out = [self._one(q, k) for q in queries]
+        return np.stack([s for s, _ in out]), np.stack([i for _, i in out])
+
+    def _one(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        sims = self.vectors @ q
+        top = np.argpartition(-sims, k)[:k]
+        top = top[np.argsort(-sims[top])]
+        return sims[top], top
 
 
 def _build(base, kind: str):

@@ -358,8 +358,9 @@ def _out_of_step(manifest: dict, index, vectors: np.ndarray, owners: np.ndarray,
         return f"{index.ntotal} vectors do not map onto {len(passages)} passages"
     if [p.id for p in passages] != list(range(len(passages))):
         return "passage ids are not 0..n-1"
-    if len(passages) != sum(int(d.get("passages", 0)) for d in listed.values()):
-        return f"{len(passages)} passages where the manifest lists {sum(int(d.get('passages', 0)) for d in listed.values())}"
+    expected = sum(int(d.get("passages", 0)) for d in listed.values())
+    if len(passages) != expected:
+        return f"{len(passages)} passages where the manifest lists {expected}"
     if sorted(d.doc for d in docs) != sorted(listed) or any(p.doc not in listed for p in passages):
         return "documents do not match the manifest"
     return None

@@ -46,6 +46,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    embedder: str = ""
     documents: int = 0
     passages: int = 0
     embedded: int = 0          # match units embedded in this run (0 when nothing changed)
@@ -80,8 +81,10 @@ def doc_ids(paths: Sequence[str | Path], files: Sequence[Path]) -> dict[Path, st
         f = f.resolve()
         root = next((r for r in roots if r in f.parents), None)
         doc = f.relative_to(root).as_posix() if root else f.name
+        if doc in taken and root is not None:
+            doc = f.relative_to(root.parent).as_posix()
         if doc in taken:
-            doc = f.relative_to(root.parent).as_posix() if root else f.as_posix().lstrip("/")
+            doc = f.as_posix()  # unique: files are distinct resolved paths
         taken.add(doc)
         out[f] = doc
     return out
@@ -109,13 +112,26 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
         remove_strays(root)
         files, skipped = discover(paths)
         report.skipped = list(skipped)
-        name = embedder.name if embedder else _embedder_name(root, embedder_name)
+        name = report.embedder = embedder.name if embedder else _embedder_name(root, embedder_name)
         plan = _plan(root, files, doc_ids(paths, files), name, settings, full, report)
-        if plan.base is not None and not plan.todo and not report.removed:
-            return _up_to_date(report, plan, strict, t0)
-        _update(root, plan, report, settings, strict, progress, embedder or get_embedder(name))
+        if plan.base is None or plan.todo or report.removed:
+            _update(root, plan, report, settings, strict, progress, _Lazy(name, embedder))
+        if not report.written:
+            _up_to_date(report, plan, strict)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+class _Lazy:
+    """The embedder, loaded on first use: a run with nothing new to embed never loads a model."""
+
+    def __init__(self, name: str, given: Embedder | None):
+        self.name, self._embedder = name, given
+
+    def get(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.name)
+        return self._embedder
 
 
 def _embedder_name(root: Path, requested: str | None) -> str:
@@ -130,26 +146,26 @@ def _embedder_name(root: Path, requested: str | None) -> str:
         return DEFAULT_EMBEDDER
 
 
-def _current(root: Path) -> tuple[str, dict] | tuple[None, None]:
-    """The current version and manifest when every file checks out, else (None, None)."""
+def _current(root: Path) -> tuple[str | None, dict | None, bool]:
+    """(version, manifest, damaged): the manifest only when every file of the version checks out."""
     try:
-        return verify_index(root)
+        return (*verify_index(root), False)
     except IndexMissingError:
-        return None, None
+        return None, None, False
     except (IndexCorruptError, IndexMismatchError) as exc:
         log.warning("current index not reusable (%s); processing every document", exc)
-        return None, None
+        return None, None, True
 
 
 def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, settings: Settings,
           full: bool, report: IngestReport) -> _Plan:
     """Sort files into unchanged (reuse), added and changed (todo); list removed documents."""
-    vid, manifest = _current(root)
+    vid, manifest, damaged = _current(root)
     known = (manifest or {}).get("documents", {})
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key())
     plan = _Plan(base=manifest if reusable else None, base_version=vid or "")
-    report.full = not reusable
+    report.full = not reusable and (manifest is not None or damaged)  # a first build is not a rebuild
     for f in files:
         doc = ids[f.resolve()]
         sha = _sha256(f, settings.max_file_bytes)
@@ -181,15 +197,13 @@ def _sha256(path: Path, max_bytes: int) -> str | None:
     return h.hexdigest()
 
 
-def _up_to_date(report: IngestReport, plan: _Plan, strict: bool, t0: float) -> IngestReport:
-    """Nothing to do: report the current version as it is."""
+def _up_to_date(report: IngestReport, plan: _Plan, strict: bool) -> None:
+    """Nothing changed: report the current version as it is."""
     _check_strict(report, strict)
     docs = plan.base.get("documents", {})
-    report.version, report.written, report.full = plan.base_version, False, False
+    report.version, report.full = plan.base_version, False
     report.documents = len(docs)
     report.passages = sum(int(d.get("passages", 0)) for d in docs.values())
-    report.seconds = time.perf_counter() - t0
-    return report
 
 
 def _check_strict(report: IngestReport, strict: bool) -> None:
@@ -199,38 +213,38 @@ def _check_strict(report: IngestReport, strict: bool) -> None:
 
 
 def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, strict: bool,
-            progress: bool, embedder: Embedder) -> None:
+            progress: bool, embedder: _Lazy) -> None:
     """Process what changed, reuse the rest, and write a new version (unless nothing changed)."""
     if strict:  # fail before any embedding work
         _precheck(plan.todo, settings, report)
-    prev = _load_previous(root, plan, report) if plan.base is not None else None
     new, failed = _process_all(plan.todo, settings, embedder, progress, report)
-    stale = _keep_stale(prev, failed, plan, report)
     _check_strict(report, strict)
-    if prev is not None and not new and not report.removed:
-        report.version, report.full = prev.version, False
-        report.documents, report.passages = len(prev.documents), len(prev.passages)
-        return
+    if plan.base is not None and not new and not report.removed:
+        _keep_stale(plan, failed, report)
+        return  # only unreadable files: the current version stays as it is
+    prev = _load_previous(root, plan, report) if plan.base is not None else None
+    if prev is None and plan.reuse:  # it could not be loaded after all: process those too
+        more, _ = _process_all(sorted((path, doc) for doc, path in plan.reuse.items()), settings, embedder,
+                               progress, report)
+        new, plan.reuse = new + more, {}
+    stale = _keep_stale(plan, failed, report) if prev is not None else {}
     kept = _reuse(prev, {**plan.reuse, **stale}) if prev is not None else []
     docs = sorted(kept + new, key=lambda e: e.record.doc)
     if not docs:
         raise QunzhongError("no document could be indexed; the previous index (if any) is unchanged")
     passages, vectors, owners = _assemble(docs)
-    manifest = _manifest(embedder, settings, docs)
+    info = {"name": embedder.get().name, "dim": embedder.get().dim} if new else prev.manifest["embedder"]
+    manifest = _manifest(info, settings, docs)
     report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs])
     report.written = True
     report.documents, report.passages = len(docs), len(passages)
 
 
-def _keep_stale(prev: IndexData | None, failed: list[str], plan: _Plan,
-                report: IngestReport) -> dict[str, Path]:
+def _keep_stale(plan: _Plan, failed: list[str], report: IngestReport) -> dict[str, Path]:
     """Documents whose file changed but cannot be read now keep their indexed version."""
-    paths = dict((doc, path) for path, doc in plan.todo)
-    stale = {doc: paths[doc] for doc in failed if prev is not None and doc in prev.documents}
-    for doc in failed:
-        for bucket in (report.added, report.changed, report.unchanged):
-            if doc in bucket:
-                bucket.remove(doc)
+    indexed = (plan.base or {}).get("documents", {})
+    paths = {doc: path for path, doc in plan.todo}
+    stale = {doc: paths[doc] for doc in failed if doc in indexed}
     report.unchanged.extend(stale)
     kept = {str(path) for path in stale.values()}
     report.skipped = [Skipped(s.path, s.reason + "; kept the indexed version") if s.path in kept else s
@@ -239,7 +253,7 @@ def _keep_stale(prev: IndexData | None, failed: list[str], plan: _Plan,
 
 
 def _precheck(todo: list[tuple[Path, str]], settings: Settings, report: IngestReport) -> None:
-    """--strict: load every file to process before embedding anything; fail on the first bad ones."""
+    """--strict: load every file to process before embedding anything, and fail listing the bad ones."""
     for path, _ in todo:
         try:
             load_file(path, max_bytes=settings.max_file_bytes)
@@ -249,14 +263,13 @@ def _precheck(todo: list[tuple[Path, str]], settings: Settings, report: IngestRe
 
 
 def _load_previous(root: Path, plan: _Plan, report: IngestReport) -> IndexData | None:
-    """The current version, loaded for reuse; if it cannot be, every document is processed again."""
+    """The current version, loaded for reuse (None, and a full rebuild, if it cannot be)."""
     try:
         return load_index(root)
     except (IndexCorruptError, IndexMismatchError, IndexMissingError) as exc:
         log.warning("current index not reusable (%s); processing every document", exc)
-    plan.todo.extend((path, doc) for doc, path in plan.reuse.items())
-    plan.base, plan.reuse, report.full = None, {}, True
-    return None
+        report.full = True
+        return None
 
 
 @dataclass(frozen=True)
@@ -301,30 +314,50 @@ def _loaded(todo: list[tuple[Path, str]], settings: Settings, report: IngestRepo
             yield doc, load_file(path, max_bytes=settings.max_file_bytes)
         except LoadError as exc:
             report.skipped.append(Skipped(str(path), exc.reason))
+            _forget(report, doc)
             failed.append(doc)
 
 
-def _process_all(todo: list[tuple[Path, str]], settings: Settings, embedder: Embedder, progress: bool,
+def _forget(report: IngestReport, doc: str) -> None:
+    """A document that could not be processed is neither added, changed nor unchanged."""
+    for bucket in (report.added, report.changed, report.unchanged):
+        if doc in bucket:
+            bucket.remove(doc)
+
+
+def _process_all(todo: list[tuple[Path, str]], settings: Settings, embedder: _Lazy, progress: bool,
                  report: IngestReport) -> tuple[list[DocumentEntry], list[str]]:
     """Clean, split and embed each file of `todo`. Returns the entries and the ids that failed."""
     from tqdm import tqdm
-
-    from ingest.pipeline import process
 
     out: list[DocumentEntry] = []
     failed: list[str] = []
     bar = tqdm(total=len(todo), desc="indexing", unit="doc", disable=not progress or not todo, leave=False)
     for doc, loaded in _loaded(todo, settings, report, failed):
         bar.set_postfix_str(doc[-30:])
-        pdoc = process(loaded, doc, settings, embedder)
+        pdoc = _process_one(loaded, doc, settings, embedder.get())
         bar.update(1)
-        if not pdoc.passages:
-            report.skipped.append(Skipped(str(loaded.path), "no text left after cleaning"))
+        if isinstance(pdoc, str):
+            report.skipped.append(Skipped(str(loaded.path), pdoc))
+            _forget(report, doc)
             failed.append(doc)
             continue
-        out.append(_embed_document(pdoc, embedder, progress, report))
+        out.append(_embed_document(pdoc, embedder.get(), progress, report))
     bar.close()
     return out, failed
+
+
+def _process_one(loaded: LoadedFile, doc: str, settings: Settings, embedder: Embedder):
+    """The processed document, or why it yields nothing to index."""
+    from ingest.pipeline import process  # langchain: only when there is something to split
+
+    try:
+        pdoc = process(loaded, doc, settings, embedder)
+    except Exception as exc:  # a cleaner or splitter bug on one file must not cost the others
+        log.debug("processing %s failed", loaded.path, exc_info=True)
+        detail = str(exc).strip().splitlines()[:1]
+        return f"could not be processed ({type(exc).__name__}{': ' + detail[0][:120] if detail else ''})"
+    return pdoc if pdoc.passages else "no text left after cleaning"
 
 
 def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestReport) -> DocumentEntry:
@@ -363,11 +396,11 @@ def _assemble(docs: list[DocumentEntry]) -> tuple[list[Passage], np.ndarray, np.
     return passages, np.vstack(vectors), np.concatenate(owners)
 
 
-def _manifest(embedder: Embedder, settings: Settings, docs: list[DocumentEntry]) -> dict:
+def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> dict:
     return {
         "app_version": app_version(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "embedder": {"name": embedder.name, "dim": embedder.dim},
+        "embedder": {"name": embedder["name"], "dim": embedder["dim"]},
         "splitter": {"kind": "langchain RecursiveCharacterTextSplitter", "max_chars": settings.max_chars,
                      "min_chars": settings.min_chars, "overlap": 0},
         "settings": settings.to_dict(),

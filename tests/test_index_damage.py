@@ -98,7 +98,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "owners zeroed": (zero_owners, "owners.npy cannot be read"),
     "CURRENT points nowhere": (point_nowhere, "which is not in"),
     "CURRENT garbage": (lambda idx: (idx / "CURRENT").write_bytes(b"\x00\xffgarbage{"), "unreadable"),
-    "CURRENT escapes": (lambda idx: (idx / "CURRENT").write_text('{"version": "../../etc"}'), "does not name a version"),
+    "CURRENT escapes": (lambda idx: (idx / "CURRENT").write_text('{"version": "../../etc"}'),
+                        "does not name a version"),
     "CURRENT not an object": (lambda idx: (idx / "CURRENT").write_text("[1, 2]"), "does not name a version"),
 }
 

@@ -19,7 +19,8 @@ from ingest.build import ingest
 
 pytestmark = pytest.mark.slow
 
-BIG = CORPUS / "000_f86c8a067ffc5ca9.txt"  # ~6 KB: an ingest of it takes several seconds
+BIG = [CORPUS / "000_f86c8a067ffc5ca9.txt", CORPUS / "004_75a9b6b516d2ea34.txt"]  # 18 KB: ~10 s of work
+NEW = sorted(p.name for p in BIG)
 SMALL = {
     "a.txt": "接待来访群众的基本要求\n\n接待来访群众时要热情耐心，认真倾听群众诉求，做好登记，不能与群众争吵。\n",
     "b.txt": "信访事项的办理时限\n\n信访事项应当自受理之日起六十日内办结，情况复杂的，经批准可以适当延长办理期限。\n",
@@ -42,7 +43,8 @@ def work(base, tmp_path) -> tuple[Path, Path, str]:
     docs, idx = tmp_path / "docs", tmp_path / "idx"
     shutil.copytree(base / "docs", docs)
     shutil.copytree(base / "idx", idx)
-    shutil.copy(BIG, docs / BIG.name)
+    for path in BIG:
+        shutil.copy(path, docs / path.name)
     return docs, idx, load_index(idx).version
 
 
@@ -111,10 +113,10 @@ def test_kill_9_at_any_moment_keeps_the_previous_index(work, tmp_path):
     proc = run(tmp_path, "ingest", str(docs), "--index", str(idx), "--json", "-q")  # no --wait: lock is free
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["written"] and out["added"] == [BIG.name] and sorted(out["unchanged"]) == sorted(SMALL)
+    assert out["written"] and out["added"] == NEW and sorted(out["unchanged"]) == sorted(SMALL)
     assert temp_versions(idx) == [] and not list(idx.glob(".CURRENT.*"))
-    assert status(tmp_path, idx)["documents"] == 3
-    assert BIG.name in search_docs(tmp_path, idx) | {h.doc for h in load_index(idx).passages}
+    assert status(tmp_path, idx)["documents"] == 4
+    assert set(NEW) <= {p.doc for p in load_index(idx).passages}
 
 
 def test_second_ingest_is_refused_or_waits(work, tmp_path):
@@ -133,14 +135,14 @@ def test_second_ingest_is_refused_or_waits(work, tmp_path):
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     built = json.loads(out)
-    assert built["written"] and built["added"] == [BIG.name]
+    assert built["written"] and built["added"] == NEW
 
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err
     assert f"another ingest (pid {first.pid}) is writing" in err  # it did wait
     after = json.loads(out)
-    assert not after["written"] and after["version"] == built["version"] and len(after["unchanged"]) == 3
+    assert not after["written"] and after["version"] == built["version"] and len(after["unchanged"]) == 4
 
     data = load_index(idx)
-    assert data.version == built["version"] and len(data.documents) == 3
+    assert data.version == built["version"] and len(data.documents) == 4
     assert sorted(p.name for p in (idx / "versions").iterdir()) == sorted([previous, built["version"]])

@@ -168,6 +168,26 @@ def test_cli_lists_skipped_files_and_indexes_the_rest(built, tmp_path):
     assert any("scan.pdf: scanned PDF: no text layer" in line for line in lines)
 
 
+def test_a_processing_bug_on_one_file_costs_only_that_file(tmp_path, e5, monkeypatch):
+    from ingest import pipeline
+
+    real = pipeline.process
+
+    def process(loaded, doc, *args):
+        if doc == "bug.txt":
+            raise ValueError("chunk not found in source\nsecond line")
+        return real(loaded, doc, *args)
+
+    monkeypatch.setattr(pipeline, "process", process)
+    corpus = tmp_path / "docs"
+    write(corpus, "bug.txt", GBK.encode("gbk"))
+    write(corpus, "ok.txt", NESTED.encode("utf-8"))
+    report = ingest([corpus], tmp_path / "idx", embedder=e5, progress=False)
+    assert report.added == ["ok.txt"] and report.written
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("bug.txt", "could not be processed (ValueError: chunk not found in source)")]
+
+
 def test_doc_ids_are_relative_and_unique(tmp_path):
     a = write(tmp_path, "a/x.txt", b"1")
     b = write(tmp_path, "b/x.txt", b"2")

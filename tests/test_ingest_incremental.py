@@ -91,7 +91,8 @@ def test_incremental_run_embeds_only_what_changed(tmp_path, counting):
     second = ingest([corpus], root, embedder=counting, progress=False)
     data = load_index(root)
 
-    assert (second.added, second.changed, second.removed, second.unchanged) == (["d.txt"], ["b.txt"], ["c.txt"], ["a.txt"])
+    buckets = (second.added, second.changed, second.removed, second.unchanged)
+    assert buckets == (["d.txt"], ["b.txt"], ["c.txt"], ["a.txt"])
     assert second.written and not second.full and second.documents == 3
     changed_units = units_of(data, "b.txt") + units_of(data, "d.txt")
     assert second.embedded == len(changed_units)
@@ -167,7 +168,8 @@ def test_unreadable_changed_file_keeps_its_indexed_version(tmp_path, e5):
     first = ingest([corpus], root, embedder=e5, progress=False)
     (corpus / "a.txt").write_bytes(b"")  # truncated to nothing by a failed copy
     report = ingest([corpus], root, embedder=e5, progress=False)
-    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [("a.txt", "empty file; kept the indexed version")]
+    skipped = [(Path(s.path).name, s.reason) for s in report.skipped]
+    assert skipped == [("a.txt", "empty file; kept the indexed version")]
     assert not report.written and report.version == first.version and sorted(report.unchanged) == ["a.txt", "c.txt"]
     assert "a.txt" in load_index(root).documents
     (corpus / "a.txt").unlink()  # deleting the file is what removes a document
