@@ -93,7 +93,9 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:  # the library raises many kinds; the message is what matters
             raise ConfigError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_of())
         self._query_prefix = _prefix(_QUERY_PREFIXES, model)
         self._passage_prefix = _prefix(_PASSAGE_PREFIXES, model)
         self._lock = threading.Lock()
