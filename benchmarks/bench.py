@@ -40,12 +40,13 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the short run (under 5 minutes); scale at 10k and 100k only")
     p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {','.join(SECTIONS)}")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench.json")
+    p.add_argument("--out", type=Path, help="JSON results (default: benchmarks/results/bench[-quick].json)")
     p.add_argument("--clients", type=int, default=16, help="concurrent clients in the load test")
     p.add_argument("--load-seconds", type=float, help="duration of the load test")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (indexes) for inspection")
     args = p.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    args.out = args.out or ROOT / "benchmarks" / "results" / ("bench-quick.json" if args.quick else "bench.json")
     unknown = set(args.only) - set(SECTIONS)
     if unknown:
         p.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
@@ -76,6 +77,7 @@ def run(args, cfg: dict, work: Path) -> dict:
     only = set(args.only)
     load_s, embedder = timed(get_embedder, "e5-small")
     res["embedder_load_s"] = round(load_s, 3)
+    res["machine"].update({k: v for k, v in machine().items() if k.startswith("omp_")})  # as the embedder set them
     questions = read_questions()
     root = tut_dir = tut = None
     if only & {"ingest", "latency", "cold", "memory", "load"}:
@@ -125,6 +127,8 @@ def _scale(work: Path, embedder, root: Path | None, questions: list[dict], cfg: 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "faiss.loader", "gradio_client"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     cfg = QUICK if args.quick else FULL
     work = Path(tempfile.mkdtemp(prefix="qunzhong-bench-"))
     t0 = time.perf_counter()

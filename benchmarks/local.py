@@ -10,6 +10,8 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.common import CORPUS, percentiles, timed
 from benchmarks.tutorial import Tutorial, files_of
 
@@ -97,5 +99,9 @@ def latency_section(root: Path, tut: Tutorial, questions: list[dict], reps: int,
         if time.perf_counter() > deadline:
             break
     out = {k: percentiles(v) for k, v in ms.items()}
+    for what in ("retrieve", "answer"):  # paired by question: robust to the machine's drift
+        diff = [a - b for a, b in zip(ms[f"ours_{what}"], ms[f"tutorial_{what}"])]
+        out[f"{what}_paired_diff_ms"] = {"median": round(float(np.median(diff)), 2),
+                                         "p95": round(float(np.percentile(diff, 95)), 2)}
     out.update(repetitions=done, questions=len(questions), index_load_s=round(load_s, 3))
     return out

@@ -33,6 +33,10 @@ class Table:
     def section(self, title: str) -> None:
         self.rows.append((f"[{title}]", "", "", "", ""))
 
+    def note(self, text: str) -> None:
+        """A line printed as is, outside the columns."""
+        self.rows.append((text, "", "", "", "note"))
+
     def add(self, label: str, ours, tut=None, target: str = "", check: Callable | None = None) -> None:
         verdict = ""
         if check is not None and ours is not None:
@@ -41,9 +45,14 @@ class Table:
 
     def render(self) -> str:
         head = ("figure", "ours", "tutorial", "ours/tut", "target")
-        widths = [max(len(r[i]) for r in self.rows + [head]) for i in range(5)]
-        line = lambda r: "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) if i < 4 else c  # noqa: E731
-                                   for i, c in enumerate(r)).rstrip()
+        table = [r for r in self.rows if r[4] != "note"] + [head]
+        widths = [max(len(r[i]) for r in table) for i in range(5)]
+
+        def line(r) -> str:
+            if r[4] == "note":
+                return r[0]
+            return "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) if i < 4 else c
+                             for i, c in enumerate(r)).rstrip()
         return "\n".join([line(head), "-" * (sum(widths) + 8)] + [line(r) for r in self.rows])
 
 
@@ -77,6 +86,10 @@ def build_table(res: dict) -> Table:
                 target, check = (("<= 30 ms, <= tutorial", lambda a, b: a <= 30 and a <= b)
                                  if (what, p) == ("retrieve", "p95") else ("", None))
                 t.add(f"{what} {p}", lat[f"ours_{what}"][f"{p}_ms"], lat[f"tutorial_{what}"][f"{p}_ms"], target, check)
+        for what in ("retrieve", "answer"):
+            diff = lat.get(f"{what}_paired_diff_ms")
+            if diff:
+                t.add(f"{what}: ours minus tutorial, same question, median", diff["median"])
         t.add("query embedding alone p50 (both)", lat["embed"]["p50_ms"], lat["embed"]["p50_ms"])
         t.add("query embedding alone p95 (both)", lat["embed"]["p95_ms"], lat["embed"]["p95_ms"])
     _servers(t, res)
@@ -129,14 +142,32 @@ def _scale(t: Table, sc: dict) -> None:
             t.add(f"{n}: index memory MB", o["index_mb"], u["index_mb"])
             t.add(f"{n}: recall@10", o["recall@10"], u["recall@10"], ">= 0.95" if big else "",
                   (lambda a, b: a >= 0.95) if big else None)
+            t.add(f"{n}: recall@10, real questions only", o.get("recall@10_real"), u.get("recall@10_real"))
+        for row in vs["sizes"]:
+            if row.get("candidates"):
+                _candidates(t, row)
     ing = sc.get("ingest")
     if ing:
-        t.section(f"scale: ingest cost per passage (generated corpus, {ing['passages']:,} passages)")
-        t.add("non-embedding ms/passage", ing["non_embedding_ms_per_passage"])
-        t.add("embedding ms/passage", ing["embedding_ms_per_passage"])
-        t.add("embedding share of ingest", ing["embedding_share"])
-        t.add("passages/hour on this machine", ing["passages_per_hour"])
-        for p in ing["projection"]:
-            t.add(f"{p['passages']:,} passages: ingest hours (embed share)", p["ingest_hours"],
-                  target=f"embed {100 * p['embedding_share']:.1f}%")
-            t.add(f"{p['passages']:,} passages: server index load s", p["server_load_s"])
+        _ingest_scale(t, ing)
+
+
+def _candidates(t: Table, row: dict) -> None:
+    t.section(f"ANN candidates at {row['units']:,} vectors ({row['passages']:,} passages), first row ours")
+    t.note(f"  {'kind':<32}{'build s':>9}{'p95 ms':>9}{'MB':>8}{'recall@10':>11}{'real q.':>9}")
+    for c in [row["ours"]] + row["candidates"]:
+        real = c.get("recall@10_real")
+        t.note(f"  {c['kind']:<32}{c['build_s']:>9.1f}{c['p95_ms']:>9.2f}{c['stored_mb']:>8.0f}"
+               f"{c['recall@10']:>11.3f}{real if real is not None else '-':>9}")
+
+
+def _ingest_scale(t: Table, ing: dict) -> None:
+    t.section(f"scale: ingest cost per passage (generated corpus, {ing['passages']:,} passages)")
+    t.add("non-embedding ms/passage", ing["non_embedding_ms_per_passage"])
+    t.add("embedding ms/passage", ing["embedding_ms_per_passage"])
+    t.add("embedding share of ingest", ing["embedding_share"])
+    t.add(f"passages/hour on this {ing.get('cpus', '?')}-CPU machine", ing["passages_per_hour"])
+    t.add("server index load ms/passage (BM25 build)", ing["server_load_ms_per_passage"])
+    for p in ing["projection"]:
+        t.add(f"{p['passages']:,} passages: ingest hours", p["ingest_hours"],
+              target=f"embedding {100 * p['embedding_share']:.1f}% of it")
+        t.add(f"{p['passages']:,} passages: server index load s", p["server_load_s"])

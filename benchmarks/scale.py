@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import time
@@ -134,7 +135,7 @@ def ingest_scale_section(work: Path, embedder, n_docs: int, sizes, faiss_build_s
     embed = stand_in.texts / p * per_text
     total = other + embed
     shutil.rmtree(gen, ignore_errors=True)
-    out = {"documents": n_docs, "passages": p, "chars": chars, "units_per_passage": round(report.embedded / p, 3),
+    out = {"cpus": os.cpu_count(), "documents": n_docs, "passages": p, "chars": chars, "units_per_passage": round(report.embedded / p, 3),
            "embedded_texts_per_passage": round(stand_in.texts / p, 3), "ingest_without_embedding_s": round(seconds, 2),
            "non_embedding_ms_per_passage": round(1000 * other, 2), "embed_ms_per_text": round(1000 * per_text, 2),
            "embedding_ms_per_passage": round(1000 * embed, 2), "embedding_share": round(embed / total, 4),

@@ -130,13 +130,20 @@ def test_index_replaced_while_serving(reception_index, tmp_path, e5):
             while not stop.is_set():
                 results.append(c.predict(QUESTION, [], api_name="/chat"))
 
+        def wait_for(condition, seconds=60.0):
+            deadline = time.monotonic() + seconds
+            while not condition() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
         asker = threading.Thread(target=ask_in_a_loop)
         asker.start()
         try:
+            wait_for(lambda: len(results) >= 1)  # questions are flowing before the swap
             write_doc(tmp_path / "docs", "接待规范.txt", RECEPTION)
             write_doc(tmp_path / "docs", "枫桥经验.txt", FENGQIAO)
             ingest([tmp_path / "docs"], index, embedder=e5, progress=False)
-            time.sleep(1.0)  # let a few more questions run against the new version
+            served = len(results)
+            wait_for(lambda: len(results) >= served + 2)  # and keep flowing after it
         finally:
             stop.set()
             asker.join(timeout=60)
