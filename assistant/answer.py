@@ -9,7 +9,7 @@ import numpy as np
 from assistant.query import clean_history, clean_query
 from assistant.retrieval import Retriever
 from index.schema import Hit
-from ingest.splitting import sentences
+from ingest.splitting import unit_sentences
 
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
 
@@ -73,18 +73,13 @@ def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int
 
 
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:
-    """The passage's sentence closest in meaning to the question, plus its neighbour if room.
-
-    A sentence that only repeats the section heading says nothing new, so it is skipped."""
-    text = passage.text
-    heads = {h.strip() for h in passage.section.split(" / ")}
-    sents = [s for s in sentences(text) if s.rstrip("。;;:: ") not in heads] or sentences(text)
-    if not sents:
-        return text.strip()[:budget]
-    if len(sents) == 1:
-        return _clip(sents[0], budget)
-    scores = retriever.embedder.embed_passages(sents) @ vec
-    best = int(np.argmax(scores))
+    """The passage's sentence closest in meaning to the question (scored with the vectors stored
+    for its match units, so answering embeds nothing new), plus the next one if it is short."""
+    sents = unit_sentences(passage.text, passage.section)
+    vectors = retriever.unit_vectors(passage.id)
+    if len(sents) != len(vectors):  # an index built by other rules: fall back to the model
+        vectors = retriever.embedder.embed_passages(sents)
+    best = int(np.argmax(vectors @ vec))
     text = sents[best]
     if len(text) < 40 and best + 1 < len(sents):  # a short sentence rarely stands alone
         text += sents[best + 1]

@@ -11,16 +11,16 @@ import numpy as np
 
 from assistant.query import clean_history, clean_query, followup_strength
 from assistant.relevance import RelevanceGate
+from index.ann import EXACT_UNITS
 from index.embedders import Embedder
 from index.lexical import BM25, bigram_tokenize, cross_lingual
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
-from ingest.pipeline import windows
+from ingest.splitting import windows
 
 log = logging.getLogger(__name__)
 
-EXACT_UNITS = 200_000  # below this many unit vectors, score every unit exactly (a small matmul)
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,11 @@ class Retriever:
         owners = np.searchsorted(self._unit_start, ids[0], side="right") - 1
         np.maximum.at(out, owners, sims[0])
         return out
+
+    def unit_vectors(self, pid: int) -> np.ndarray:
+        """The stored vectors of passage `pid`'s match units, in sentence order."""
+        end = self._unit_start[pid + 1] if pid + 1 < len(self._unit_start) else len(self._units)
+        return self._units[self._unit_start[pid]:end]
 
     def _lexical(self, text: str) -> tuple[np.ndarray, np.ndarray, float]:
         translated, share = cross_lingual(text)

@@ -115,11 +115,15 @@ class BM25:
         return float(sum(known)) / total if total else 0.0
 
     def scores(self, query: str) -> np.ndarray:
+        """BM25 of every text for `query`: the query terms' columns, summed with their idf."""
         cols = self.query_terms(query)
         if not cols or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        sub = self.matrix[:, cols] @ sparse.diags(self.idf[cols])
-        return np.asarray(sub.sum(axis=1)).ravel().astype(np.float32)
+        m = self.matrix
+        rows = [m.indices[m.indptr[c]:m.indptr[c + 1]] for c in cols]
+        weights = [m.data[m.indptr[c]:m.indptr[c + 1]] * self.idf[c] for c in cols]
+        return np.bincount(np.concatenate(rows), weights=np.concatenate(weights),
+                           minlength=self.size).astype(np.float32)
 
 
 _GLOSSARY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, GLOSSARY), key=len, reverse=True)) + r")\b",

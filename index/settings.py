@@ -24,7 +24,7 @@ class Settings:
     history_weight: float = 0.5   # pull of earlier user turns on a follow-up question
     relevance_floor: float = 0.012  # best passage must beat the off-domain background by this
     answer_points: int = 3
-    faiss_kind: str = "flat"
+    faiss_kind: str = "auto"  # index.ann.choose_kind: exact up to 200k units, then IVF over fp16
 
     INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
 

@@ -396,6 +396,12 @@ def _assemble(docs: list[DocumentEntry]) -> tuple[list[Passage], np.ndarray, np.
     return passages, np.vstack(vectors), np.concatenate(owners)
 
 
+def faiss_kind(settings: Settings, n_units: int) -> str:
+    from index.ann import choose_kind
+
+    return choose_kind(n_units) if settings.faiss_kind == "auto" else settings.faiss_kind
+
+
 def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> dict:
     return {
         "app_version": app_version(),
@@ -405,8 +411,8 @@ def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> 
                      "min_chars": settings.min_chars, "overlap": 0},
         "settings": settings.to_dict(),
         "ingest_key": settings.ingest_key(),
-        "faiss": {"kind": settings.faiss_kind},
-        "units": "sentences led by their section heading; a passage scores as its best unit",
+        "faiss": {"kind": faiss_kind(settings, sum(len(e.owners) for e in docs)), "rule": "index.ann.choose_kind"},
+        "units": "sentences led by their section path; a passage scores as its best unit",
         "documents": {e.record.doc: {"sha256": e.record.sha256, "title": e.record.title, "source": e.record.source,
                                      "passages": len(e.passages), "chars": len(e.record.original),
                                      "removed_chars": len(e.record.original) - len(e.record.cleaned)}

@@ -9,12 +9,11 @@ from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
-from ingest.splitting import Chunk, normalise, sentences, split_document
+from ingest.splitting import Chunk, split_document, unit_sentences, windows
 from ingest.structure import detect_title, find_headings, section_path
 
 log = logging.getLogger(__name__)
 
-WINDOW = 30  # the dup metric's window: passages sharing one count as repeats
 
 
 @dataclass(frozen=True)
@@ -54,17 +53,8 @@ def match_units(p: Passage) -> list[str]:
 
     A passage is scored by its best unit, so one sentence that answers the question is
     not diluted by the rest of the passage, while the headings above it say what it is about."""
-    head = p.section.split(" / ")[-1] if p.section else ""
-    units = [s for s in sentences(p.text) if s.rstrip("。;;:: ") != head] or [p.text]
     path = p.section.replace(" / ", " ")
-    return [f"{path}\n{u}" if path else u for u in units]
-
-
-def windows(text: str) -> set[str]:
-    norm = normalise(text)
-    if len(norm) <= WINDOW:
-        return {norm} if norm else set()
-    return {norm[i:i + WINDOW] for i in range(len(norm) - WINDOW + 1)}
+    return [f"{path}\n{u}" if path else u for u in unit_sentences(p.text, p.section)]
 
 
 def _dedupe(passages: list[Passage]) -> list[Passage]:

@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 SEPARATORS = ["\n\n", "\n", "。", "!", "?", "!", "?", "…", ";", ";", ",", ",", "、", " ", ""]
 
@@ -25,13 +24,15 @@ class Chunk:
     text: str
 
 
-def make_splitter(max_chars: int) -> RecursiveCharacterTextSplitter:
+def make_splitter(max_chars: int):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter  # heavy: only ingest needs it
+
     return RecursiveCharacterTextSplitter(
         separators=SEPARATORS, keep_separator="end", chunk_size=max_chars, chunk_overlap=0,
         strip_whitespace=True, length_function=len)
 
 
-def split_span(text: str, start: int, end: int, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
+def split_span(text: str, start: int, end: int, splitter) -> list[Chunk]:
     """Chunks of text[start:end], each located exactly in `text`."""
     out: list[Chunk] = []
     cursor = start
@@ -89,6 +90,23 @@ _SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
 def sentences(text: str) -> list[str]:
     """Sentences of `text` (ends kept), dropping fragments with fewer than 6 letters/digits."""
     return [s.strip() for s in _SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
+
+
+def unit_sentences(text: str, section: str) -> list[str]:
+    """The sentences of a passage that get their own vector: all but a repeat of its own heading."""
+    head = section.split(" / ")[-1] if section else ""
+    return [s for s in sentences(text) if s.rstrip("。;;:: ") != head] or [text]
+
+
+WINDOW = 30  # the dup metric's window: passages sharing one count as repeats
+
+
+def windows(text: str) -> set[str]:
+    """The normalised 30-character windows of `text` (the whole text if shorter)."""
+    norm = normalise(text)
+    if len(norm) <= WINDOW:
+        return {norm} if norm else set()
+    return {norm[i:i + WINDOW] for i in range(len(norm) - WINDOW + 1)}
 
 
 def has_content(s: str) -> bool:

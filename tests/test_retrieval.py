@@ -10,7 +10,7 @@ import pytest
 from assistant.answer import answer, is_relevant
 from assistant.evaluation import evaluate, read_markers, read_questions
 from conftest import LOCAL_EVAL, eval_file
-from ingest.pipeline import windows
+from ingest.splitting import windows
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
