@@ -70,6 +70,5 @@ class DocumentRecord:
     sha256: str
     original: str
     cleaned: str
-    offsets: tuple[int, ...] = field(repr=False, default=())
     removals: tuple[dict, ...] = field(repr=False, default=())
     passages: int = 0

@@ -127,7 +127,7 @@ def document_to_row(d: DocumentRecord) -> dict:
 
 
 def document_from_row(row: dict) -> DocumentRecord:
-    return DocumentRecord(**{**row, "removals": tuple(row.get("removals", ())), "offsets": ()})
+    return DocumentRecord(**{**row, "removals": tuple(row.get("removals", ()))})
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

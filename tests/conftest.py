@@ -60,3 +60,24 @@ def cli_env(tmp_path: Path, **extra) -> dict:
     env = {**os.environ, "QUNZHONG_DATA": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1", **extra}
     env.pop("QUNZHONG_INDEX", None)
     return env
+
+
+def run_cli(tmp_path: Path, *args, timeout: float = 600, **kwargs):
+    """`qunzhong ARGS` in a subprocess, with its data directory under `tmp_path`."""
+    import subprocess
+    import sys
+
+    kwargs.setdefault("text", True)
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
+                          env=cli_env(tmp_path), cwd=tmp_path, timeout=timeout, **kwargs)
+
+
+def index_texts(root: Path, texts: dict[str, str], embedder) -> Path:
+    """Write `texts` as files under root/docs and index them into root/idx (real ingest)."""
+    from ingest.build import ingest
+
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (root / "docs" / name).write_text(text, encoding="utf-8")
+    ingest([root / "docs"], root / "idx", embedder=embedder, progress=False)
+    return root / "idx"

@@ -3,21 +3,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, cli_env
+from conftest import CORPUS, run_cli
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
 
 
 def run(tmp_path, *args, check=True, stdin=None):
-    proc = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
-                          env=cli_env(tmp_path), cwd=tmp_path, timeout=600, input=stdin)
+    proc = run_cli(tmp_path, *args, input=stdin)
     if check and proc.returncode != 0:
         raise AssertionError(f"qunzhong {' '.join(args)} failed: {proc.stderr}")
     return proc

@@ -6,14 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
 
-from conftest import cli_env
+from conftest import run_cli
 from index.errors import IndexCorruptError, IndexMismatchError
 from index.store import load_index
 from ingest.build import ingest
@@ -105,8 +104,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
-                          env=cli_env(tmp_path), cwd=tmp_path, timeout=300)
+    return run_cli(tmp_path, *args, timeout=300)
 
 
 @pytest.mark.parametrize("kind", sorted(DAMAGE))

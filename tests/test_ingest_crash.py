@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, cli_env
+from conftest import CORPUS, cli_env, index_texts
 from index.store import load_index
-from ingest.build import ingest
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +30,7 @@ SMALL = {
 def base(tmp_path_factory, e5) -> Path:
     """Two small documents indexed once; each test works on its own copy."""
     tmp = tmp_path_factory.mktemp("crash")
-    (tmp / "docs").mkdir()
-    for name, text in SMALL.items():
-        (tmp / "docs" / name).write_text(text, encoding="utf-8")
-    ingest([tmp / "docs"], tmp / "idx", embedder=e5, progress=False)
+    index_texts(tmp, SMALL, e5)
     return tmp
 
 

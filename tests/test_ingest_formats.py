@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import docx
 import pytest
 from fpdf import FPDF
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import cli_env
+from conftest import index_texts, run_cli
 from index.errors import QueryError, QunzhongError
-from ingest.build import ingest
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +37,7 @@ ANSWERED = {
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory, e5) -> Path:
-    tmp = tmp_path_factory.mktemp("query")
-    (tmp / "docs").mkdir()
-    for name, text in DOCS.items():
-        (tmp / "docs" / name).write_text(text, encoding="utf-8")
-    ingest([tmp / "docs"], tmp / "idx", embedder=e5, progress=False)
-    return tmp / "idx"
+    return index_texts(tmp_path_factory.mktemp("query"), DOCS, e5)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +75,7 @@ def test_a_query_that_is_not_text_is_refused(assistant):
 
 
 def cli(tmp_path: Path, *args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
-                          env=cli_env(tmp_path), cwd=tmp_path, timeout=300, **kwargs)
+    return run_cli(tmp_path, *args, timeout=300, text=False, **kwargs)
 
 
 def test_cli_long_and_odd_queries(index, tmp_path):
