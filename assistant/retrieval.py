@@ -13,7 +13,7 @@ from assistant.query import clean_history, clean_query, followup_strength
 from assistant.relevance import RelevanceGate
 from index.ann import EXACT_UNITS
 from index.embedders import Embedder
-from index.lexical import BM25, bigram_tokenize, cross_lingual
+from index.lexical import BM25, bigram_tokenize, clear_term_cache, cross_lingual
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
@@ -47,6 +47,13 @@ class Retriever:
         self._unit_start = np.searchsorted(owners, np.arange(len(self.passages)))
         self._windows: dict[int, set[str]] = {}
         self.gate = RelevanceGate(embedder)
+
+    @staticmethod
+    def clear_caches() -> None:
+        """Forget every question seen so far (query vectors, query terms): benchmarks time each
+        question as if it were new."""
+        Retriever._embed_query.cache_clear()
+        clear_term_cache()
 
     @functools.lru_cache(maxsize=256)
     def _embed_query(self, text: str) -> np.ndarray:
@@ -108,25 +115,25 @@ class Retriever:
             return []
         sig = self.signals(query, history)
         fused = self.fuse(sig)
-        order = np.argsort(-fused)[: max(k * 8, 50)]
-        return self._dedupe([(int(i), float(fused[i]), float(sig.dense[i]), float(sig.words[i])) for i in order], k)
+        return self._dedupe(np.argsort(-fused)[: max(k * 8, 50)].tolist(), fused, sig, k)
 
     def _passage_windows(self, idx: int) -> set[str]:
         if idx not in self._windows:
             self._windows[idx] = windows(self.passages[idx].text)
         return self._windows[idx]
 
-    def _dedupe(self, ranked, k: int) -> list[Hit]:
-        """Skip a passage that shares a 30-character stretch with one ranked above it."""
+    def _dedupe(self, order: list[int], fused: np.ndarray, sig: Signals, k: int) -> list[Hit]:
+        """The first `k` of `order`, skipping a passage that shares a 30-character stretch with
+        one ranked above it."""
         hits: list[Hit] = []
         seen: set[str] = set()
-        for idx, score, dense, lexical in ranked:
+        for idx in order:
             ws = self._passage_windows(idx)
-            if ws & seen:
+            if not seen.isdisjoint(ws):
                 continue
             seen |= ws
-            hits.append(Hit(rank=len(hits) + 1, score=score, passage=self.passages[idx], dense=dense,
-                            lexical=lexical))
+            hits.append(Hit(rank=len(hits) + 1, score=float(fused[idx]), passage=self.passages[idx],
+                            dense=float(sig.dense[idx]), lexical=float(sig.words[idx])))
             if len(hits) == k:
                 break
         return hits

@@ -1,13 +1,14 @@
 """The long-lived assistant behind the CLI and the web UI.
 
-It loads the index lazily, and before each question checks the index's
-CURRENT pointer (one small file read): when an ingest has published a new
-version, the next question is served from it. Questions in flight keep the
-retriever they started with, so a swap never fails one.
+It loads the index lazily, and before each question stats the index's
+CURRENT pointer (no file is read unless it changed): when an ingest has
+published a new version, the next question is served from it. Questions in
+flight keep the retriever they started with, so a swap never fails one.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -31,22 +32,37 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._version: str | None = None
         self._failed: str | None = None
+        self._pointer_path = str(self.index_dir / "CURRENT")
+        self._pointer_seen: tuple | None = None  # CURRENT's stat when its version was last read
+
+    def _pointer_stat(self) -> tuple | None:
+        """Identity of CURRENT: an ingest publishes with os.replace, so a new pointer is a new inode."""
+        try:
+            st = os.stat(self._pointer_path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     def retriever(self) -> Retriever:
         """The retriever for the current index version, reloading when an ingest published one.
 
         While one thread loads a new version, the others keep answering from the old one; a
         version that fails to load is logged and skipped, and the old one keeps serving."""
+        seen = self._pointer_stat()
+        current = self._retriever
+        if current is not None and seen is not None and seen == self._pointer_seen:
+            return current  # the hot path: one stat, no file read
         pointer = read_pointer(self.index_dir)
         version = pointer.get("version") if pointer else None
-        current = self._retriever
         if current is not None and version in (self._version, self._failed):
+            self._pointer_seen = seen
             return current
         if not self._lock.acquire(blocking=current is None):
             return current
         try:
             if self._retriever is None or version not in (self._version, self._failed):
                 self._load(version)
+            self._pointer_seen = seen
             return self._retriever
         finally:
             self._lock.release()

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     print(build_table(res).render())
     print(f"\n{res['mode']} run, {res['seconds']:.0f} s on {m['cpus']} CPUs, load average {m['loadavg_1m']} -> "
           f"{m['loadavg_1m_end']} (shared machine: other work ran at the same time); "
-          f"OMP_WAIT_POLICY={m['omp_wait_policy']}. JSON: {args.out}")
+          f"OMP_WAIT_POLICY={m['omp_wait_policy']}, GOMP_SPINCOUNT={m.get('gomp_spincount')}. JSON: {args.out}")
     return 0
 
 

@@ -120,4 +120,5 @@ def machine() -> dict:
     load = os.getloadavg()
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "loadavg_1m": round(load[0], 2), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(default)")}
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(default)"),
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", "(default)")}

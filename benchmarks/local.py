@@ -62,13 +62,11 @@ def _tutorial_build(files, embedder, folder: Path) -> Tutorial:
 
 
 def _fresh_question(assistant, history: list[str]) -> None:
-    """Empty the query cache, then ask the earlier turns, as the chat did before this question:
-    the timed question embeds itself, its conversation is as warm as in a real chat."""
+    """Empty the query caches, then ask the earlier turns, as the chat did before this question:
+    the timed question is new to the retriever, its conversation is as warm as in a real chat."""
     from assistant.retrieval import Retriever
 
-    clear = getattr(getattr(Retriever, "_embed_query", None), "cache_clear", None)
-    if clear:
-        clear()
+    Retriever.clear_caches()
     for turn in history:
         assistant.retrieve(turn)
 
@@ -86,15 +84,16 @@ def latency_section(root: Path, tut: Tutorial, questions: list[dict], reps: int,
     deadline = time.perf_counter() + budget_s
     done = 0
     for _ in range(reps):
-        for row in questions:
+        for n, row in enumerate(questions):
             q, hist = row["q"], row["history"]
             ms["embed"].append(1000 * timed(embedder.embed_queries, [q])[0])
-            _fresh_question(assistant, hist)
-            ms["ours_retrieve"].append(1000 * timed(assistant.retrieve, q, 5, hist)[0])
-            ms["tutorial_retrieve"].append(1000 * timed(tut.retrieve, q)[0])
-            _fresh_question(assistant, hist)
-            ms["ours_answer"].append(1000 * timed(assistant.ask, q, hist)[0])
-            ms["tutorial_answer"].append(1000 * timed(tut.answer, q)[0])
+            for what in ("retrieve", "answer"):
+                _fresh_question(assistant, hist)
+                ours = (assistant.retrieve, q, 5, hist) if what == "retrieve" else (assistant.ask, q, hist)
+                theirs = (tut.retrieve, q) if what == "retrieve" else (tut.answer, q)
+                # Who goes first alternates, so neither side always follows the other's work.
+                for side, call in (("ours", ours), ("tutorial", theirs))[:: 1 if (n + done) % 2 else -1]:
+                    ms[f"{side}_{what}"].append(1000 * timed(*call)[0])
         done += 1
         if time.perf_counter() > deadline:
             break

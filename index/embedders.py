@@ -19,10 +19,15 @@ from index.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-# OpenMP threads that spin while waiting turn a busy machine's 25 ms query into 2.5 s
-# (measured: p95 2477 ms -> 37 ms with other work on both cores). Must be set before the
-# engine's libgomp loads; a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# How the engine's OpenMP threads wait between the ~70 parallel regions of one query
+# (measured on 2 cores, query p50/p95 in ms over the dev questions):
+#   spin until woken (libgomp's default): idle 11/15, with other work on both cores p95 2477
+#   sleep at once (OMP_WAIT_POLICY=PASSIVE): idle 23/27, two busy cores 49/61, one 22/32
+#   spin 1000 turns, then sleep (GOMP_SPINCOUNT=1000): idle 11/15, two busy 29/36, one 28/35
+# The short spin keeps the idle speed without the busy-machine collapse. It must be set
+# before the engine's libgomp loads; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+    os.environ["GOMP_SPINCOUNT"] = "1000"
 
 DEFAULT_EMBEDDER = "e5-small"
 # Both backends read at most 512 tokens; longer input only costs time

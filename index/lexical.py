@@ -73,6 +73,17 @@ def bigram_tokenize(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _distinct_terms(tokenizer, query: str) -> tuple[str, ...]:
+    """A query's distinct terms, in order. Cached: each question is scored and has its
+    coverage measured, and a conversation's earlier turns come back as its history."""
+    return tuple(dict.fromkeys(tokenizer(query)))
+
+
+def clear_term_cache() -> None:
+    _distinct_terms.cache_clear()
+
+
 class BM25:
     """Okapi BM25 over a fixed list of texts."""
 
@@ -98,7 +109,7 @@ class BM25:
         self.size = len(docs)
 
     def query_terms(self, query: str) -> list[int]:
-        return [self.vocab[t] for t in dict.fromkeys(self.tokenize(query)) if t in self.vocab]
+        return [self.vocab[t] for t in _distinct_terms(self.tokenize, query) if t in self.vocab]
 
     def coverage(self, query: str) -> float:
         """Share of the query's information (idf mass) that the corpus vocabulary knows.
@@ -106,7 +117,7 @@ class BM25:
         An English question over a Chinese corpus has coverage near 0, and the
         fusion then leans on the dense side.
         """
-        terms = list(dict.fromkeys(self.tokenize(query)))
+        terms = _distinct_terms(self.tokenize, query)
         if not terms:
             return 0.0
         known = [self.idf[self.vocab[t]] for t in terms if t in self.vocab]

@@ -44,6 +44,30 @@ def test_a_version_that_cannot_load_leaves_the_old_one_serving(tiny_index):
     assert assistant.ask("遇到情绪激动的上访群众应该怎么接待?").found
 
 
+def test_questions_read_no_file_while_the_pointer_is_unchanged(tiny_index, e5):
+    """The per-question check is a stat of CURRENT: a pointer rewritten in place with the same
+    size and times is not re-read, while a publish (a new file moved over it) is."""
+    import os
+
+    docs, root = tiny_index
+    pointer = root / "CURRENT"
+    first = pointer.read_text(encoding="utf-8")
+    (docs / "枫桥经验.txt").write_text((RESOURCES / "枫桥经验.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    ingest([docs], root, embedder=e5, progress=False)
+    assistant = Assistant(root)
+    second = assistant.retriever().data.version
+    published = pointer.stat()
+    assert len(first.encode()) == published.st_size  # version ids have one length
+    with open(pointer, "r+", encoding="utf-8") as f:  # same inode, same size, same times
+        f.write(first)
+    os.utime(pointer, ns=(published.st_atime_ns, published.st_mtime_ns))
+    assert assistant.retriever().data.version == second  # not read
+
+    (root / "next").write_text(first, encoding="utf-8")
+    os.replace(root / "next", pointer)
+    assert assistant.retriever().data.version == json.loads(first)["version"] != second
+
+
 def test_a_missing_index_is_a_clear_error(tmp_path):
     from index.errors import IndexMissingError
 
