@@ -13,7 +13,7 @@ from assistant.query import clean_history, clean_query, followup_strength
 from assistant.relevance import RelevanceGate
 from index.ann import EXACT_UNITS
 from index.embedders import Embedder
-from index.lexical import BM25, bigram_tokenize, clear_term_cache, cross_lingual
+from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache, cross_lingual
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
@@ -39,9 +39,12 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or Settings.from_dict(data.manifest.get("settings"))
         self.passages: list[Passage] = data.passages
-        texts = [p.context for p in self.passages]
-        self.words = BM25(texts)
-        self.bigrams = BM25(texts, tokenizer=bigram_tokenize)
+        lexicon = data.lexicon()  # term counts stored by ingest; None for an index from before them
+        if lexicon is None:
+            texts = [p.context for p in self.passages]
+            lexicon = {field: TermCounts.of(texts, tokenizer) for field, tokenizer in TOKENIZERS.items()}
+        self.words = BM25(counts=lexicon["words"], tokenizer=TOKENIZERS["words"])
+        self.bigrams = BM25(counts=lexicon["bigrams"], tokenizer=TOKENIZERS["bigrams"])
         self._units = np.asarray(data.vectors(), dtype=np.float32)
         owners = data.owners()
         self._unit_start = np.searchsorted(owners, np.arange(len(self.passages)))

@@ -70,16 +70,23 @@ class Assistant:
     def _load(self, version: str | None) -> None:
         try:
             data = load_index(self.index_dir)
+            settings = Settings.from_dict({**data.manifest.get("settings", {}), **self._overrides})
+            retriever = Retriever(data, get_embedder(data.embedder), settings)
         except QunzhongError:
             if self._retriever is None:
                 raise
             log.exception("index version %s cannot be loaded; still serving %s", version, self._version)
             self._failed = version
             return
-        settings = Settings.from_dict({**data.manifest.get("settings", {}), **self._overrides})
-        self._retriever = Retriever(data, get_embedder(data.embedder), settings)
+        self._retriever = retriever
         self._version, self._failed = data.version, None
         log.info("serving index version %s (%d passages)", data.version, len(data.passages))
+
+    def warm_up(self) -> None:
+        """Load the index and the embedder and run one question through every stage (jieba's
+        dictionary alone takes ~0.7 s), so the first visitor does not wait for them."""
+        retriever = self.retriever()
+        retriever.retrieve("群众工作的基本方法", k=1)
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.retriever().retrieve(query, k=k, history=history)

@@ -166,7 +166,7 @@ def _ingest_scale(t: Table, ing: dict) -> None:
     t.add("embedding ms/passage", ing["embedding_ms_per_passage"])
     t.add("embedding share of ingest", ing["embedding_share"])
     t.add(f"passages/hour on this {ing.get('cpus', '?')}-CPU machine", ing["passages_per_hour"])
-    t.add("server index load ms/passage (BM25 build)", ing["server_load_ms_per_passage"])
+    t.add("server index load ms/passage (files, BM25 from stored counts)", ing["server_load_ms_per_passage"])
     for p in ing["projection"]:
         t.add(f"{p['passages']:,} passages: ingest hours", p["ingest_hours"],
               target=f"embedding {100 * p['embedding_share']:.1f}% of it")

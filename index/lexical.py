@@ -15,6 +15,7 @@ import math
 import re
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -84,29 +85,104 @@ def clear_term_cache() -> None:
     _distinct_terms.cache_clear()
 
 
-class BM25:
-    """Okapi BM25 over a fixed list of texts."""
+TOKENIZERS = {"words": tokenize, "bigrams": bigram_tokenize}
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75, tokenizer=tokenize):
-        self.tokenize = tokenizer
-        docs = [Counter(tokenizer(t)) for t in texts]
+
+def lexicon_stamp() -> str:
+    """What the stored term counts depend on besides the texts: the tokenizers' vocabulary and
+    jieba's version. Counts stored under another stamp are recounted, never trusted."""
+    import hashlib
+    from importlib.metadata import version
+
+    parts = (LEXICON_FORMAT, version("jieba"), sorted(DOMAIN_TERMS), sorted(VARIANTS.items()), sorted(STOPWORDS))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+LEXICON_FORMAT = 1  # bump when tokenize or bigram_tokenize change behaviour
+
+
+@dataclass(frozen=True)
+class TermCounts:
+    """How often each term occurs in each text (texts x terms): the part of BM25 that does not
+    depend on the other texts, so ingest stores it and reuses an unchanged document's rows."""
+
+    terms: np.ndarray          # one str per column (object array)
+    counts: sparse.csr_matrix  # int32 counts
+
+    @classmethod
+    def of(cls, texts: Sequence[str], tokenizer) -> "TermCounts":
         vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        for i, counts in enumerate(docs):
-            for term, tf in counts.items():
-                rows.append(i)
+        indptr, cols, tfs = [0], [], []
+        for text in texts:
+            for term, tf in Counter(tokenizer(text)).items():
                 cols.append(vocab.setdefault(term, len(vocab)))
                 tfs.append(tf)
-        n = max(len(docs), 1)
-        lengths = np.array([sum(c.values()) for c in docs] or [0], dtype=np.float32)
-        avg = float(lengths.mean()) or 1.0
-        tf = np.array(tfs, dtype=np.float32)
-        norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[rows] / avg)) if tfs else tf
-        self.vocab = vocab
-        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocab)) if cols else np.zeros(0)
-        self.idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        self.matrix = sparse.csc_matrix((norm, (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float32)
-        self.size = len(docs)
+            indptr.append(len(cols))
+        counts = sparse.csr_matrix((np.array(tfs, dtype=np.int32), np.array(cols, dtype=np.int32),
+                                    np.array(indptr, dtype=np.int64)), shape=(len(texts), len(vocab)))
+        return cls(_str_array(list(vocab)), counts)
+
+    def rows(self, ids: Sequence[int]) -> "TermCounts":
+        return TermCounts(self.terms, self.counts[np.asarray(ids, dtype=np.int64)])
+
+    @staticmethod
+    def stack(parts: Sequence["TermCounts"]) -> "TermCounts":
+        """Rows of `parts` one after another over the union of their terms (unused ones dropped)."""
+        vocab: dict[str, int] = {}
+        blocks = []
+        for part in parts:
+            used = np.unique(part.counts.indices)
+            remap = np.zeros(len(part.terms), dtype=np.int32)
+            remap[used] = [vocab.setdefault(t, len(vocab)) for t in part.terms[used].tolist()]
+            blocks.append((part.counts.data, remap[part.counts.indices], part.counts.indptr))
+        data = np.concatenate([d for d, _, _ in blocks] or [np.zeros(0, np.int32)]).astype(np.int32)
+        indices = np.concatenate([i for _, i, _ in blocks] or [np.zeros(0, np.int32)]).astype(np.int32)
+        indptr, base = [np.zeros(1, np.int64)], 0
+        for _, _, ptr in blocks:
+            indptr.append(np.asarray(ptr[1:], dtype=np.int64) + base)
+            base += int(ptr[-1])
+        indptr = np.concatenate(indptr)
+        counts = sparse.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vocab)))
+        return TermCounts(_str_array(list(vocab)), counts)
+
+
+def _str_array(items: list[str]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def pack_terms(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Terms as UTF-8 bytes and their end offsets: compact, and loadable without pickle."""
+    encoded = [t.encode("utf-8") for t in terms.tolist()]
+    ends = np.cumsum([len(b) for b in encoded], dtype=np.int64)
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends
+
+
+def unpack_terms(blob: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    raw = blob.tobytes()
+    starts = [0, *ends[:-1].tolist()]
+    return _str_array([raw[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist())])
+
+
+class BM25:
+    """Okapi BM25 over a fixed list of texts (or their stored term counts)."""
+
+    def __init__(self, texts: Sequence[str] | None = None, k1: float = 1.2, b: float = 0.75, tokenizer=tokenize,
+                 counts: TermCounts | None = None):
+        self.tokenize = tokenizer
+        counts = counts if counts is not None else TermCounts.of(texts or (), tokenizer)
+        m = counts.counts.tocoo()
+        n_docs, n_terms = counts.counts.shape
+        lengths = np.asarray(counts.counts.sum(axis=1), dtype=np.float32).ravel()
+        avg = float(lengths.mean()) if n_docs else 1.0
+        tf = m.data.astype(np.float32)
+        norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[m.row] / (avg or 1.0)))
+        self.vocab = {t: i for i, t in enumerate(counts.terms.tolist())}
+        df = np.bincount(m.col, minlength=n_terms)
+        self.idf = np.log(1 + (max(n_docs, 1) - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.matrix = sparse.csc_matrix((norm, (m.row, m.col)), shape=(n_docs, n_terms), dtype=np.float32)
+        self.size = n_docs
 
     def query_terms(self, query: str) -> list[int]:
         return [self.vocab[t] for t in _distinct_terms(self.tokenize, query) if t in self.vocab]

@@ -8,6 +8,8 @@
     DIR/versions/v.../owners.npy      for each unit vector, the id of its passage
     DIR/versions/v.../passages.jsonl
     DIR/versions/v.../documents.jsonl original text, cleaning log, title per document
+    DIR/versions/v.../lexical.npz     term counts per passage (words, character bigrams):
+                                      BM25 at load without re-tokenising the corpus
 
 A new version is written beside the current one and published by replacing
 CURRENT in one `os.replace`, so readers see the old index or the new one,
@@ -31,6 +33,7 @@ import re
 import shutil
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -45,7 +48,9 @@ from index.schema import DocumentRecord, Location, Passage
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-DATA_FILES = ("vectors.faiss", "vectors.npy", "owners.npy", "passages.jsonl", "documents.jsonl")
+REQUIRED_FILES = ("vectors.faiss", "vectors.npy", "owners.npy", "passages.jsonl", "documents.jsonl")
+LEXICON_FILE = "lexical.npz"  # versions written before it existed load without it
+DATA_FILES = (*REQUIRED_FILES, LEXICON_FILE)
 _VERSION_ID = re.compile(r"v[0-9A-Za-z_-]+")  # a plain folder name: no path tricks via CURRENT
 
 
@@ -84,6 +89,17 @@ class IndexData:
     def owners(self) -> np.ndarray:
         """For each unit vector, the id of the passage it belongs to (non-decreasing)."""
         return np.load(self.path / "owners.npy", allow_pickle=False)
+
+    def lexicon(self) -> dict | None:
+        """Stored term counts per field ({"words": TermCounts, "bigrams": ...}), or None when this
+        version has none or they were counted by other tokenizers (the caller recounts)."""
+        from index.lexical import lexicon_stamp
+
+        stamp = self.manifest.get("lexical", {}).get("stamp")
+        if LEXICON_FILE not in self.manifest.get("files", {}) or stamp != lexicon_stamp():
+            return None
+        f = self.path / LEXICON_FILE
+        return _read(f, fix_command(self.root), lambda f: _load_lexicon(f, len(self.passages)))
 
 
 def _sha256_file(path: Path) -> str:
@@ -137,6 +153,39 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(f.fileno())
 
 
+def _save_lexicon(path: Path, lexicon: dict) -> None:
+    from index.lexical import pack_terms
+
+    arrays = {}
+    for field, tc in lexicon.items():
+        c = tc.counts
+        blob, ends = pack_terms(tc.terms)
+        arrays.update({f"{field}.terms": blob, f"{field}.term_ends": ends, f"{field}.indptr": c.indptr.astype(np.int64),
+                       f"{field}.indices": c.indices.astype(np.int32), f"{field}.counts": c.data.astype(np.int32)})
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _load_lexicon(path: Path, n_passages: int) -> dict:
+    from scipy import sparse
+
+    from index.lexical import TermCounts, unpack_terms
+
+    out = {}
+    with np.load(path, allow_pickle=False) as z:
+        for field in sorted({k.split(".")[0] for k in z.files}):
+            terms, indptr = unpack_terms(z[f"{field}.terms"], z[f"{field}.term_ends"]), z[f"{field}.indptr"]
+            indices, counts = z[f"{field}.indices"], z[f"{field}.counts"]
+            if len(indptr) != n_passages + 1 or int(indptr[-1]) != len(indices) or len(indices) != len(counts) or \
+                    (len(indices) and int(indices.max()) >= len(terms)):
+                raise ValueError(f"{field} term counts do not line up with {n_passages} passages")
+            out[field] = TermCounts(terms, sparse.csr_matrix((counts, indices, indptr),
+                                                             shape=(n_passages, len(terms))))
+    return out
+
+
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as f:
         os.fsync(f.fileno())
@@ -147,7 +196,7 @@ def fix_command(root: Path) -> str:
 
 
 def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
-                 passages: Sequence[Passage], documents: Sequence[DocumentRecord]) -> str:
+                 passages: Sequence[Passage], documents: Sequence[DocumentRecord], lexicon: dict | None) -> str:
     """Write every file of a version into `tmp`, manifest last; returns the manifest text."""
     import faiss
 
@@ -158,9 +207,11 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     _save_npy(tmp / "owners.npy", owners)
     _write_jsonl(tmp / "passages.jsonl", (passage_to_row(p) for p in passages))
     _write_jsonl(tmp / "documents.jsonl", (document_to_row(d) for d in documents))
+    if lexicon is not None:
+        _save_lexicon(tmp / LEXICON_FILE, lexicon)
     manifest = {**manifest, "format_version": FORMAT_VERSION,
                 "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256_file(tmp / name)}
-                          for name in DATA_FILES}}
+                          for name in DATA_FILES if (tmp / name).exists()}}
     text = json.dumps(manifest, ensure_ascii=False, indent=1)
     with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
         f.write(text)
@@ -183,8 +234,11 @@ def _publish(root: Path, vid: str, manifest_text: str) -> None:
 
 
 def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
-                passages: Sequence[Passage], documents: Sequence[DocumentRecord]) -> str:
+                passages: Sequence[Passage], documents: Sequence[DocumentRecord], lexicon: dict | None = None) -> str:
     """Write a new version beside the current one and make it current. Returns the version id.
+
+    `lexicon`: the passages' term counts by field (`index.lexical.TermCounts`), stored so the
+    server builds BM25 without re-tokenising; `manifest["lexical"]` names their tokenizers.
 
     The caller holds `ingest_lock(root)`. Until the final os.replace of CURRENT,
     readers (and a later ingest, should this process die) see the previous version.
@@ -200,7 +254,7 @@ def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     tmp = versions / f".tmp-{vid}"
     try:
         tmp.mkdir(parents=True)
-        text = _write_files(tmp, {**manifest, "version": vid}, vectors, owners, passages, documents)
+        text = _write_files(tmp, {**manifest, "version": vid}, vectors, owners, passages, documents, lexicon)
         os.rename(tmp, versions / vid)
         _fsync_dir(versions)
         _publish(root, vid, text)
@@ -293,7 +347,7 @@ def read_manifest(root: Path) -> tuple[str, dict]:
 def _check_files(path: Path, manifest: dict, fix: str, checksums: bool = False) -> None:
     """Every data file is there with the size (and, if asked, the sha256) the manifest records."""
     table = manifest.get("files")
-    if not isinstance(table, dict) or set(table) != set(DATA_FILES):
+    if not isinstance(table, dict) or not set(REQUIRED_FILES) <= set(table) <= set(DATA_FILES):
         raise IndexCorruptError(f"index manifest {path / 'manifest.json'} does not list its files: {fix}")
     for name, meta in table.items():
         f = path / name
@@ -332,7 +386,8 @@ def _read(f: Path, fix: str, reader):
     """reader(f), with any failure to parse the file reported as damage."""
     try:
         return reader(f)
-    except (RuntimeError, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (RuntimeError, OSError, ValueError, TypeError, KeyError, AttributeError, EOFError,
+            zipfile.BadZipFile) as exc:
         raise IndexCorruptError(f"index file {f} cannot be read ({_first_line(exc)}): {fix}") from exc
 
 
@@ -384,8 +439,17 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
     problem = _out_of_step(manifest, index, vectors, owners, passages, docs)
     if problem:
         raise IndexCorruptError(f"index at {path} is out of step ({problem}): {fix}")
+    if LEXICON_FILE in manifest["files"]:
+        _read(path / LEXICON_FILE, fix, _lexicon_readable)
     return IndexData(root=root, version=vid, manifest=manifest, faiss_index=index, passages=passages,
                      documents={d.doc: d for d in docs})
+
+
+def _lexicon_readable(path: Path) -> None:
+    """The term-count archive opens and lists its arrays (they are read when a retriever is built)."""
+    with np.load(path, allow_pickle=False) as z:
+        if not z.files:
+            raise ValueError("no term counts in it")
 
 
 def _lines(path: Path) -> Iterator[str]:

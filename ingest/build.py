@@ -235,7 +235,8 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     passages, vectors, owners = _assemble(docs)
     info = {"name": embedder.get().name, "dim": embedder.get().dim} if new else prev.manifest["embedder"]
     manifest = _manifest(info, settings, docs)
-    report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs])
+    lexicon = _lexicon(docs)
+    report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs], lexicon)
     report.written = True
     report.documents, report.passages = len(docs), len(passages)
 
@@ -281,6 +282,14 @@ class DocumentEntry:
     passages: list[Passage]
     vectors: np.ndarray
     owners: np.ndarray
+    terms: dict | None = None  # field -> TermCounts of the passages, when reused from the index
+
+    def term_counts(self, kind: str):
+        from index.lexical import TOKENIZERS, TermCounts
+
+        if self.terms is not None:
+            return self.terms[kind]
+        return TermCounts.of([p.context for p in self.passages], TOKENIZERS[kind])
 
 
 def _reuse(prev: IndexData, docs: dict[str, Path]) -> list[DocumentEntry]:
@@ -290,6 +299,11 @@ def _reuse(prev: IndexData, docs: dict[str, Path]) -> list[DocumentEntry]:
 
     owners = prev.owners()
     vectors = prev.vectors()
+    try:
+        lexicon = prev.lexicon()
+    except IndexCorruptError as exc:
+        log.warning("stored term counts not reusable (%s); counting them again", exc)
+        lexicon = None
     rows: dict[str, list[Passage]] = {}
     for p in prev.passages:
         rows.setdefault(p.doc, []).append(p)
@@ -300,9 +314,10 @@ def _reuse(prev: IndexData, docs: dict[str, Path]) -> list[DocumentEntry]:
         starts, ends = np.searchsorted(owners, ids, "left"), np.searchsorted(owners, ids, "right")
         picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)] or [np.zeros(0, np.int64)])
         passages = [replace(p, id=i, source=source) for i, p in enumerate(rows.get(doc, []))]
+        terms = {kind: tc.rows(ids) for kind, tc in lexicon.items()} if lexicon else None
         out.append(DocumentEntry(replace(prev.documents[doc], source=source), passages,
                                  np.asarray(vectors[picked], dtype=np.float32),
-                                 np.repeat(np.arange(len(ids), dtype=np.int32), ends - starts)))
+                                 np.repeat(np.arange(len(ids), dtype=np.int32), ends - starts), terms))
     return out
 
 
@@ -396,6 +411,13 @@ def _assemble(docs: list[DocumentEntry]) -> tuple[list[Passage], np.ndarray, np.
     return passages, np.vstack(vectors), np.concatenate(owners)
 
 
+def _lexicon(docs: list[DocumentEntry]) -> dict:
+    """Term counts of every passage, in passage order: reused rows for unchanged documents."""
+    from index.lexical import TOKENIZERS, TermCounts
+
+    return {kind: TermCounts.stack([e.term_counts(kind) for e in docs]) for kind in TOKENIZERS}
+
+
 def faiss_kind(settings: Settings, n_units: int) -> str:
     from index.ann import choose_kind
 
@@ -403,6 +425,8 @@ def faiss_kind(settings: Settings, n_units: int) -> str:
 
 
 def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> dict:
+    from index.lexical import lexicon_stamp
+
     return {
         "app_version": app_version(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -413,6 +437,7 @@ def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> 
         "ingest_key": settings.ingest_key(),
         "faiss": {"kind": faiss_kind(settings, sum(len(e.owners) for e in docs)), "rule": "index.ann.choose_kind"},
         "units": "sentences led by their section path; a passage scores as its best unit",
+        "lexical": {"stamp": lexicon_stamp(), "fields": ["bigrams", "words"], "file": "lexical.npz"},
         "documents": {e.record.doc: {"sha256": e.record.sha256, "title": e.record.title, "source": e.record.source,
                                      "passages": len(e.passages), "chars": len(e.record.original),
                                      "removed_chars": len(e.record.original) - len(e.record.cleaned)}

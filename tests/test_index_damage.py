@@ -79,9 +79,12 @@ def swap_passage_lines(idx: Path) -> None:
     path.write_text("".join([lines[1], lines[0], *lines[2:]]), encoding="utf-8")
 
 
-def zero_owners(idx: Path) -> None:
-    path = version_dir(idx) / "owners.npy"
+def zero(path: Path) -> None:
     path.write_bytes(bytes(path.stat().st_size))
+
+
+def zero_owners(idx: Path) -> None:
+    zero(version_dir(idx) / "owners.npy")
 
 
 def point_nowhere(idx: Path) -> None:
@@ -95,6 +98,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "passage line removed": (drop_passage_line, "passages.jsonl is truncated"),
     "passages reordered": (swap_passage_lines, "out of step"),
     "owners zeroed": (zero_owners, "owners.npy cannot be read"),
+    "term counts truncated": (lambda idx: truncate(version_dir(idx) / "lexical.npz"), "truncated"),
+    "term counts zeroed": (lambda idx: zero(version_dir(idx) / "lexical.npz"), "lexical.npz cannot be read"),
     "CURRENT points nowhere": (point_nowhere, "which is not in"),
     "CURRENT garbage": (lambda idx: (idx / "CURRENT").write_bytes(b"\x00\xffgarbage{"), "unreadable"),
     "CURRENT escapes": (lambda idx: (idx / "CURRENT").write_text('{"version": "../../etc"}'),

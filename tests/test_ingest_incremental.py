@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import cli_env
+from index.lexical import TOKENIZERS, TermCounts
 from index.settings import Settings
 from index.store import load_index
 from ingest.build import ingest
@@ -124,6 +125,39 @@ def test_reused_document_equals_a_full_rebuild(tmp_path, e5):
     assert [p.doc for p in inc.passages] == [p.doc for p in full.passages]
     assert np.array_equal(inc.owners(), full.owners())
     assert inc.manifest["documents"] == full.manifest["documents"]
+    for kind, tokenizer in TOKENIZERS.items():  # reused term counts are what a recount gives
+        recount = TermCounts.of([p.context for p in full.passages], tokenizer)
+        assert term_rows(inc.lexicon()[kind]) == term_rows(full.lexicon()[kind]) == term_rows(recount), kind
+
+
+def term_rows(tc: TermCounts) -> list[dict[str, int]]:
+    c = tc.counts
+    return [{tc.terms[j]: int(n) for j, n in zip(c.indices[a:b], c.data[a:b])}
+            for a, b in zip(c.indptr[:-1], c.indptr[1:])]
+
+
+def test_versions_without_current_term_counts_recount_them(tmp_path, e5):
+    """A version written before term counts were stored, or counted by other tokenizers, is served
+    exactly as one with current counts."""
+    from assistant.retrieval import Retriever
+    from index.store import write_index
+
+    root = tmp_path / "idx"
+    ingest([write_docs(tmp_path / "docs", DOCS)], root, embedder=e5, progress=False)
+    data = load_index(root)
+    manifest = {k: v for k, v in data.manifest.items() if k not in ("lexical", "files", "format_version", "version")}
+    parts = (data.vectors(), data.owners(), data.passages, list(data.documents.values()))
+    write_index(tmp_path / "old", manifest, *parts)
+    write_index(tmp_path / "stale", {**manifest, "lexical": {"stamp": "other tokenizers"}}, *parts, data.lexicon())
+    old, stale = load_index(tmp_path / "old"), load_index(tmp_path / "stale")
+    assert data.lexicon() is not None and old.lexicon() is None and stale.lexicon() is None
+    assert not (old.path / "lexical.npz").exists() and (stale.path / "lexical.npz").exists()
+
+    def ranked(d, q):
+        return [(h.passage.id, round(h.score, 6)) for h in Retriever(d, e5).retrieve(q, k=4)]
+
+    for q in ("信访事项多长时间办结?", "群众情绪激动怎么办", "网上信访查询码"):
+        assert ranked(data, q) == ranked(old, q) == ranked(stale, q)
 
 
 def test_unchanged_corpus_writes_nothing_and_is_fast(tmp_path, counting):

@@ -117,7 +117,7 @@ def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None
     """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise)."""
     credentials = _auth(auth)
     assistant = Assistant(index_dir)
-    assistant.retriever()  # load model and index before the first visitor; fails loudly here
+    assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
     app = build_app(assistant)
     app.queue(default_concurrency_limit=8)
     app.launch(server_name=host, server_port=port, auth=credentials, css=CSS, head=HEAD, show_error=False,
