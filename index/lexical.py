@@ -13,7 +13,6 @@ import functools
 import logging
 import math
 import re
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
@@ -22,30 +21,17 @@ import numpy as np
 from scipy import sparse
 
 from index.domain import DOMAIN_TERMS, GLOSSARY, STOPWORDS, VARIANTS
+from index.segment import cut_for_search
 
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
 _SPLIT_CJK = re.compile(r"[\u4e00-\u9fff]+")
-_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    for term in DOMAIN_TERMS:
-        jieba.add_word(term, freq=200000)
-    jieba.initialize()
-    return jieba
 
 
 def tokenize(text: str) -> list[str]:
     """Words for matching: jieba words, variants folded, stopwords and punctuation dropped."""
-    jieba = _jieba()
-    with _lock:  # jieba's lazy state is not thread-safe
-        words = jieba.lcut_for_search(text.lower(), HMM=False)
+    words = cut_for_search(text.lower())
     out = []
     for w in words:
         w = w.strip()

@@ -38,7 +38,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"[((]\d{1,2}[))]"), 4),
     (re.compile(r"[\u2460-\u2473]"), 4),
     (re.compile(rf"{_NUM}是(?![的否非])"), 4),
-    (re.compile(rf"其[一二三四五六七八九十][,,、::]"), 4),
+    (re.compile(r"其[一二三四五六七八九十][,,、::]"), 4),
 )
 _MARKDOWN = re.compile(r"(#{1,6})\s+\S")
 # A title line that names one part of a collection: "…心得体会篇一".

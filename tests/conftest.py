@@ -13,6 +13,11 @@ EVAL = ROOT.parent / "shared" / "eval"
 LOCAL_EVAL = Path(__file__).parent / "resources" / "eval"
 
 
+# jieba's dictionary in compact form (index.segment) is built once into this cache and shared by
+# the test processes and the CLIs they start; nothing is written to the home directory.
+os.environ.setdefault("QUNZHONG_CACHE", str(Path(__import__("tempfile").gettempdir()) / "qunzhong-test-cache"))
+
+
 def eval_file(name: str) -> Path:
     """Dev sets live in ../shared/eval; a copy in tests/resources keeps tests runnable without it."""
     shared = EVAL / name
