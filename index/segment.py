@@ -114,8 +114,13 @@ class CompactDictionary:
         return found
 
 
-def _cache_path() -> Path:
-    base = os.environ.get("QUNZHONG_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qunzhong"
+def _cache_path() -> Path | None:
+    base = os.environ.get("QUNZHONG_CACHE")
+    if not base:
+        try:
+            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qunzhong"
+        except RuntimeError:  # no home directory to be found
+            return None
     return Path(base) / f"jieba-{dictionary_stamp()}.npz"
 
 
@@ -126,19 +131,20 @@ def _segmenter():
     import jieba
 
     path = _cache_path()
+    if path is None:
+        log.warning("no cache directory (set QUNZHONG_CACHE); using jieba's own dictionary")
+        return None, full_jieba()
     try:
-        compact = CompactDictionary.load(path)
+        return CompactDictionary.load(path), jieba.Tokenizer
     except Exception as exc:  # missing, damaged or from another layout: it is only a cache
         log.debug("no usable compact dictionary at %s (%s)", path, exc)
-        compact = None
-    if compact is None:
-        try:
-            compact = CompactDictionary.from_jieba()
-            compact.save(path)
-            log.info("wrote jieba's dictionary in compact form to %s", path)
-        except OSError as exc:
-            log.warning("cannot cache jieba's dictionary at %s (%s); using jieba's own", path, exc)
-            return None, full_jieba()
+    compact = CompactDictionary.from_jieba()
+    try:
+        compact.save(path)
+    except OSError as exc:
+        log.warning("cannot cache jieba's dictionary at %s (%s); using jieba's own", path, exc)
+        return None, full_jieba()
+    log.info("wrote jieba's dictionary in compact form to %s", path)
     return compact, jieba.Tokenizer
 
 
