@@ -78,6 +78,10 @@ def build_table(res: dict) -> Table:
             t.add(f"{label}: characters/s", o["chars_per_s"], u["chars_per_s"])
         t.add("passages in the index", ing["ours_cold"]["passages"], ing["tutorial_cold"]["passages"])
         t.add("vectors embedded (cold)", ing["ours_cold"]["embedded_units"], ing["tutorial_cold"]["embedded_units"])
+        changed = ing["ours_changed"]
+        t.add("one document changed: vectors embedded / reused (edit indexed: "
+              f"{_num(_get(ing, 'changed_document', 'edit_indexed', default=None))})",
+              f"{changed['embedded_units']} / {changed.get('reused_units', 0)}", ing["tutorial_changed"]["embedded_units"])
     if "latency" in res:
         lat = res["latency"]
         t.section(f"warm latency, ms ({lat['questions']} dev questions x {lat['repetitions']})")

@@ -50,6 +50,7 @@ class IngestReport:
     documents: int = 0
     passages: int = 0
     embedded: int = 0          # match units embedded in this run (0 when nothing changed)
+    reused: int = 0            # units of changed documents whose text, and so vector, was already indexed
     written: bool = False      # False: the index was already up to date, nothing was written
     full: bool = False         # every document was processed again (--full, new embedder or settings)
     seconds: float = 0.0
@@ -61,6 +62,8 @@ class IngestReport:
         line += f", skipped {len(self.skipped)})" if self.skipped else ")"
         if not self.written:
             return line + "; nothing changed, nothing written"
+        if self.reused:
+            line += f"; {self.embedded} sentence vectors embedded, {self.reused} reused from the edited documents"
         return line + ("; rebuilt every document" if self.full else "")
 
     def to_dict(self) -> dict:
@@ -217,15 +220,16 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     """Process what changed, reuse the rest, and write a new version (unless nothing changed)."""
     if strict:  # fail before any embedding work
         _precheck(plan.todo, settings, report)
-    new, failed = _process_all(plan.todo, settings, embedder, progress, report)
+    prev = _load_previous(root, plan, report) if plan.base is not None else None
+    known = _known_units(prev, {doc for _, doc in plan.todo})
+    new, failed = _process_all(plan.todo, settings, embedder, progress, report, known)
     _check_strict(report, strict)
     if plan.base is not None and not new and not report.removed:
         _keep_stale(plan, failed, report)
         return  # only unreadable files: the current version stays as it is
-    prev = _load_previous(root, plan, report) if plan.base is not None else None
     if prev is None and plan.reuse:  # it could not be loaded after all: process those too
         more, _ = _process_all(sorted((path, doc) for doc, path in plan.reuse.items()), settings, embedder,
-                               progress, report)
+                               progress, report, known)
         new, plan.reuse = new + more, {}
     stale = _keep_stale(plan, failed, report) if prev is not None else {}
     kept = _reuse(prev, {**plan.reuse, **stale}) if prev is not None else []
@@ -341,7 +345,7 @@ def _forget(report: IngestReport, doc: str) -> None:
 
 
 def _process_all(todo: list[tuple[Path, str]], settings: Settings, embedder: _Lazy, progress: bool,
-                 report: IngestReport) -> tuple[list[DocumentEntry], list[str]]:
+                 report: IngestReport, known: "_KnownUnits") -> tuple[list[DocumentEntry], list[str]]:
     """Clean, split and embed each file of `todo`. Returns the entries and the ids that failed."""
     from tqdm import tqdm
 
@@ -357,7 +361,7 @@ def _process_all(todo: list[tuple[Path, str]], settings: Settings, embedder: _La
             _forget(report, doc)
             failed.append(doc)
             continue
-        out.append(_embed_document(pdoc, embedder.get(), progress, report))
+        out.append(_embed_document(pdoc, embedder.get(), progress, report, known))
     bar.close()
     return out, failed
 
@@ -375,16 +379,55 @@ def _process_one(loaded: LoadedFile, doc: str, settings: Settings, embedder: Emb
     return pdoc if pdoc.passages else "no text left after cleaning"
 
 
-def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestReport) -> DocumentEntry:
+def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestReport,
+                    known: "_KnownUnits") -> DocumentEntry:
     import numpy as np
 
     from ingest.pipeline import match_units
 
     units = [match_units(p) for p in pdoc.passages]
     owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
-    vectors = _embed(embedder, [u for us in units for u in us], progress)
-    report.embedded += len(owners)
+    texts = [u for us in units for u in us]
+    vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    rows = [known.rows.get(t, -1) for t in texts]
+    todo = [i for i, r in enumerate(rows) if r < 0]
+    done = [i for i, r in enumerate(rows) if r >= 0]
+    if done:
+        vectors[done] = known.vectors[[rows[i] for i in done]]
+    if todo:
+        vectors[todo] = _embed(embedder, [texts[i] for i in todo], progress)
+    report.embedded += len(todo)
+    report.reused += len(done)
     return DocumentEntry(pdoc.record, pdoc.passages, vectors, owners)
+
+
+@dataclass(frozen=True)
+class _KnownUnits:
+    """Match-unit texts the current version already embedded (text -> row of `vectors`), for
+    the documents about to be processed again: editing one sentence of a long document embeds
+    that sentence's units, not the document. Same embedder and settings, same text, same vector."""
+
+    rows: dict
+    vectors: object = None
+
+
+def _known_units(prev: IndexData | None, docs: set[str]) -> _KnownUnits:
+    if prev is None or not docs:
+        return _KnownUnits({})
+    import numpy as np
+
+    from ingest.pipeline import match_units
+
+    owners = prev.owners()
+    first = np.searchsorted(owners, np.arange(len(prev.passages)))
+    count = np.bincount(owners, minlength=len(prev.passages))
+    rows: dict[str, int] = {}
+    for p in prev.passages:
+        if p.doc in docs:
+            units = match_units(p)
+            if len(units) == count[p.id]:  # as stored; otherwise this passage is simply embedded again
+                rows.update((u, int(first[p.id]) + i) for i, u in enumerate(units))
+    return _KnownUnits(rows, prev.vectors())
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:

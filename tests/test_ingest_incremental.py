@@ -84,6 +84,7 @@ def test_incremental_run_embeds_only_what_changed(tmp_path, counting):
     assert first.written and sorted(first.added) == sorted(DOCS) and first.embedded > 0
     assistant = Assistant(root)  # a running server: it must pick up the new version by itself
     assert assistant.retrieve("网上信访平台查询码", k=1)[0].passage.doc != "d.txt"
+    before = set(units_of(load_index(root), "b.txt"))
 
     (corpus / "b.txt").write_text(B_CHANGED, encoding="utf-8")
     (corpus / "c.txt").unlink()
@@ -96,9 +97,11 @@ def test_incremental_run_embeds_only_what_changed(tmp_path, counting):
     assert buckets == (["d.txt"], ["b.txt"], ["c.txt"], ["a.txt"])
     assert second.written and not second.full and second.documents == 3
     changed_units = units_of(data, "b.txt") + units_of(data, "d.txt")
-    assert second.embedded == len(changed_units)
+    fresh = [u for u in changed_units if u not in before]
+    assert second.embedded == len(fresh) and second.reused == len(changed_units) - len(fresh) > 0
     embedded = counting.texts
-    assert all(u in embedded for u in changed_units)  # every passage unit of the changed documents...
+    assert all(u in embedded for u in fresh)  # every new passage unit of the changed documents...
+    assert not any(u in embedded for u in before)  # (the edited document's unchanged ones are reused)
     source = B_CHANGED + D_NEW
     for text in embedded:  # ...and nothing else: the cleaner's lines come from them too
         assert all(line.strip() in source for line in text.splitlines()), text
