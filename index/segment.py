@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DOMAIN_FREQ = 200_000  # high enough that jieba keeps every domain term whole
 _lock = threading.Lock()
+_setup_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,32 +47,34 @@ def full_jieba():
 def dictionary_stamp() -> str:
     from importlib.metadata import version
 
-    parts = (2, version("jieba"), DOMAIN_FREQ, sorted(DOMAIN_TERMS))
+    parts = (3, version("jieba"), DOMAIN_FREQ, sorted(DOMAIN_TERMS))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 class CompactDictionary:
-    """jieba's FREQ (word or word prefix -> frequency; 0 for a prefix only) as one sorted array of
-    the keys up to WIDTH characters (all but ~0.3% of them), and a dict of the longer ones."""
+    """jieba's FREQ (word or word prefix -> frequency; 0 for a prefix only) as sorted arrays, one
+    per key length: the short keys that almost every lookup hits sit in small arrays."""
 
-    WIDTH = 8
-
-    def __init__(self, keys: np.ndarray, freqs: np.ndarray, longer: dict[str, int], total: int):
-        self.keys, self.freqs, self.longer, self.total = keys, freqs, longer, int(total)
+    def __init__(self, keys: list[np.ndarray], freqs: list[np.ndarray], total: int):
+        self.keys, self.freqs, self.total = keys, freqs, int(total)
 
     @classmethod
     def from_jieba(cls) -> "CompactDictionary":
         dt = full_jieba()
-        short = sorted(k for k in dt.FREQ if len(k) <= cls.WIDTH)
-        keys = np.array(short, dtype=f"<U{cls.WIDTH}")
-        freqs = np.array([dt.FREQ[k] for k in short], dtype=np.int64)
-        return cls(keys, freqs, {k: f for k, f in dt.FREQ.items() if len(k) > cls.WIDTH}, dt.total)
+        by_len: dict[int, list[str]] = {}
+        for key in dt.FREQ:
+            by_len.setdefault(len(key), []).append(key)
+        keys, freqs = [], []
+        for n in range(1, max(by_len) + 1):
+            words = sorted(by_len.get(n, ()))
+            keys.append(np.array(words, dtype=f"<U{n}"))
+            freqs.append(np.array([dt.FREQ[w] for w in words], dtype=np.int64))
+        return cls(keys, freqs, dt.total)
 
     def save(self, path: Path) -> None:
-        longer = sorted(self.longer)
-        arrays = {"keys": self.keys, "freqs": self.freqs, "total": np.array([self.total], dtype=np.int64),
-                  "longer_keys": np.array(longer, dtype=np.str_) if longer else np.zeros(0, "<U1"),
-                  "longer_freqs": np.array([self.longer[k] for k in longer], dtype=np.int64)}
+        arrays = {f"keys{n}": k for n, k in enumerate(self.keys, 1)}
+        arrays.update({f"freqs{n}": f for n, f in enumerate(self.freqs, 1)})
+        arrays["total"] = np.array([self.total], dtype=np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}")
         with open(tmp, "wb") as f:
@@ -81,36 +84,31 @@ class CompactDictionary:
     @classmethod
     def load(cls, path: Path) -> "CompactDictionary":
         with np.load(path, allow_pickle=False) as z:
-            keys = z["keys"]
-            if keys.dtype != np.dtype(f"<U{cls.WIDTH}"):
-                raise ValueError(f"{path} was written for another key width")
-            longer = dict(zip(z["longer_keys"].tolist(), z["longer_freqs"].tolist()))
-            return cls(keys, z["freqs"], longer, int(z["total"][0]))
+            n = sum(1 for name in z.files if name.startswith("keys"))
+            keys = [z[f"keys{i}"] for i in range(1, n + 1)]
+            if any(k.dtype != np.dtype(f"<U{i}") for i, k in enumerate(keys, 1)):
+                raise ValueError(f"{path} does not hold one array per key length")
+            return cls(keys, [z[f"freqs{i}"] for i in range(1, n + 1)], int(z["total"][0]))
 
     def lookup(self, text: str) -> dict[str, int]:
-        """Every substring of `text` that is a key, with its frequency: all substrings of up to
-        WIDTH characters in one sorted search (a "<U8" string is 8 UTF-32 code units, so they
-        are rows of code points, zero-padded), then the rare longer ones from the dict."""
-        w = self.WIDTH
+        """Every substring of `text` that is a key, with its frequency.
+
+        jieba's dictionary holds every prefix of every word, so a substring can only be a key if
+        the one a character shorter is: each round looks up one length at the starts still
+        matching. A "<U{n}" string is n UTF-32 code units, so a round's substrings are rows of
+        code points viewed as strings, with no Python loop over them."""
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        if not len(codes):
-            return {}
-        padded = np.concatenate([codes, np.zeros(w, dtype=np.uint32)])
-        windows = padded[np.arange(len(codes))[:, None] + np.arange(w)]           # (n, w)
-        prefixes = windows[:, None, :] * np.tri(w, dtype=np.uint32)[None, :, :]  # (n, length, w)
-        subs = np.ascontiguousarray(prefixes).view(f"<U{w}").ravel()
-        pos = np.minimum(np.searchsorted(self.keys, subs), len(self.keys) - 1)
-        hit = np.flatnonzero(self.keys[pos] == subs)
-        found = dict(zip(subs[hit].tolist(), self.freqs[pos[hit]].tolist()))
-        if self.longer:
-            # jieba's dictionary holds every prefix of every word: a longer key can only start
-            # where the WIDTH-character substring is a key, and grows while its prefixes are.
-            for start in (hit[hit % w == w - 1] // w).tolist():
-                for end in range(start + w + 1, len(text) + 1):
-                    frag = text[start:end]
-                    if frag not in self.longer:
-                        break
-                    found[frag] = self.longer[frag]
+        alive = np.arange(len(codes))
+        found: dict[str, int] = {}
+        for n, (keys, freqs) in enumerate(zip(self.keys, self.freqs), 1):
+            alive = alive[alive + n <= len(codes)]
+            if not len(alive) or not len(keys):
+                break
+            subs = np.ascontiguousarray(codes[alive[:, None] + np.arange(n)]).view(f"<U{n}").ravel()
+            pos = np.minimum(np.searchsorted(keys, subs), len(keys) - 1)
+            hit = keys[pos] == subs
+            found.update(zip(subs[hit].tolist(), freqs[pos[hit]].tolist()))
+            alive = alive[hit]
         return found
 
 
@@ -145,12 +143,16 @@ def _segmenter():
         log.warning("cannot cache jieba's dictionary at %s (%s); using jieba's own", path, exc)
         return None, full_jieba()
     log.info("wrote jieba's dictionary in compact form to %s", path)
+    for stale in path.parent.glob("jieba-*.npz"):  # built for another jieba or dictionary
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return compact, jieba.Tokenizer
 
 
 def cut_for_search(text: str) -> list[str]:
     """jieba.lcut_for_search(text, HMM=False), words for words."""
-    compact, jieba = _segmenter()
+    with _setup_lock:  # the first questions of a new server arrive together: build once
+        compact, jieba = _segmenter()
     if compact is None:
         with _lock:  # jieba's shared tokenizer is not thread-safe
             return jieba.lcut_for_search(text, HMM=False)

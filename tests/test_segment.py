@@ -20,7 +20,7 @@ def corpus_lines() -> list[str]:
 
 
 def long_word_sentences() -> list[str]:
-    """Sentences around dictionary words longer than the compact table's width (8 characters)."""
+    """Sentences around the rare dictionary words longer than 8 characters."""
     long_words = sorted(w for w, f in full_jieba().FREQ.items() if f and len(w) > 8)[:: 40]
     assert long_words
     return [f"我们学习了{w}的内容。" for w in long_words] + ["".join(long_words[:5])]
@@ -51,11 +51,13 @@ def test_the_cache_is_built_once_and_a_missing_one_falls_back_to_jieba(tmp_path)
     built = list(cache.glob("jieba-*.npz"))
     assert first.returncode == 0 and first.stdout.strip() == expected and len(built) == 1
     stamp = built[0].stat().st_mtime_ns
+    (cache / "jieba-0000000000000000.npz").write_bytes(b"from another jieba")
     again = segment_in_child(cache)
     assert again.stdout.strip() == expected and built[0].stat().st_mtime_ns == stamp  # read, not rebuilt
 
-    built[0].write_bytes(b"PK\x03\x04 damaged")  # a damaged cache is rebuilt
+    built[0].write_bytes(b"PK\x03\x04 damaged")  # a damaged cache is rebuilt, stale ones go
     assert segment_in_child(cache).stdout.strip() == expected and built[0].stat().st_size > 1_000_000
+    assert list(cache.glob("jieba-*.npz")) == built
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
