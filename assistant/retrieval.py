@@ -46,8 +46,7 @@ class Retriever:
         self.words = BM25(counts=lexicon["words"], tokenizer=TOKENIZERS["words"])
         self.bigrams = BM25(counts=lexicon["bigrams"], tokenizer=TOKENIZERS["bigrams"])
         self._units = np.asarray(data.vectors(), dtype=np.float32)
-        owners = data.owners()
-        self._unit_start = np.searchsorted(owners, np.arange(len(self.passages)))
+        self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
         self._windows: dict[int, set[str]] = {}
         self.gate = RelevanceGate(embedder)
 
@@ -74,18 +73,17 @@ class Retriever:
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
         """Each passage's best unit cosine."""
         if len(self._units) <= EXACT_UNITS:
-            return np.maximum.reduceat(self._units @ vec, self._unit_start)
+            return np.maximum.reduceat(self._units @ vec, self._bounds[:-1])
         n = min(len(self._units), self.settings.candidates * 8)
         sims, ids = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
         out = np.full(len(self.passages), float(sims[0][-1]), dtype=np.float32)
-        owners = np.searchsorted(self._unit_start, ids[0], side="right") - 1
+        owners = np.searchsorted(self._bounds, ids[0], side="right") - 1
         np.maximum.at(out, owners, sims[0])
         return out
 
     def unit_vectors(self, pid: int) -> np.ndarray:
         """The stored vectors of passage `pid`'s match units, in sentence order."""
-        end = self._unit_start[pid + 1] if pid + 1 < len(self._unit_start) else len(self._units)
-        return self._units[self._unit_start[pid]:end]
+        return self._units[self._bounds[pid]:self._bounds[pid + 1]]
 
     def _lexical(self, text: str) -> tuple[np.ndarray, np.ndarray, float]:
         translated, share = cross_lingual(text)

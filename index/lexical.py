@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from index.domain import DOMAIN_TERMS, GLOSSARY, STOPWORDS, VARIANTS
-from index.segment import cut_for_search
+from index.domain import GLOSSARY, STOPWORDS, VARIANTS
+from index.segment import cut_for_search, dictionary_stamp
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,13 @@ def clear_term_cache() -> None:
 TOKENIZERS = {"words": tokenize, "bigrams": bigram_tokenize}
 
 
+@functools.lru_cache(maxsize=1)
 def lexicon_stamp() -> str:
-    """What the stored term counts depend on besides the texts: the tokenizers' vocabulary and
-    jieba's version. Counts stored under another stamp are recounted, never trusted."""
+    """What the stored term counts depend on besides the texts: the segmentation, the variant
+    folds and the stopwords. Counts stored under another stamp are recounted, never trusted."""
     import hashlib
-    from importlib.metadata import version
 
-    parts = (LEXICON_FORMAT, version("jieba"), sorted(DOMAIN_TERMS), sorted(VARIANTS.items()), sorted(STOPWORDS))
+    parts = (LEXICON_FORMAT, dictionary_stamp(), sorted(VARIANTS.items()), sorted(STOPWORDS))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 

@@ -44,10 +44,12 @@ def full_jieba():
     return jieba.dt
 
 
+@functools.lru_cache(maxsize=1)
 def dictionary_stamp() -> str:
-    from importlib.metadata import version
+    """What the segmentation depends on: jieba's version and the domain terms."""
+    import jieba
 
-    parts = (3, version("jieba"), DOMAIN_FREQ, sorted(DOMAIN_TERMS))
+    parts = (3, jieba.__version__, DOMAIN_FREQ, sorted(DOMAIN_TERMS))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -90,6 +91,11 @@ class IndexData:
         """For each unit vector, the id of the passage it belongs to (non-decreasing)."""
         return np.load(self.path / "owners.npy", allow_pickle=False)
 
+    @functools.cached_property
+    def unit_bounds(self) -> np.ndarray:
+        """Passage i's unit vectors are rows unit_bounds[i]:unit_bounds[i + 1] (n + 1 entries)."""
+        return np.searchsorted(self.owners(), np.arange(len(self.passages) + 1)).astype(np.int64)
+
     def lexicon(self) -> dict | None:
         """Stored term counts per field ({"words": TermCounts, "bigrams": ...}), or None when this
         version has none or they were counted by other tokenizers (the caller recounts)."""
@@ -146,11 +152,16 @@ def document_from_row(row: dict) -> DocumentRecord:
     return DocumentRecord(**{**row, "removals": tuple(row.get("removals", ()))})
 
 
-def _save_npy(path: Path, array: np.ndarray) -> None:
+def _save_durably(path: Path, write) -> None:
+    """write(f) into `path`, on disk before returning."""
     with open(path, "wb") as f:
-        np.save(f, array, allow_pickle=False)
+        write(f)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    _save_durably(path, lambda f: np.save(f, array, allow_pickle=False))
 
 
 def _save_lexicon(path: Path, lexicon: dict) -> None:
@@ -162,10 +173,7 @@ def _save_lexicon(path: Path, lexicon: dict) -> None:
         blob, ends = pack_terms(tc.terms)
         arrays.update({f"{field}.terms": blob, f"{field}.term_ends": ends, f"{field}.indptr": c.indptr.astype(np.int64),
                        f"{field}.indices": c.indices.astype(np.int32), f"{field}.counts": c.data.astype(np.int32)})
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
+    _save_durably(path, lambda f: np.savez(f, **arrays))
 
 
 def _load_lexicon(path: Path, n_passages: int) -> dict:

@@ -301,7 +301,7 @@ def _reuse(prev: IndexData, docs: dict[str, Path]) -> list[DocumentEntry]:
     and vectors, with `source` pointing at where each file is now."""
     import numpy as np
 
-    owners = prev.owners()
+    bounds = prev.unit_bounds
     vectors = prev.vectors()
     try:
         lexicon = prev.lexicon()
@@ -315,7 +315,7 @@ def _reuse(prev: IndexData, docs: dict[str, Path]) -> list[DocumentEntry]:
     for doc, path in sorted(docs.items()):
         source = str(path.resolve())
         ids = np.array([p.id for p in rows.get(doc, [])], dtype=np.int64)
-        starts, ends = np.searchsorted(owners, ids, "left"), np.searchsorted(owners, ids, "right")
+        starts, ends = bounds[ids], bounds[ids + 1]
         picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)] or [np.zeros(0, np.int64)])
         passages = [replace(p, id=i, source=source) for i, p in enumerate(rows.get(doc, []))]
         terms = {kind: tc.rows(ids) for kind, tc in lexicon.items()} if lexicon else None
@@ -414,19 +414,16 @@ class _KnownUnits:
 def _known_units(prev: IndexData | None, docs: set[str]) -> _KnownUnits:
     if prev is None or not docs:
         return _KnownUnits({})
-    import numpy as np
-
     from ingest.pipeline import match_units
 
-    owners = prev.owners()
-    first = np.searchsorted(owners, np.arange(len(prev.passages)))
-    count = np.bincount(owners, minlength=len(prev.passages))
+    bounds = prev.unit_bounds
     rows: dict[str, int] = {}
     for p in prev.passages:
         if p.doc in docs:
             units = match_units(p)
-            if len(units) == count[p.id]:  # as stored; otherwise this passage is simply embedded again
-                rows.update((u, int(first[p.id]) + i) for i, u in enumerate(units))
+            first = int(bounds[p.id])
+            if len(units) == bounds[p.id + 1] - first:  # as stored; otherwise embedded again
+                rows.update((u, first + i) for i, u in enumerate(units))
     return _KnownUnits(rows, prev.vectors())
 
 
