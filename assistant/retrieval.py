@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from assistant.query import clean_history, clean_query, followup_strength
+from assistant.query import clean_history, clean_query, embedding_text, followup_strength
 from assistant.relevance import RelevanceGate
 from index.ann import EXACT_UNITS
 from index.embedders import Embedder
@@ -17,7 +17,7 @@ from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache, cross_
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
-from ingest.splitting import windows
+from ingest.splitting import WINDOW, normalise, windows
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class Retriever:
         self._units = np.asarray(data.vectors(), dtype=np.float32)
         self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
         self._windows: dict[int, set[str]] = {}
+        self._fingerprints: dict[int, set[int] | None] = {}
         self.gate = RelevanceGate(embedder)
 
     @staticmethod
@@ -59,7 +60,7 @@ class Retriever:
 
     @functools.lru_cache(maxsize=256)
     def _embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([text])[0]
+        return self.embedder.embed_queries([embedding_text(text)])[0]
 
     def query_vector(self, query: str, history: Sequence[str] = ()) -> tuple[np.ndarray, float]:
         """The query's vector, pulled toward earlier turns when it reads as a follow-up."""
@@ -123,21 +124,48 @@ class Retriever:
             self._windows[idx] = windows(self.passages[idx].text)
         return self._windows[idx]
 
+    def _passage_fingerprints(self, idx: int) -> set[int] | None:
+        if idx not in self._fingerprints:
+            self._fingerprints[idx] = fingerprints(normalise(self.passages[idx].text))
+        return self._fingerprints[idx]
+
     def _dedupe(self, order: list[int], fused: np.ndarray, sig: Signals, k: int) -> list[Hit]:
         """The first `k` of `order`, skipping a passage that shares a 30-character stretch with
-        one ranked above it."""
+        one ranked above it. Fingerprints rule out most pairs; the windows decide the rest."""
         hits: list[Hit] = []
-        seen: set[str] = set()
+        kept: list[int] = []
+        seen: set[int] = set()
+        whole = False  # a kept passage too short for fingerprints: compare windows
         for idx in order:
-            ws = self._passage_windows(idx)
-            if not seen.isdisjoint(ws):
-                continue
-            seen |= ws
+            fp = self._passage_fingerprints(idx)
+            if kept and (whole or fp is None or not seen.isdisjoint(fp)):
+                ws = self._passage_windows(idx)
+                if any(not ws.isdisjoint(self._passage_windows(j)) for j in kept):
+                    continue
+            kept.append(idx)
+            if fp is None:
+                whole = True
+            else:
+                seen |= fp
             hits.append(Hit(rank=len(hits) + 1, score=float(fused[idx]), passage=self.passages[idx],
                             dense=float(sig.dense[idx]), lexical=float(sig.words[idx])))
             if len(hits) == k:
                 break
         return hits
+
+
+_GRAM = 15  # fingerprint k-gram length; WINDOW - _GRAM + 1 of them span one window
+_SPAN = WINDOW - _GRAM + 1
+
+
+def fingerprints(norm: str) -> set[int] | None:
+    """Winnowing: the least k-gram hash in every run of k-grams that spans a window. Two texts
+    sharing a window share that run, hence its least hash; so texts with no fingerprint in
+    common share no window. None for a text no longer than a window (compare it whole)."""
+    if len(norm) <= WINDOW:
+        return None
+    grams = np.fromiter((hash(norm[i:i + _GRAM]) for i in range(len(norm) - _GRAM + 1)), dtype=np.int64)
+    return set(np.lib.stride_tricks.sliding_window_view(grams, _SPAN).min(axis=1).tolist())
 
 
 def _scale(x: np.ndarray, candidates: int) -> np.ndarray:

@@ -29,7 +29,7 @@ from benchmarks.report import build_table  # noqa: E402
 log = logging.getLogger("benchmarks")
 
 SECTIONS = ("ingest", "latency", "cold", "memory", "load", "scale")
-QUICK = {"latency_reps": 1, "latency_budget_s": 30, "load_s": 15, "cli_repeats": 2, "scale_passages": (10_000, 100_000),
+QUICK = {"latency_reps": 3, "latency_budget_s": 30, "load_s": 15, "cli_repeats": 2, "scale_passages": (10_000, 100_000),
          "scale_queries": 100, "candidates": False, "generated_docs": 20}
 FULL = {"latency_reps": 5, "latency_budget_s": 240, "load_s": 60, "cli_repeats": 3,
         "scale_passages": (10_000, 100_000, 1_000_000), "scale_queries": 200, "candidates": True,

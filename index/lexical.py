@@ -167,7 +167,10 @@ class BM25:
         self.vocab = {t: i for i, t in enumerate(counts.terms.tolist())}
         df = np.bincount(m.col, minlength=n_terms)
         self.idf = np.log(1 + (max(n_docs, 1) - df + 0.5) / (df + 0.5)).astype(np.float32)
-        self.matrix = sparse.csc_matrix((norm, (m.row, m.col)), shape=(n_docs, n_terms), dtype=np.float32)
+        # Columns of the idf-weighted matrix: a query sums a few of them.
+        matrix = sparse.csc_matrix((norm * self.idf[m.col], (m.row, m.col)), shape=(n_docs, n_terms),
+                                   dtype=np.float32)
+        self._rows, self._weights, self._ptr = matrix.indices, matrix.data, matrix.indptr.tolist()
         self.size = n_docs
 
     def query_terms(self, query: str) -> list[int]:
@@ -188,15 +191,14 @@ class BM25:
         return float(sum(known)) / total if total else 0.0
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 of every text for `query`: the query terms' columns, summed with their idf."""
+        """BM25 of every text for `query`: the query terms' columns, summed."""
         cols = self.query_terms(query)
         if not cols or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        m = self.matrix
-        rows = [m.indices[m.indptr[c]:m.indptr[c + 1]] for c in cols]
-        weights = [m.data[m.indptr[c]:m.indptr[c + 1]] * self.idf[c] for c in cols]
-        return np.bincount(np.concatenate(rows), weights=np.concatenate(weights),
-                           minlength=self.size).astype(np.float32)
+        spans = [slice(self._ptr[c], self._ptr[c + 1]) for c in cols]
+        rows = np.concatenate([self._rows[s] for s in spans])
+        weights = np.concatenate([self._weights[s] for s in spans])
+        return np.bincount(rows, weights=weights, minlength=self.size).astype(np.float32)
 
 
 _GLOSSARY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, GLOSSARY), key=len, reverse=True)) + r")\b",

@@ -10,7 +10,7 @@ import pytest
 from assistant.answer import answer, is_relevant
 from assistant.evaluation import evaluate, read_markers, read_questions
 from conftest import LOCAL_EVAL, eval_file
-from ingest.splitting import windows
+from ingest.splitting import normalise, windows
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
@@ -79,6 +79,35 @@ def test_no_passage_repeats_text_of_a_higher_one(retriever):
             seen |= ws
 
 
+def test_passages_sharing_a_window_share_a_fingerprint(retriever):
+    """Repeats are checked window by window only where fingerprints meet, so every pair of
+    corpus passages with a window in common must have a fingerprint in common."""
+    from assistant.retrieval import fingerprints
+
+    texts = [p.text for p in retriever.passages]
+    fps = [fingerprints(normalise(t)) for t in texts]
+    ws = [windows(t) for t in texts]
+    pairs = [(i, j) for i in range(len(texts)) for j in range(i) if not ws[i].isdisjoint(ws[j])]
+    assert pairs  # the corpus has overlapping passages, so this checks something
+    assert [(i, j) for i, j in pairs if fps[i] is not None and fps[j] is not None
+            and fps[i].isdisjoint(fps[j])] == []
+
+
+@pytest.mark.parametrize("shared", [30, 31, 45])
+def test_any_shared_stretch_of_a_window_meets_a_fingerprint(shared):
+    from assistant.retrieval import fingerprints
+
+    rng = np.random.default_rng(shared)
+    chars = lambda n: "".join(map(chr, rng.integers(0x4E00, 0x9FA5, n)))  # noqa: E731
+    for _ in range(200):
+        stretch = chars(shared)
+        a = chars(int(rng.integers(0, 300))) + stretch + chars(int(rng.integers(0, 300)))
+        b = chars(int(rng.integers(1, 300))) + stretch + chars(int(rng.integers(0, 300)))
+        fa, fb = fingerprints(a), fingerprints(b)
+        assert fa is None or fb is None or not fa.isdisjoint(fb)
+    assert fingerprints(chars(30)) is None and len(fingerprints(chars(300))) < 300 / 3
+
+
 def test_relevance_floor_separates_on_and_off_topic(retriever):
     off = [json.loads(line)["q"] for line in (LOCAL_EVAL / "offtopic.jsonl").read_text().splitlines()]
     assert [q for q in off if is_relevant(retriever, q)] == []
@@ -94,3 +123,26 @@ def test_answer_points_cite_their_passages(retriever):
         cited = ans.citations[n - 1].hit.passage.text
         assert text.rstrip("…") in cited or text.rstrip("…")[:40] in cited
     assert all(f"[{c.n}]" in ans.text for c in ans.citations)
+
+
+@pytest.mark.parametrize("typed, seen", [
+    ("遇到情绪激动的上访群众怎么接待?", "遇到情绪激动的上访群众怎么接待"),
+    ("How do I calm an angry petitioner?!  ", "How do I calm an angry petitioner"),
+    ("信访事项怎么办理……", "信访事项怎么办理"),
+    ("一、接待;二、登记。", "一、接待;二、登记"),  # only the closing marks go
+    ("U.S.", "U.S"),
+    ("???", "???"),  # nothing but marks: left as typed
+])
+def test_the_embedder_reads_questions_without_closing_marks(typed, seen):
+    from assistant.query import embedding_text
+
+    assert embedding_text(typed) == seen
+
+
+def test_a_closing_mark_does_not_change_the_question_vector(retriever, e5):
+    """The mark costs the engine a token and says nothing about which passage answers."""
+    retriever.clear_caches()
+    plain, _ = retriever.query_vector(QUESTION.rstrip("?"))
+    marked, _ = retriever.query_vector(QUESTION)
+    assert np.array_equal(plain, marked)
+    assert not np.allclose(marked, e5.embed_queries([QUESTION])[0], atol=1e-4)  # the engine does read it
