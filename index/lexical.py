@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse
 
 from index.domain import GLOSSARY, STOPWORDS, VARIANTS
 from index.segment import cut_for_search, dictionary_stamp
@@ -88,12 +87,39 @@ LEXICON_FORMAT = 1  # bump when tokenize or bigram_tokenize change behaviour
 
 
 @dataclass(frozen=True)
+class Rows:
+    """A sparse matrix as compressed rows (scipy's CSR layout), kept in plain numpy: importing
+    scipy.sparse costs every process about 0.1 s, and these few operations are all we need."""
+
+    indptr: np.ndarray   # int64, one more than there are rows: row i is entries indptr[i]:indptr[i + 1]
+    indices: np.ndarray  # int32 column of each entry
+    data: np.ndarray     # int32 value of each entry
+    n_cols: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.indptr) - 1, self.n_cols
+
+    def row_of_entries(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr))
+
+    def take(self, ids: Sequence[int]) -> "Rows":
+        """Rows `ids`, in that order."""
+        ids = np.asarray(ids, dtype=np.int64)
+        lengths = self.indptr[ids + 1] - self.indptr[ids]
+        indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        pos = np.repeat(self.indptr[ids] - indptr[:-1], lengths) + np.arange(indptr[-1], dtype=np.int64)
+        return Rows(indptr, self.indices[pos], self.data[pos], self.n_cols)
+
+
+@dataclass(frozen=True)
 class TermCounts:
     """How often each term occurs in each text (texts x terms): the part of BM25 that does not
     depend on the other texts, so ingest stores it and reuses an unchanged document's rows."""
 
-    terms: np.ndarray          # one str per column (object array)
-    counts: sparse.csr_matrix  # int32 counts
+    terms: np.ndarray  # one str per column (object array)
+    counts: Rows       # one row per text: int32 counts
 
     @classmethod
     def of(cls, texts: Sequence[str], tokenizer) -> "TermCounts":
@@ -104,12 +130,12 @@ class TermCounts:
                 cols.append(vocab.setdefault(term, len(vocab)))
                 tfs.append(tf)
             indptr.append(len(cols))
-        counts = sparse.csr_matrix((np.array(tfs, dtype=np.int32), np.array(cols, dtype=np.int32),
-                                    np.array(indptr, dtype=np.int64)), shape=(len(texts), len(vocab)))
+        counts = Rows(np.array(indptr, dtype=np.int64), np.array(cols, dtype=np.int32),
+                      np.array(tfs, dtype=np.int32), len(vocab))
         return cls(_str_array(list(vocab)), counts)
 
     def rows(self, ids: Sequence[int]) -> "TermCounts":
-        return TermCounts(self.terms, self.counts[np.asarray(ids, dtype=np.int64)])
+        return TermCounts(self.terms, self.counts.take(ids))
 
     @staticmethod
     def stack(parts: Sequence["TermCounts"]) -> "TermCounts":
@@ -128,8 +154,7 @@ class TermCounts:
             indptr.append(np.asarray(ptr[1:], dtype=np.int64) + base)
             base += int(ptr[-1])
         indptr = np.concatenate(indptr)
-        counts = sparse.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vocab)))
-        return TermCounts(_str_array(list(vocab)), counts)
+        return TermCounts(_str_array(list(vocab)), Rows(indptr, indices, data, len(vocab)))
 
 
 def _str_array(items: list[str]) -> np.ndarray:
@@ -158,19 +183,21 @@ class BM25:
                  counts: TermCounts | None = None):
         self.tokenize = tokenizer
         counts = counts if counts is not None else TermCounts.of(texts or (), tokenizer)
-        m = counts.counts.tocoo()
-        n_docs, n_terms = counts.counts.shape
-        lengths = np.asarray(counts.counts.sum(axis=1), dtype=np.float32).ravel()
+        c = counts.counts
+        n_docs, n_terms = c.shape
+        rows, cols = c.row_of_entries(), c.indices
+        lengths = np.bincount(rows, weights=c.data, minlength=n_docs).astype(np.float32)
         avg = float(lengths.mean()) if n_docs else 1.0
-        tf = m.data.astype(np.float32)
-        norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[m.row] / (avg or 1.0)))
+        tf = c.data.astype(np.float32)
+        norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[rows] / (avg or 1.0)))
         self.vocab = {t: i for i, t in enumerate(counts.terms.tolist())}
-        df = np.bincount(m.col, minlength=n_terms)
+        df = np.bincount(cols, minlength=n_terms)
         self.idf = np.log(1 + (max(n_docs, 1) - df + 0.5) / (df + 0.5)).astype(np.float32)
-        # Columns of the idf-weighted matrix: a query sums a few of them.
-        matrix = sparse.csc_matrix((norm * self.idf[m.col], (m.row, m.col)), shape=(n_docs, n_terms),
-                                   dtype=np.float32)
-        self._rows, self._weights, self._ptr = matrix.indices, matrix.data, matrix.indptr.tolist()
+        # The idf-weighted matrix by columns (rows ascending in each): a query sums a few columns.
+        order = np.argsort(cols, kind="stable")
+        self._rows = rows[order].astype(np.int32)
+        self._weights = (norm * self.idf[cols])[order]
+        self._ptr = [0, *np.cumsum(df).tolist()]
         self.size = n_docs
 
     def query_terms(self, query: str) -> list[int]:

@@ -177,9 +177,7 @@ def _save_lexicon(path: Path, lexicon: dict) -> None:
 
 
 def _load_lexicon(path: Path, n_passages: int) -> dict:
-    from scipy import sparse
-
-    from index.lexical import TermCounts, unpack_terms
+    from index.lexical import Rows, TermCounts, unpack_terms
 
     out = {}
     with np.load(path, allow_pickle=False) as z:
@@ -189,8 +187,8 @@ def _load_lexicon(path: Path, n_passages: int) -> dict:
             if len(indptr) != n_passages + 1 or int(indptr[-1]) != len(indices) or len(indices) != len(counts) or \
                     (len(indices) and int(indices.max()) >= len(terms)):
                 raise ValueError(f"{field} term counts do not line up with {n_passages} passages")
-            out[field] = TermCounts(terms, sparse.csr_matrix((counts, indices, indptr),
-                                                             shape=(n_passages, len(terms))))
+            out[field] = TermCounts(terms, Rows(indptr.astype(np.int64), indices.astype(np.int32),
+                                                counts.astype(np.int32), len(terms)))
     return out
 
 
