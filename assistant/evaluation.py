@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from index.errors import ConfigError
-from ingest.splitting import normalise
+from ingest.splitting import norm_windows, normalise
 
-WINDOW = 30
 Search = Callable[[str, Sequence[str], int], list[str]]  # (question, history, k) -> passage texts
 
 
@@ -65,12 +64,6 @@ def answers(text: str, gold: Iterable[str]) -> bool:
     return any(normalise(g) and normalise(g) in t for g in gold)
 
 
-def _windows(norm: str) -> set[str]:
-    if len(norm) <= WINDOW:
-        return {norm} if norm else set()
-    return {norm[i:i + WINDOW] for i in range(len(norm) - WINDOW + 1)}
-
-
 def score_question(texts: list[str], gold: Sequence[str], markers: Sequence[str]) -> dict:
     texts = texts[:10]
     norms = [normalise(t) for t in texts]
@@ -79,7 +72,7 @@ def score_question(texts: list[str], gold: Sequence[str], markers: Sequence[str]
     seen: set[str] = set()
     dups = 0
     for n in top5:
-        ws = _windows(n)
+        ws = norm_windows(n)
         dups += bool(ws & seen)
         seen |= ws
     junk = sum(any(m in n for m in markers) for n in top5)

@@ -17,7 +17,7 @@ from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache, cross_
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
-from ingest.splitting import WINDOW, normalise, windows
+from ingest.splitting import WINDOW, norm_windows, normalise
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ class Retriever:
         self.bigrams = BM25(counts=lexicon["bigrams"], tokenizer=TOKENIZERS["bigrams"])
         self._units = np.asarray(data.vectors(), dtype=np.float32)
         self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
+        self._normalised: dict[int, tuple[str, set[int] | None]] = {}  # text, fingerprints
         self._windows: dict[int, set[str]] = {}
-        self._fingerprints: dict[int, set[int] | None] = {}
         self.gate = RelevanceGate(embedder)
 
     @staticmethod
@@ -60,15 +60,15 @@ class Retriever:
 
     @functools.lru_cache(maxsize=256)
     def _embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([embedding_text(text)])[0]
+        return self.embedder.embed_queries([text])[0]
 
     def query_vector(self, query: str, history: Sequence[str] = ()) -> tuple[np.ndarray, float]:
         """The query's vector, pulled toward earlier turns when it reads as a follow-up."""
-        vec = self._embed_query(query)
+        vec = self._embed_query(embedding_text(query))
         if not history:
             return vec, 0.0
         weight = self.settings.history_weight * followup_strength(query)
-        mixed = vec + weight * self._embed_query(" ".join(history))
+        mixed = vec + weight * self._embed_query(embedding_text(" ".join(history)))
         return mixed / np.linalg.norm(mixed), weight
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
@@ -119,15 +119,18 @@ class Retriever:
         fused = self.fuse(sig)
         return self._dedupe(np.argsort(-fused)[: max(k * 8, 50)].tolist(), fused, sig, k)
 
-    def _passage_windows(self, idx: int) -> set[str]:
-        if idx not in self._windows:
-            self._windows[idx] = windows(self.passages[idx].text)
-        return self._windows[idx]
+    def _fingerprints(self, idx: int) -> set[int] | None:
+        if idx not in self._normalised:
+            norm = normalise(self.passages[idx].text)
+            self._normalised[idx] = norm, fingerprints(norm)
+        return self._normalised[idx][1]
 
-    def _passage_fingerprints(self, idx: int) -> set[int] | None:
-        if idx not in self._fingerprints:
-            self._fingerprints[idx] = fingerprints(normalise(self.passages[idx].text))
-        return self._fingerprints[idx]
+    def _passage_windows(self, idx: int) -> set[str]:
+        """Only for passages whose fingerprints met another's (a set of ~400 strings each)."""
+        if idx not in self._windows:
+            self._fingerprints(idx)
+            self._windows[idx] = norm_windows(self._normalised[idx][0])
+        return self._windows[idx]
 
     def _dedupe(self, order: list[int], fused: np.ndarray, sig: Signals, k: int) -> list[Hit]:
         """The first `k` of `order`, skipping a passage that shares a 30-character stretch with
@@ -137,7 +140,7 @@ class Retriever:
         seen: set[int] = set()
         whole = False  # a kept passage too short for fingerprints: compare windows
         for idx in order:
-            fp = self._passage_fingerprints(idx)
+            fp = self._fingerprints(idx)
             if kept and (whole or fp is None or not seen.isdisjoint(fp)):
                 ws = self._passage_windows(idx)
                 if any(not ws.isdisjoint(self._passage_windows(j)) for j in kept):

@@ -187,8 +187,9 @@ def _load_lexicon(path: Path, n_passages: int) -> dict:
             if len(indptr) != n_passages + 1 or int(indptr[-1]) != len(indices) or len(indices) != len(counts) or \
                     (len(indices) and int(indices.max()) >= len(terms)):
                 raise ValueError(f"{field} term counts do not line up with {n_passages} passages")
-            out[field] = TermCounts(terms, Rows(indptr.astype(np.int64), indices.astype(np.int32),
-                                                counts.astype(np.int32), len(terms)))
+            out[field] = TermCounts(terms, Rows(indptr.astype(np.int64, copy=False),
+                                                indices.astype(np.int32, copy=False),
+                                                counts.astype(np.int32, copy=False), len(terms)))
     return out
 
 

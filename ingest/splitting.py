@@ -103,7 +103,11 @@ WINDOW = 30  # the dup metric's window: passages sharing one count as repeats
 
 def windows(text: str) -> set[str]:
     """The normalised 30-character windows of `text` (the whole text if shorter)."""
-    norm = normalise(text)
+    return norm_windows(normalise(text))
+
+
+def norm_windows(norm: str) -> set[str]:
+    """The 30-character windows of an already normalised text."""
     if len(norm) <= WINDOW:
         return {norm} if norm else set()
     return {norm[i:i + WINDOW] for i in range(len(norm) - WINDOW + 1)}
