@@ -63,13 +63,19 @@ class Retriever:
         return self.embedder.embed_queries([text])[0]
 
     def query_vector(self, query: str, history: Sequence[str] = ()) -> tuple[np.ndarray, float]:
-        """The query's vector, pulled toward earlier turns when it reads as a follow-up."""
+        """The query's vector, pulled toward earlier turns when it reads as a follow-up.
+
+        The earlier turns count as the mean of their own vectors, each embedded once when it was
+        asked (cached), not as one new text: a follow-up costs one embedding however long the
+        conversation. (On dev question pairs that mean has cosine 0.98-0.99 with the embedding
+        of the joined turns.)"""
         vec = self._embed_query(embedding_text(query))
         if not history:
             return vec, 0.0
         weight = self.settings.history_weight * followup_strength(query)
-        mixed = vec + weight * self._embed_query(embedding_text(" ".join(history)))
-        return mixed / np.linalg.norm(mixed), weight
+        turns = [self._embed_query(embedding_text(turn)) for turn in history]
+        past = turns[0] if len(turns) == 1 else _normalised(np.sum(turns, axis=0))
+        return _normalised(vec + weight * past), weight
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
         """Each passage's best unit cosine."""
@@ -105,10 +111,20 @@ class Retriever:
     def fuse(self, sig: Signals) -> np.ndarray:
         """Each side scaled to [0, 1] over its top candidates; the lexical sides count only as
         much as the corpus vocabulary covers the question, so an English question with no
-        glossary terms is ranked by meaning alone."""
+        glossary terms is ranked by meaning alone. (In place, with few array operations: this
+        runs on every question, on caches the query embedding has just flushed.)"""
         s = self.settings
-        return (s.dense_weight * _scale(sig.dense, s.candidates)
-                + sig.coverage * (s.lexical_weight * _unit(sig.words) + s.bigram_weight * _unit(sig.bigrams)))
+        fused = _scale(sig.dense, s.candidates)
+        fused *= s.dense_weight
+        if sig.coverage:
+            lexical = _unit(sig.words)
+            lexical *= s.lexical_weight
+            bigrams = _unit(sig.bigrams)
+            bigrams *= s.bigram_weight
+            lexical += bigrams
+            lexical *= sig.coverage
+            fused += lexical
+        return fused
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         query = clean_query(query)
@@ -172,14 +188,22 @@ def fingerprints(norm: str) -> set[int] | None:
 
 
 def _scale(x: np.ndarray, candidates: int) -> np.ndarray:
-    """Min-max over the top `candidates` values; everything below them is 0."""
+    """Min-max over the top `candidates` values; everything below them is 0. A new array."""
     if not len(x):
-        return x
-    top = np.partition(x, -min(candidates, len(x)))[-min(candidates, len(x)):]
-    lo, hi = float(top.min()), float(top.max())
-    return np.clip((x - lo) / max(hi - lo, 1e-6), 0, 1)
+        return x.copy()
+    n = min(candidates, len(x))
+    lo, hi = float(np.partition(x, -n)[-n]), float(x.max())  # the n-th largest, the largest
+    out = x - lo
+    out /= max(hi - lo, 1e-6)
+    np.maximum(out, 0, out=out)
+    return np.minimum(out, 1, out=out)
+
+
+def _normalised(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
+    """`x` over its maximum (zeros when that is not positive). A new array."""
     m = float(x.max()) if len(x) else 0.0
     return x / m if m > 0 else np.zeros_like(x)

@@ -70,6 +70,27 @@ def test_followups_are_read_in_their_conversation(retriever):
     assert about_visitors(later) >= 2
 
 
+
+def test_a_long_conversation_costs_one_embedding_per_question(retriever):
+    """The third turn reads the first two through their own vectors, embedded when they were
+    asked: one new embedding, and close to what embedding the joined turns would give."""
+    from assistant.query import embedding_text
+    from assistant.retrieval import Retriever
+
+    Retriever.clear_caches()
+    first, second, third = QUESTION, "要是对方火气很大呢?", "那以后再出这种事,应该怎么应对?"
+    retriever.retrieve(first, k=5)
+    retriever.retrieve(second, k=5, history=[first])
+    calls = retriever.embedder.calls
+    hits = retriever.retrieve(third, k=5, history=[first, second])
+    assert retriever.embedder.calls == calls + 1
+    assert sum(any(w in h.passage.text for w in ("来访", "上访", "接待")) for h in hits) >= 2
+    vec, weight = retriever.query_vector(third, [first, second])
+    joined = retriever.embedder.embed_queries([embedding_text(f"{first} {second}")])[0]
+    own = retriever.embedder.embed_queries([embedding_text(third)])[0]
+    expected = own + weight * joined
+    assert weight > 0 and float(vec @ (expected / np.linalg.norm(expected))) > 0.99
+
 def test_no_passage_repeats_text_of_a_higher_one(retriever):
     for q in read_questions(eval_file("dev_questions.jsonl")):
         seen: set[str] = set()
