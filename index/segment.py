@@ -12,7 +12,6 @@ it cannot be written, segmentation falls back to jieba with its full dictionary.
 """
 from __future__ import annotations
 
-import array
 import functools
 import hashlib
 import logging
@@ -66,7 +65,7 @@ class CompactDictionary:
         if len(logp) != len(trie) or longest < 1 or total < 1:
             raise ValueError("the trie and the word probabilities do not belong together")
         self.trie, self.total, self.longest = trie, int(total), int(longest)
-        self.logp = array.array("d", np.asarray(logp, dtype=np.float64).tobytes())  # fast item access
+        self.logp = memoryview(np.ascontiguousarray(logp, dtype=np.float64))  # items as Python floats
         self.log_total = math.log(self.total)
         import jieba
 
@@ -87,7 +86,7 @@ class CompactDictionary:
 
     def save(self, path: Path) -> None:
         arrays = {"trie": np.frombuffer(self.trie.tobytes(), dtype=np.uint8),
-                  "logp": np.frombuffer(self.logp, dtype=np.float64),
+                  "logp": np.asarray(self.logp),
                   "sizes": np.array([self.total, self.longest], dtype=np.int64)}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}")
