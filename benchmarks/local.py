@@ -85,6 +85,22 @@ def _fresh_question(assistant, history: list[str]) -> None:
         assistant.retrieve(turn)
 
 
+def intervals(ours: np.ndarray, theirs: np.ndarray, resamples: int = 2000) -> dict:
+    """95% bootstrap intervals, resampling (question, repetition) pairs: of the p95 ratio
+    (ours / tutorial) and of the median paired difference (ours - tutorial, ms). How far a
+    figure would move in another run of the same machine, so a tie is read as a tie."""
+    if not len(ours):
+        return {}
+    rng = np.random.default_rng(0)
+    pick = rng.integers(0, len(ours), (resamples, len(ours)))
+    ratio = np.percentile(ours[pick], 95, axis=1) / np.percentile(theirs[pick], 95, axis=1)
+    median = np.median(ours[pick] - theirs[pick], axis=1)
+    ci = lambda x: [round(float(v), 3) for v in np.percentile(x, [2.5, 97.5])]
+    return {"p95_ratio": round(float(np.percentile(ours, 95) / np.percentile(theirs, 95)), 3),
+            "p95_ratio_ci95": ci(ratio), "paired_median_ci95_ms": ci(median),
+            "ours_faster_share": round(float(np.mean(ours < theirs)), 3)}
+
+
 def latency_section(root: Path, tut: Tutorial, questions: list[dict], reps: int, budget_s: float) -> dict:
     """Warm p50/p95/p99: `retrieve` alone and a full `answer`, ours and the tutorial's, interleaved."""
     from assistant.service import Assistant
@@ -113,8 +129,10 @@ def latency_section(root: Path, tut: Tutorial, questions: list[dict], reps: int,
             break
     out = {k: percentiles(v) for k, v in ms.items()}
     for what in ("retrieve", "answer"):  # paired by question: robust to the machine's drift
-        diff = [a - b for a, b in zip(ms[f"ours_{what}"], ms[f"tutorial_{what}"])]
+        ours, theirs = np.asarray(ms[f"ours_{what}"]), np.asarray(ms[f"tutorial_{what}"])
+        diff = ours - theirs
         out[f"{what}_paired_diff_ms"] = {"median": round(float(np.median(diff)), 2),
                                          "p95": round(float(np.percentile(diff, 95)), 2)}
+        out[f"{what}_intervals"] = intervals(ours, theirs)
     out.update(repetitions=done, questions=len(questions), index_load_s=round(load_s, 3))
     return out

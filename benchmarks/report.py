@@ -94,6 +94,12 @@ def build_table(res: dict) -> Table:
             diff = lat.get(f"{what}_paired_diff_ms")
             if diff:
                 t.add(f"{what}: ours minus tutorial, same question, median", diff["median"])
+            ci = lat.get(f"{what}_intervals")
+            if ci:
+                t.note(f"  {what}: p95 ratio {ci['p95_ratio']:.3f} (95% interval {ci['p95_ratio_ci95'][0]:.3f}-"
+                       f"{ci['p95_ratio_ci95'][1]:.3f}); paired median 95% interval "
+                       f"{ci['paired_median_ci95_ms'][0]:+.2f} to {ci['paired_median_ci95_ms'][1]:+.2f} ms; "
+                       f"ours faster on {100 * ci['ours_faster_share']:.0f}% of questions")
         t.add("query embedding alone p50 (both)", lat["embed"]["p50_ms"], lat["embed"]["p50_ms"])
         t.add("query embedding alone p95 (both)", lat["embed"]["p95_ms"], lat["embed"]["p95_ms"])
     _servers(t, res)

@@ -2,7 +2,7 @@
 
 jieba keeps a 500,000-entry prefix dictionary as a Python dict: 0.66 s to load in every process
 and about 100 MB resident. Its algorithm only ever looks up substrings of the text it cuts, so
-this module keeps the dictionary as a MARISA trie (about 4 MB, built once from jieba itself and
+this module keeps the dictionary as a MARISA trie (about 6 MB, built once from jieba itself and
 cached on disk) and runs jieba's HMM-off search-mode algorithm over it: one trie walk per
 character gives the word graph, then jieba's best route and its 2- and 3-character sub-words.
 The words are jieba's words: the tests compare both over the whole corpus and odd text.
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import logging
 import math
 import os
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -45,12 +47,33 @@ def full_jieba():
     return jieba.dt
 
 
+# jieba 0.42's own patterns (jieba.re_han_default, re_skip_default, re_eng): blocks it segments,
+# the whitespace it keeps whole, and the characters it runs together. Copied, not imported:
+# importing jieba costs every process 27 ms and 9 MB for an HMM it is not asked to use here.
+_BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+_SKIP = re.compile("(\r\n|\\s)", re.U)
+_LATIN = re.compile("[a-zA-Z0-9]", re.U)
+
+
+@functools.lru_cache(maxsize=1)
+def jieba_version() -> str:
+    """jieba's __version__, read from its source without running it (see _BLOCK)."""
+    spec = importlib.util.find_spec("jieba")
+    try:
+        found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", Path(spec.origin).read_text(encoding="utf-8"), re.M)
+    except (AttributeError, TypeError, OSError, UnicodeDecodeError):
+        found = None
+    if found:
+        return found.group(1)
+    import jieba
+
+    return jieba.__version__
+
+
 @functools.lru_cache(maxsize=1)
 def dictionary_stamp() -> str:
     """What the segmentation depends on: jieba's version and the domain terms."""
-    import jieba
-
-    parts = (3, jieba.__version__, DOMAIN_FREQ, sorted(DOMAIN_TERMS))
+    parts = (3, jieba_version(), DOMAIN_FREQ, sorted(DOMAIN_TERMS))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -67,9 +90,6 @@ class CompactDictionary:
         self.trie, self.total, self.longest = trie, int(total), int(longest)
         self.logp = memoryview(np.ascontiguousarray(logp, dtype=np.float64))  # items as Python floats
         self.log_total = math.log(self.total)
-        import jieba
-
-        self._han, self._skip, self._latin = jieba.re_han_default, jieba.re_skip_default, jieba.re_eng
 
     @classmethod
     def from_jieba(cls) -> "CompactDictionary":
@@ -111,14 +131,14 @@ class CompactDictionary:
         """jieba's `lcut_for_search(text, HMM=False)` (jieba 0.42's `cut` and `__cut_DAG_NO_HMM`),
         with the word graph read from the trie."""
         out: list[str] = []
-        for block in self._han.split(text):
+        for block in _BLOCK.split(text):
             if not block:
                 continue
-            if self._han.match(block):
+            if _BLOCK.match(block):
                 self._cut_block(block, out)
             else:  # whitespace runs whole, anything else one character at a time
-                for piece in self._skip.split(block):
-                    if self._skip.match(piece):
+                for piece in _SKIP.split(block):
+                    if _SKIP.match(piece):
                         out.append(piece)
                     else:
                         out.extend(piece)
@@ -148,7 +168,7 @@ class CompactDictionary:
         while start < n:
             end = last[start] + 1
             word = block[start:end]
-            if len(word) == 1 and self._latin.match(word):  # single letters and digits run together
+            if len(word) == 1 and _LATIN.match(word):  # single letters and digits run together
                 latin += word
             else:
                 if latin:

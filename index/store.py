@@ -41,7 +41,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from index.ann import build_faiss
+from index.ann import EXACT_UNITS, build_faiss
 from index.errors import (IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
                           QunzhongError)
 from index.schema import DocumentRecord, Location, Passage
@@ -71,9 +71,23 @@ class IndexData:
     root: Path
     version: str
     manifest: dict
-    faiss_index: object
     passages: list[Passage]
     documents: dict[str, DocumentRecord]
+
+    @functools.cached_property
+    def faiss_index(self):
+        """The FAISS index of the unit vectors, read on first use: up to EXACT_UNITS vectors the
+        retriever scans vectors.npy itself, and a process that never needs FAISS never imports
+        it (about 40 ms and 20 MB). `load_index` reads it at once for a larger index."""
+        import faiss
+
+        f = self.path / "vectors.faiss"
+        index = _read(f, fix_command(self.root), lambda f: faiss.read_index(str(f)))
+        dim, n = self.manifest.get("embedder", {}).get("dim"), len(self.vectors())
+        if index.d != dim or index.ntotal != n:
+            raise IndexCorruptError(f"index file {f} holds {index.ntotal} vectors of dimension {index.d}, "
+                                    f"not {n} of {dim}: {fix_command(self.root)}")
+        return index
 
     @property
     def path(self) -> Path:
@@ -406,18 +420,18 @@ def _read_documents(f: Path) -> list[DocumentRecord]:
     return [document_from_row(json.loads(line)) for line in _lines(f)]
 
 
-def _out_of_step(manifest: dict, index, vectors: np.ndarray, owners: np.ndarray,
+def _out_of_step(manifest: dict, vectors: np.ndarray, owners: np.ndarray,
                  passages: list[Passage], docs: list[DocumentRecord]) -> str | None:
     """What does not line up between the files of one version, or None."""
     dim = manifest.get("embedder", {}).get("dim")
     listed = manifest.get("documents", {})
-    if index.d != dim or vectors.shape != (index.ntotal, dim):
-        return f"vectors of dimension {index.d} ({vectors.shape}) for an embedder of dimension {dim}"
-    if len(owners) != index.ntotal:
-        return f"{index.ntotal} vectors but {len(owners)} owners"
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        return f"vectors of shape {vectors.shape} for an embedder of dimension {dim}"
+    if len(owners) != len(vectors):
+        return f"{len(vectors)} vectors but {len(owners)} owners"
     if len(owners) and (int(owners.min()) < 0 or np.any(np.diff(owners) < 0)
                         or len(np.unique(owners)) != len(passages) or int(owners[-1]) != len(passages) - 1):
-        return f"{index.ntotal} vectors do not map onto {len(passages)} passages"
+        return f"{len(vectors)} vectors do not map onto {len(passages)} passages"
     if [p.id for p in passages] != list(range(len(passages))):
         return "passage ids are not 0..n-1"
     expected = sum(int(d.get("passages", 0)) for d in listed.values())
@@ -430,26 +444,25 @@ def _out_of_step(manifest: dict, index, vectors: np.ndarray, owners: np.ndarray,
 
 def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
     """Load the current version, refusing what cannot be served, with the command that fixes it."""
-    import faiss
-
     root = Path(root)
     vid, manifest = read_manifest(root)
     fix = fix_command(root)
     _check_embedder(root, manifest, expect_embedder)
     path = root / "versions" / vid
     _check_files(path, manifest, fix)
-    index = _read(path / "vectors.faiss", fix, lambda f: faiss.read_index(str(f)))
     vectors = _read(path / "vectors.npy", fix, lambda f: np.load(f, mmap_mode="r", allow_pickle=False))
     owners = _read(path / "owners.npy", fix, lambda f: np.load(f, allow_pickle=False))
     passages = _read(path / "passages.jsonl", fix, _read_passages)
     docs = _read(path / "documents.jsonl", fix, _read_documents)
-    problem = _out_of_step(manifest, index, vectors, owners, passages, docs)
+    problem = _out_of_step(manifest, vectors, owners, passages, docs)
     if problem:
         raise IndexCorruptError(f"index at {path} is out of step ({problem}): {fix}")
     if LEXICON_FILE in manifest["files"]:
         _read(path / LEXICON_FILE, fix, _lexicon_readable)
-    return IndexData(root=root, version=vid, manifest=manifest, faiss_index=index, passages=passages,
-                     documents={d.doc: d for d in docs})
+    data = IndexData(root=root, version=vid, manifest=manifest, passages=passages, documents={d.doc: d for d in docs})
+    if len(vectors) > EXACT_UNITS:  # the retriever searches FAISS: refuse a bad file now, not mid-question
+        data.faiss_index
+    return data
 
 
 def _lexicon_readable(path: Path) -> None:
