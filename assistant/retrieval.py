@@ -74,8 +74,8 @@ class Retriever:
             return vec, 0.0
         weight = self.settings.history_weight * followup_strength(query)
         turns = [self._embed_query(embedding_text(turn)) for turn in history]
-        past = turns[0] if len(turns) == 1 else _normalised(np.sum(turns, axis=0))
-        return _normalised(vec + weight * past), weight
+        past = turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
+        return _l2_normalised(vec + weight * past), weight
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
         """Each passage's best unit cosine."""
@@ -199,7 +199,7 @@ def _scale(x: np.ndarray, candidates: int) -> np.ndarray:
     return np.minimum(out, 1, out=out)
 
 
-def _normalised(v: np.ndarray) -> np.ndarray:
+def _l2_normalised(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 

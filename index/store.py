@@ -81,12 +81,12 @@ class IndexData:
         it (about 40 ms and 20 MB). `load_index` reads it at once for a larger index."""
         import faiss
 
-        f = self.path / "vectors.faiss"
-        index = _read(f, fix_command(self.root), lambda f: faiss.read_index(str(f)))
+        f, fix = self.path / "vectors.faiss", fix_command(self.root)
+        index = _read(f, fix, lambda f: faiss.read_index(str(f)))
         dim, n = self.manifest.get("embedder", {}).get("dim"), len(self.vectors())
         if index.d != dim or index.ntotal != n:
             raise IndexCorruptError(f"index file {f} holds {index.ntotal} vectors of dimension {index.d}, "
-                                    f"not {n} of {dim}: {fix_command(self.root)}")
+                                    f"not {n} of {dim}: {fix}")
         return index
 
     @property
