@@ -6,8 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from assistant.query import clean_history, clean_query
-from assistant.retrieval import Retriever
+from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
 from ingest.splitting import unit_sentences
 
@@ -18,12 +17,14 @@ NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相�
 class Citation:
     n: int
     hit: Hit
-    margin: float = 0.0  # how far the passage beats the off-domain background
+    margin: float = 0.0  # how far the passage beats the general-vocabulary background
+    high: float = 0.07   # Settings.label_high / label_mid
+    mid: float = 0.035
 
     @property
     def label(self) -> str:
         """A plain-language relevance label for trainees."""
-        return "高度相关" if self.margin >= 0.07 else "相关" if self.margin >= 0.035 else "可能相关"
+        return "高度相关" if self.margin >= self.high else "相关" if self.margin >= self.mid else "可能相关"
 
     def to_dict(self) -> dict:
         return {"n": self.n, "label": self.label, **self.hit.public(), "id": self.hit.passage.id,
@@ -45,31 +46,30 @@ class Answer:
 
 
 def relevance_margin(retriever: Retriever, hits: Sequence[Hit], vec: np.ndarray) -> float:
-    """How far the best passage beats the off-domain background (see assistant.relevance)."""
+    """How far the best passage beats the general-vocabulary background (assistant.relevance)."""
     return max(h.dense for h in hits) - retriever.gate.background(vec) if hits else float("-inf")
 
 
 def is_relevant(retriever: Retriever, query: str, history: Sequence[str] = ()) -> bool:
-    hits = retriever.retrieve(query, k=5, history=history)
-    vec, _ = retriever.query_vector(clean_query(query), clean_history(history))
-    return relevance_margin(retriever, hits, vec) >= retriever.settings.relevance_floor
+    return retriever.search(query, k=5, history=history).margin >= retriever.settings.relevance_floor
 
 
 def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int = 5) -> Answer:
-    query = clean_query(query)
-    history = clean_history(history)
-    hits = retriever.retrieve(query, k=k, history=history)
-    vec, _ = retriever.query_vector(query, history)
-    floor = retriever.settings.relevance_floor
-    background = retriever.gate.background(vec)
-    if relevance_margin(retriever, hits, vec) < floor:
-        return Answer(query, NOT_FOUND, False)
-    cited = [h for h in hits[: retriever.settings.answer_points] if h.dense - background >= floor - 0.02]
-    points = [(_best_sentences(retriever, h.passage, vec), n) for n, h in enumerate(cited, 1)]
+    return answer_from(retriever, retriever.search(query, k=k, history=history))
+
+
+def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
+    """The extractive answer for a retrieval already made (nothing is retrieved again)."""
+    s = retriever.settings
+    if found.margin < s.relevance_floor:
+        return Answer(found.query, NOT_FOUND, False)
+    cited = [h for h in found.hits[: s.answer_points] if h.dense - found.background >= s.relevance_floor - s.citation_slack]
+    points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
     body = "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)
-    citations = tuple(Citation(n, h, h.dense - background) for n, h in enumerate(cited, 1))
-    return Answer(query, body, True, citations, tuple(points))
+    citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
+                      for n, h in enumerate(cited, 1))
+    return Answer(found.query, body, True, citations, tuple(points))
 
 
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:

@@ -29,9 +29,13 @@ class Report:
     metrics: dict = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
     ms: float = 0.0
+    by_lang: dict[str, "Report"] = field(default_factory=dict)  # the same figures per question language
 
     def to_dict(self) -> dict:
-        return {"set": self.name, "n": self.n, **self.metrics, "missed": self.missed, "ms_per_query": self.ms}
+        out = {"set": self.name, "n": self.n, **self.metrics, "missed": self.missed, "ms_per_query": self.ms}
+        if self.by_lang:
+            out["by_lang"] = {lang: {"n": r.n, **r.metrics} for lang, r in self.by_lang.items()}
+        return out
 
 
 def read_questions(path: str | Path) -> list[Question]:
@@ -46,10 +50,17 @@ def read_questions(path: str | Path) -> list[Question]:
         try:
             row = json.loads(line)
             out.append(Question(str(row["id"]), row["q"], tuple(row["gold"]), tuple(row.get("history", ())),
-                                row.get("lang", "")))
+                                row.get("lang") or guess_lang(row["q"])))
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}:{no}: not a question line ({exc})") from exc
     return out
+
+
+def guess_lang(text: str) -> str:
+    """"zh" when CJK characters outnumber Latin letters, else "en" (for sets without a lang field)."""
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    return "zh" if cjk >= latin else "en"
 
 
 def read_markers(path: str | Path | None) -> list[str]:
@@ -94,7 +105,19 @@ def evaluate(name: str, questions: Sequence[Question], search: Search, markers: 
         if not row["hit@5"]:
             missed.append(q.id)
     n = len(rows)
-    report = Report(name=name, n=n, missed=missed, ms=round(1000 * (time.perf_counter() - t0) / max(n, 1), 1))
+    report = _summary(name, rows, missed)
+    report.ms = round(1000 * (time.perf_counter() - t0) / max(n, 1), 1)
+    langs = sorted({q.lang for q in questions if q.lang})
+    if len(langs) > 1:
+        report.by_lang = {lang: _summary(lang, [r for r, q in zip(rows, questions) if q.lang == lang],
+                                         [q.id for r, q in zip(rows, questions) if q.lang == lang
+                                          and not r["hit@5"]]) for lang in langs}
+    return report
+
+
+def _summary(name: str, rows: list[dict], missed: list[str]) -> Report:
+    n = len(rows)
+    report = Report(name=name, n=n, missed=missed)
     if not n:
         return report
     top5 = sum(r["top5"] for r in rows) or 1
@@ -116,6 +139,9 @@ def format_table(reports: Sequence[Report]) -> str:
     for r in reports:
         lines.append(r.name[:22].ljust(22) + str(r.n).rjust(4)
                      + "".join(str(r.metrics.get(c, "-")).rjust(16) for c in cols))
+        for lang, part in r.by_lang.items():
+            lines.append(f"  {lang}".ljust(22) + str(part.n).rjust(4)
+                         + "".join(str(part.metrics.get(c, "-")).rjust(16) for c in cols))
         if r.missed:
             lines.append("  missed@5: " + ", ".join(r.missed))
     return "\n".join(lines)

@@ -10,13 +10,13 @@ MAX_QUERY_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 
-# A follow-up leans on the conversation: it points back (那/这/其中/对方/当时...),
-# asks "what about..." (呢?), or is too short to stand alone.
-_FOLLOWUP = re.compile(
-    r"^(那|那么|那以后|这|这个|这种|这样|这些|那些|其中|它|他|她|他们|对方|当时|此时|如果|要是|假如|万一|还有|另外|然后|再|又|"
-    r"and |but |what about|how about|then |what if|if )|"
-    r"(呢|吗)[??]?$|(其中|这一条|那一条|上面|前面|刚才|这件事|那件事|这种情况|对方|他们|当时)", re.IGNORECASE)
-
+# A follow-up leans on the conversation when it points back: a demonstrative or third-person
+# pronoun (a closed grammatical class in both languages), or an elliptical "and X?" question
+# ending in the particle 呢. Nothing here is taken from any question set.
+_POINTS_BACK = re.compile(
+    r"[这那此](?:一|[个些种样么里儿边位件条项点]|$)|(?<!其)[他她它]|(?<![尤极])其(?![他余它实次])|"
+    r"该(?=[项条事人])|呢[??]?$|"
+    r"\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her|such)\b", re.IGNORECASE)
 
 def clean_query(text: str | None) -> str:
     """Strip control characters and excess space; refuse an empty query; clip a huge one."""
@@ -50,9 +50,10 @@ def clean_history(history) -> list[str]:
     return out[-2:]
 
 
-def followup_strength(query: str) -> float:
-    """1.0 for a question that clearly depends on earlier turns, 0.4 for one that may."""
+def followup_strength(query: str, short: int = 10, weak: float = 0.4) -> float:
+    """1.0 for a question that points back or is too short to stand alone (fewer than `short`
+    letters), `weak` for one that may merely continue the topic."""
     letters = sum(1 for ch in query if ch.isalnum())
-    if _FOLLOWUP.search(query) or letters < 10:
+    if _POINTS_BACK.search(query) or letters < short:
         return 1.0
-    return 0.4
+    return weak

@@ -1,15 +1,17 @@
 """Is anything in the index relevant to this question? A null-model test.
 
-Cosine similarities from a small multilingual model are high for everything
-(0.7-0.9), and lower for English questions over Chinese text, so one raw
-threshold cannot separate "about this corpus" from "about something else".
-Instead the best passage must beat the best of a fixed set of off-domain
-background topics (weather, cooking, sport, programming ... in Chinese and
-English) by `relevance_floor`. Calibrated on the 27 dev questions plus the
-mission questions (all should pass) against 20 off-topic questions in both
-languages (tests/resources/eval/offtopic.jsonl, all should fail), with the
-sentence-unit index: in-domain margins were >= +0.024, off-topic <= +0.002,
-so the floor is the midpoint, 0.012.
+Cosine similarities from a small multilingual model are high for everything (0.7-0.9), so one
+raw threshold cannot separate "about this library" from "about something else". Instead the
+best passage must beat the question's similarity to general vocabulary: a fixed spread of
+dictionary entries in both languages (index.crosslingual.DictionarySample, chosen by position
+in CC-CEDICT, not by topic). The background score is the mean of the question's `top` closest
+entries, so no single entry decides.
+
+The floor (`Settings.relevance_floor`) was calibrated on the tuning questions (the scraped-corpus
+dev set, in Chinese and in English translation) against an off-topic calibration set written
+apart from the retrieval work (tests/resources/eval/heldout/offtopic_calibration.jsonl), and is
+checked on other sets: the official-documents questions and two off-topic sets not used for
+calibration (tests/resources/eval/offtopic.jsonl, heldout/offtopic_heldout.jsonl).
 """
 from __future__ import annotations
 
@@ -17,31 +19,25 @@ import threading
 
 import numpy as np
 
+from index.crosslingual import dictionary_sample
 from index.embedders import Embedder
-
-BACKGROUND = (
-    "今天天气怎么样,会下雨吗", "这道菜的做法和配料", "足球比赛的比分和球队", "电脑软件安装和编程问题",
-    "股票基金投资理财", "旅游景点和酒店推荐", "电影小说音乐推荐", "健康饮食和运动减肥", "宠物猫狗的饲养",
-    "汽车保养维修", "数学物理化学知识", "手机数码产品评测",
-    "The weather forecast for tomorrow", "A recipe for dinner", "Sports results and teams",
-    "Programming and software", "Stock market investing", "Travel and hotels", "Movies, novels and music",
-    "Health, diet and exercise", "Pets and animals", "Cars and repairs", "Science facts", "Phones and gadgets",
-)
 
 
 class RelevanceGate:
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder, top: int = 10):
         self._embedder = embedder
+        self._top = top
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def background(self, vec: np.ndarray) -> float:
-        """The question's similarity to the closest off-domain topic."""
+        """The question's mean similarity to its closest general-vocabulary entries."""
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    self._vectors = self._embedder.embed_passages(list(BACKGROUND))
-        return float((self._vectors @ vec).max())
+                    self._vectors = dictionary_sample(self._embedder).background()
+        sims = self._vectors @ vec
+        return float(np.partition(sims, -self._top)[-self._top:].mean())
 
     def margin(self, vec: np.ndarray, best_dense: float) -> float:
         return best_dense - self.background(vec)

@@ -2,8 +2,9 @@
 bigrams) fused; follow-up questions read in their conversation; no repeats in a result list."""
 from __future__ import annotations
 
-import functools
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -12,8 +13,9 @@ import numpy as np
 from assistant.query import clean_history, clean_query, embedding_text, followup_strength
 from assistant.relevance import RelevanceGate
 from index.ann import EXACT_UNITS
+from index.crosslingual import QueryTranslator, is_english, language_shift
 from index.embedders import Embedder
-from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache, cross_lingual
+from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
@@ -31,13 +33,30 @@ class Signals:
     words: np.ndarray     # BM25 on jieba words
     bigrams: np.ndarray   # BM25 on character bigrams
     coverage: float       # how much of the question the corpus vocabulary knows (0..1)
+    vector: np.ndarray | None = None  # the query vector the dense side used
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """One question's retrieval, computed once: what answers, relevance and the UI consume."""
+
+    query: str                  # as cleaned
+    history: tuple[str, ...]    # as cleaned
+    hits: list[Hit]
+    vector: np.ndarray          # the query vector (language-neutral, with its conversation)
+    background: float           # its similarity to general vocabulary (assistant.relevance)
+
+    @property
+    def margin(self) -> float:
+        """How far the best passage beats the background; -inf when nothing was found."""
+        return max(h.dense for h in self.hits) - self.background if self.hits else float("-inf")
 
 
 class Retriever:
     def __init__(self, data: IndexData, embedder: Embedder, settings: Settings | None = None):
         self.data = data
         self.embedder = embedder
-        self.settings = settings or Settings.from_dict(data.manifest.get("settings"))
+        self.settings = settings or Settings.for_index(data.manifest.get("settings"))
         self.passages: list[Passage] = data.passages
         lexicon = data.lexicon()  # term counts stored by ingest; None for an index from before them
         if lexicon is None:
@@ -49,18 +68,67 @@ class Retriever:
         self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
         self._normalised: dict[int, tuple[str, set[int] | None]] = {}  # text, fingerprints
         self._windows: dict[int, set[str]] = {}
-        self.gate = RelevanceGate(embedder)
+        self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
+        self._vectors_lock = threading.Lock()
+        self.translator = QueryTranslator(embedder, self.words.known)
+        self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
+        if self._english:
+            self._neutralise_english_units()
+        self.gate = RelevanceGate(embedder, self.settings.background_top)
+        _live.add(self)
 
     @staticmethod
     def clear_caches() -> None:
         """Forget every question seen so far (query vectors, query terms): benchmarks time each
         question as if it were new."""
-        Retriever._embed_query.cache_clear()
+        for retriever in list(_live):
+            retriever._vectors.clear()
+            retriever.translator._vectors.clear()
         clear_term_cache()
 
-    @functools.lru_cache(maxsize=256)
+    def _neutralise_english_units(self) -> None:
+        """Move the units of English passages to where Chinese text of the same meaning would
+        be (see index.crosslingual.language_shift), so that an English question prefers the
+        passage that answers it, not the one that happens to be in English."""
+        shift = language_shift(self.embedder)[1]
+        self._units = self._units.copy()
+        for pid in self._english:
+            rows = slice(self._bounds[pid], self._bounds[pid + 1])
+            moved = self._units[rows] - shift
+            self._units[rows] = moved / np.linalg.norm(moved, axis=1, keepdims=True)
+
     def _embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([text])[0]
+        vec = self._vectors.get(text)
+        if vec is None:
+            vec = self.embedder.embed_queries([text])[0]
+            with self._vectors_lock:
+                if len(self._vectors) >= 1024:
+                    self._vectors.clear()
+                self._vectors[text] = vec
+        return vec
+
+    def turn_vector(self, text: str) -> np.ndarray:
+        """One question's own vector in a language-neutral frame: an English question is moved
+        by the language shift and joined by the embedding of its dictionary translation."""
+        text = embedding_text(text)
+        vec = self._embed_query(text)
+        if not is_english(text):
+            return vec
+        vec = _l2_normalised(vec - language_shift(self.embedder)[0])
+        pseudo = self.translation(text, vec).pseudo
+        if pseudo:
+            vec = _l2_normalised(vec + self.settings.translation_weight * self._embed_query(pseudo))
+        return vec
+
+    def translation(self, text: str, vec: np.ndarray | None = None):
+        """An English question's dictionary translation, its word choices informed by the
+        passages its own (shifted) vector finds first."""
+        if vec is None:
+            vec = _l2_normalised(self._embed_query(embedding_text(text)) - language_shift(self.embedder)[0])
+        dense = self.dense_scores(vec)
+        n = min(self.settings.feedback_passages, len(dense))
+        top = np.sort(np.argpartition(-dense, n - 1)[:n]) if n else np.zeros(0, dtype=np.int64)
+        return self.translator.translate(text, lambda term: self.words.share_in(term, top))
 
     def query_vector(self, query: str, history: Sequence[str] = ()) -> tuple[np.ndarray, float]:
         """The query's vector, pulled toward earlier turns when it reads as a follow-up.
@@ -69,11 +137,11 @@ class Retriever:
         asked (cached), not as one new text: a follow-up costs one embedding however long the
         conversation. (On dev question pairs that mean has cosine 0.98-0.99 with the embedding
         of the joined turns.)"""
-        vec = self._embed_query(embedding_text(query))
+        vec = self.turn_vector(query)
         if not history:
             return vec, 0.0
         weight = self.settings.history_weight * followup_strength(query)
-        turns = [self._embed_query(embedding_text(turn)) for turn in history]
+        turns = [self.turn_vector(turn) for turn in history]
         past = turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
         return _l2_normalised(vec + weight * past), weight
 
@@ -93,10 +161,10 @@ class Retriever:
         return self._units[self._bounds[pid]:self._bounds[pid + 1]]
 
     def _lexical(self, text: str) -> tuple[np.ndarray, np.ndarray, float]:
-        translated, share = cross_lingual(text)
-        if translated:
-            return (self.words.scores(translated), self.bigrams.scores(translated),
-                    share * self.words.coverage(translated))
+        if is_english(text):
+            t = self.translation(text)
+            words = self.words.set_scores([(s.terms, s.weight) for s in t.sets])
+            return words, self.bigrams.scores(t.pseudo), t.share
         return self.words.scores(text), self.bigrams.scores(text), self.words.coverage(text)
 
     def signals(self, query: str, history: Sequence[str] = ()) -> Signals:
@@ -106,7 +174,7 @@ class Retriever:
             hw, hb, hc = self._lexical(" ".join(history))
             words, bigrams = words + weight * hw, bigrams + weight * hb
             coverage = max(coverage, hc * weight)
-        return Signals(self.dense_scores(vec), words, bigrams, coverage)
+        return Signals(self.dense_scores(vec), words, bigrams, coverage, vec)
 
     def fuse(self, sig: Signals) -> np.ndarray:
         """Each side scaled to [0, 1] over its top candidates; the lexical sides count only as
@@ -126,14 +194,20 @@ class Retriever:
             fused += lexical
         return fused
 
-    def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
+    def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
+        """The top `k` passages for a question in its conversation, with the query vector and
+        the background the relevance floor compares against."""
         query = clean_query(query)
-        history = clean_history(history)
-        if not self.passages:
-            return []
+        history = tuple(clean_history(history))
         sig = self.signals(query, history)
-        fused = self.fuse(sig)
-        return self._dedupe(np.argsort(-fused)[: max(k * 8, 50)].tolist(), fused, sig, k)
+        hits = []
+        if self.passages:
+            fused = self.fuse(sig)
+            hits = self._dedupe(np.argsort(-fused)[: max(k * 8, 50)].tolist(), fused, sig, k)
+        return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector))
+
+    def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
+        return self.search(query, k, history).hits
 
     def _fingerprints(self, idx: int) -> set[int] | None:
         if idx not in self._normalised:
@@ -197,6 +271,9 @@ def _scale(x: np.ndarray, candidates: int) -> np.ndarray:
     out /= max(hi - lo, 1e-6)
     np.maximum(out, 0, out=out)
     return np.minimum(out, 1, out=out)
+
+
+_live: "weakref.WeakSet[Retriever]" = weakref.WeakSet()  # for clear_caches; never keeps one alive
 
 
 def _l2_normalised(v: np.ndarray) -> np.ndarray:

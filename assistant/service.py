@@ -70,7 +70,7 @@ class Assistant:
     def _load(self, version: str | None) -> None:
         try:
             data = load_index(self.index_dir)
-            settings = Settings.from_dict({**data.manifest.get("settings", {}), **self._overrides})
+            settings = Settings.for_index(data.manifest.get("settings"), **self._overrides)
             retriever = Retriever(data, get_embedder(data.embedder), settings)
         except QunzhongError:
             if self._retriever is None:

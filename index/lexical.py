@@ -1,9 +1,10 @@
 """BM25 over jieba tokens, with a 群众工作/信访 domain dictionary.
 
 Domain terms (上访, 越级访, 缠访闹访 ...) are added to jieba so they stay
-whole. Word swaps made by "伪原创" rewriting tools (效劳/服务, 根底/基础,
-开展/发展 ...) are folded to one form on both sides, so a query in plain
-wording still matches a rewritten passage. Scores come from a sparse
+whole. Word swaps made by "伪原创" rewriting tools (效劳/服务, 根底/基础 ...)
+are folded to one form on both sides, whole words only, so a query in plain
+wording still matches a rewritten passage (index/data/*.tsv, each entry with
+its reason). Scores come from a sparse
 passage-by-term matrix built once at load, so a query costs a few column
 sums, not a pass over the corpus.
 """
@@ -19,13 +20,12 @@ from typing import Sequence
 
 import numpy as np
 
-from index.domain import GLOSSARY, STOPWORDS, VARIANTS
+from index.domain import STOPWORDS, VARIANTS
 from index.segment import cut_for_search, dictionary_stamp
 
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
-_SPLIT_CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -45,10 +45,10 @@ _NOT_WORD = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 
 def bigram_tokenize(text: str) -> list[str]:
     """Overlapping character bigrams: matching that does not depend on word segmentation
-    (年轻干部 and 青年干部 share 干部; 谦逊之心 and 心态 do not need one segmentation)."""
+    (年轻干部 and 青年干部 share 干部; 谦逊之心 and 心态 do not need one segmentation).
+    Rewriting-tool folds are not applied here: inside a run of characters they would change
+    other words (公开展示)."""
     folded = _NOT_WORD.sub(" ", text.lower())
-    for src, dst in VARIANTS.items():
-        folded = folded.replace(src, dst)
     out = []
     for run in folded.split():
         if run.isascii():
@@ -83,7 +83,7 @@ def lexicon_stamp() -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-LEXICON_FORMAT = 1  # bump when tokenize or bigram_tokenize change behaviour
+LEXICON_FORMAT = 2  # bump when tokenize or bigram_tokenize change behaviour
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,10 @@ class BM25:
         order = np.argsort(cols, kind="stable")
         self._rows = rows[order].astype(np.int32)
         self._weights = (norm * self.idf[cols])[order]
+        self._tf = tf[order]
         self._ptr = [0, *np.cumsum(df).tolist()]
+        self._k1 = k1
+        self._saturation = (k1 * (1 - b + b * lengths / (avg or 1.0))).astype(np.float32)
         self.size = n_docs
 
     def query_terms(self, query: str) -> list[int]:
@@ -228,18 +231,30 @@ class BM25:
         return np.bincount(rows, weights=weights, minlength=self.size).astype(np.float32)
 
 
-_GLOSSARY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, GLOSSARY), key=len, reverse=True)) + r")\b",
-                          re.IGNORECASE)
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+    def set_scores(self, sets: Sequence[tuple[Sequence[str], float]]) -> np.ndarray:
+        """BM25 of a structured query: each set of synonymous terms counts as one term whose
+        frequency in a text is the sum of its members' and whose document frequency is that of
+        their union (Pirkola 1998), times the set's weight."""
+        out = np.zeros(self.size, dtype=np.float32)
+        for terms, weight in sets:
+            cols = [self.vocab[t] for t in terms if t in self.vocab]
+            if not cols:
+                continue
+            rows = np.concatenate([self._rows[self._ptr[c]:self._ptr[c + 1]] for c in cols])
+            tfs = np.concatenate([self._tf[self._ptr[c]:self._ptr[c + 1]] for c in cols])
+            docs, inverse = np.unique(rows, return_inverse=True)
+            tf = np.bincount(inverse, weights=tfs).astype(np.float32)
+            idf = math.log(1 + (self.size - len(docs) + 0.5) / (len(docs) + 0.5))
+            out[docs] += weight * idf * tf * (self._k1 + 1) / (tf + self._saturation[docs])
+        return out
 
+    def share_in(self, term: str, docs: np.ndarray) -> float:
+        """The share of texts `docs` (sorted ids) that contain `term`."""
+        c = self.vocab.get(term)
+        if c is None or not len(docs):
+            return 0.0
+        rows = self._rows[self._ptr[c]:self._ptr[c + 1]]
+        return float(np.isin(docs, rows, assume_unique=True).sum()) / len(docs)
 
-def cross_lingual(query: str) -> tuple[str, float]:
-    """For a mostly-English question: its glossary terms in Chinese, and the share of its
-    content words the glossary covered (which scales the lexical side's say)."""
-    words = [w.lower() for w in _LATIN_WORD.findall(query) if w.lower() not in STOPWORDS]
-    cjk = len(_SPLIT_CJK.findall(query))
-    if not words or cjk > len(words):
-        return "", 0.0
-    found = [m.group(1).lower() for m in _GLOSSARY_RE.finditer(query)]
-    covered = sum(len(f.split()) for f in found)
-    return " ".join(GLOSSARY[f] for f in found), min(1.0, covered / len(words))
+    def known(self, term: str) -> bool:
+        return term in self.vocab

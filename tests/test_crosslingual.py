@@ -1,0 +1,100 @@
+"""English questions over Chinese passages (issue 13): a general dictionary read backwards,
+structured BM25 over synonym sets, a language shift on the dense side, and no preference for
+English text merely because a question is English."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, index_texts
+from index.crosslingual import content_words, glosses, is_english, translate
+from index.lexical import BM25, tokenize
+
+
+def test_content_words_drop_function_words_and_stem():
+    assert content_words("How should I handle the petitioners?") == ["handl", "petition"]
+    assert content_words("What is it?") == []
+
+
+def test_the_dictionary_is_read_backwards_from_cc_cedict():
+    g = glosses()
+    assert "处理" in g.whole[("handl",)]          # 处理: to handle; to deal with
+    assert "群众" in g.whole[("mass",)]            # 群众: the masses
+    assert "上访" in g.partial[content_words("petition")[0]]  # a longer gloss that contains it
+
+
+def test_a_negated_gloss_never_translates_its_word():
+    """不同 is glossed "not the same": it must not stand for "same"."""
+    assert "不同" not in glosses().whole.get(("same",), ())
+
+
+def test_translation_keeps_only_words_the_index_knows():
+    vocab = {"处理", "群众", "上访"}
+    sets, share = translate("How do we handle the masses who petition?", vocab.__contains__)
+    found = {s.source: set(s.terms) for s in sets}
+    assert found["handle"] == {"处理"} and found["masses"] == {"群众"} and "上访" in found["petition"]
+    assert share == 1.0
+    assert translate("Zorblax quindle", vocab.__contains__) == ([], 0.0)
+
+
+def test_phrases_translate_before_words():
+    g = glosses()
+    phrase = next(k for k in g.whole if len(k) == 2 and k[0] != k[1])
+    words = " ".join(phrase)
+    sets, _ = translate(words, lambda t: True)
+    assert sets[0].source.count(" ") == 1 and set(sets[0].terms) == set(g.whole[phrase])
+
+
+def test_a_synonym_set_counts_as_one_term():
+    """Pirkola's structured query: two synonyms once each weigh as one synonym twice, and a
+    set never adds up to more than its best single term would over the union."""
+    texts = ["信访 上访 接待", "信访 信访 接待", "天气 晴朗 温度", "农业 种植 收成"]
+    bm = BM25(texts, tokenizer=tokenize)
+    scores = bm.set_scores([(("信访", "上访"), 1.0)])
+    assert scores[0] == pytest.approx(scores[1]) and scores[0] > 0 and scores[2] == scores[3] == 0
+    half = bm.set_scores([(("信访", "上访"), 0.5)])
+    assert half[0] == pytest.approx(scores[0] / 2)
+
+
+def test_is_english():
+    assert is_english("How do I calm an angry petitioner?")
+    assert not is_english("遇到情绪激动的上访群众应该怎么接待?")
+    assert not is_english("信访工作条例 (Regulations on Letters and Visits) 第三十四条怎么规定")
+
+
+@pytest.fixture(scope="module")
+def mixed_index(tmp_path_factory, e5):
+    """Chinese reception rules beside an English page on another subject."""
+    root = tmp_path_factory.mktemp("mixed")
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "resources" / "ui").glob("*.txt")}
+    texts["english_page.txt"] = (ROOT / "tests" / "resources" / "cleaning" / "english_page.txt").read_text()
+    return index_texts(root, texts, e5)
+
+
+@pytest.fixture(scope="module")
+def mixed(mixed_index, e5):
+    from assistant.retrieval import Retriever
+    from index.store import load_index
+
+    return Retriever(load_index(mixed_index), e5)
+
+
+def test_an_english_question_finds_the_chinese_answer(mixed):
+    hits = mixed.retrieve("How should I receive a petitioner who is very emotional and agitated?", k=3)
+    assert hits and "情绪激动" in hits[0].passage.text, [h.passage.text[:40] for h in hits]
+
+
+def test_english_text_does_not_win_because_the_question_is_english(mixed):
+    """The English page (community engagement) is nearer in language, not in meaning."""
+    hits = mixed.retrieve("How should I receive a petitioner who is very emotional and agitated?", k=5)
+    english = [h.rank for h in hits if is_english(h.passage.text)]
+    assert not english or min(english) > 2, [h.passage.text[:40] for h in hits]
+
+
+def test_the_language_shift_moves_english_toward_its_chinese_counterpart(e5):
+    from index.crosslingual import language_shift
+
+    shift_q, _ = language_shift(e5)
+    zh, en = e5.embed_queries(["信访接待工作"])[0], e5.embed_queries(["petition reception work"])[0]
+    moved = (en - shift_q) / np.linalg.norm(en - shift_q)
+    assert float(moved @ zh) > float(en @ zh)
