@@ -42,8 +42,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from index.ann import EXACT_UNITS, build_faiss
-from index.errors import (IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
-                          QunzhongError)
+from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, QunzhongError
 from index.schema import DocumentRecord, Location, Passage
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from conftest import cli_env
 from index.lexical import TOKENIZERS, TermCounts
 from index.settings import Settings
 from index.store import load_index
+from index.units import match_units
 from ingest.build import ingest
-from ingest.pipeline import match_units
 
 pytestmark = pytest.mark.slow
 
