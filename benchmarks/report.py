@@ -123,11 +123,13 @@ def _servers(t: Table, res: dict) -> None:
               _get(cli, "tutorial_search", "median_s"))
         t.add("qunzhong --help", _get(cli, "ours_help", "median_s"))
         t.add("qunzhong status", _get(cli, "ours_status", "median_s"))
+        t.add("search peak RSS, MB (ru_maxrss)", _get(cli, "ours_search", "peak_rss_mb"),
+              _get(cli, "tutorial_search", "peak_rss_mb"))
     if o:
-        t.section("server memory (process tree RSS), MB")
+        t.section("server memory, MB")
         t.add("after first answer (index loaded)", _get(o, "memory", "rss_after_first_answer_mb"),
               _get(u, "memory", "rss_after_first_answer_mb"))
-        t.add("peak (start, first answer, load)", _get(o, "memory", "peak_rss_mb"), _get(u, "memory", "peak_rss_mb"))
+        t.add("peak over its life (ru_maxrss)", _get(o, "memory", "peak_rss_mb"), _get(u, "memory", "peak_rss_mb"))
     if "load" in o:
         lo, lu = o["load"], u.get("load", {})
         t.section(f"load: {lo['clients']} concurrent clients via gradio_client, {lo['seconds']:.0f} s")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import CORPUS, PYTHON, ROOT, child_env, timed
+from benchmarks.common import CORPUS, PYTHON, ROOT, child_env, read_peak, timed, with_peak
 from benchmarks.synth import clustered_vectors, exact_knn, neighbour_stats, write_documents
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,16 @@ HNSW_MAX_UNITS = 400_000   # HNSW build time grows past the budget beyond this (
 
 
 def _annbench(data: Path, args: str, env: dict, queries: int | None = None) -> list[dict]:
+    """One index kind built and searched in a child of its own; each row gets its peak RSS."""
     cmd = [PYTHON, "-m", "benchmarks.annbench", str(data), *args.split()]
     if queries:
         cmd += ["--queries", str(queries)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    record = data / "annbench-peak.json"
+    proc = subprocess.run(with_peak(cmd, record), cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
     if proc.returncode:
         raise RuntimeError(f"annbench {args} failed: {proc.stderr[-600:]}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    peak = read_peak(record)
+    return [{**json.loads(line), "peak_rss_mb": peak} for line in proc.stdout.splitlines() if line.strip()]
 
 
 def make_vectors(folder: Path, seeds: np.ndarray, n_units: int, real_queries: np.ndarray | None,
@@ -116,8 +119,8 @@ def ingest_scale_section(work: Path, embedder, n_docs: int, sizes, faiss_build_s
     from assistant.retrieval import Retriever
     from index.lexical import tokenize
     from index.store import load_index
+    from index.units import match_units
     from ingest.build import EMBED_BATCH, ingest
-    from ingest.pipeline import match_units
 
     gen = work / "generated"
     chars = write_documents(CORPUS, gen, n_docs)
