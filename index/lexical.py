@@ -4,8 +4,8 @@ Domain terms (上访, 越级访, 缠访闹访 ...) are added to jieba so they st
 whole. Word swaps made by "伪原创" rewriting tools (效劳/服务, 根底/基础,
 开展/发展 ...) are folded to one form on both sides, so a query in plain
 wording still matches a rewritten passage. Scores come from a sparse
-passage-by-term matrix built once at load, so a query costs a few column
-sums, not a pass over the corpus.
+passage-by-term matrix (scipy.sparse) built once at load, so a query costs a
+few column sums, not a pass over the corpus.
 """
 from __future__ import annotations
 
@@ -86,31 +86,12 @@ def lexicon_stamp() -> str:
 LEXICON_FORMAT = 1  # bump when tokenize or bigram_tokenize change behaviour
 
 
-@dataclass(frozen=True)
-class Rows:
-    """A sparse matrix as compressed rows (scipy's CSR layout), kept in plain numpy: importing
-    scipy.sparse costs every process about 0.1 s, and these few operations are all we need."""
+def count_matrix(indptr, indices, data, n_cols: int):
+    """Texts x terms counts as a scipy.sparse CSR array (row i's entries are indptr[i]:indptr[i + 1])."""
+    from scipy.sparse import csr_array  # ~0.1 s to import: only where term counts are built or read
 
-    indptr: np.ndarray   # int64, one more than there are rows: row i is entries indptr[i]:indptr[i + 1]
-    indices: np.ndarray  # int32 column of each entry
-    data: np.ndarray     # int32 value of each entry
-    n_cols: int
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.indptr) - 1, self.n_cols
-
-    def row_of_entries(self) -> np.ndarray:
-        return np.repeat(np.arange(self.shape[0], dtype=np.int64), np.diff(self.indptr))
-
-    def take(self, ids: Sequence[int]) -> "Rows":
-        """Rows `ids`, in that order."""
-        ids = np.asarray(ids, dtype=np.int64)
-        lengths = self.indptr[ids + 1] - self.indptr[ids]
-        indptr = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        pos = np.repeat(self.indptr[ids] - indptr[:-1], lengths) + np.arange(indptr[-1], dtype=np.int64)
-        return Rows(indptr, self.indices[pos], self.data[pos], self.n_cols)
+    return csr_array((np.asarray(data, dtype=np.int32), np.asarray(indices, dtype=np.int32),
+                      np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, int(n_cols)))
 
 
 @dataclass(frozen=True)
@@ -119,7 +100,7 @@ class TermCounts:
     depend on the other texts, so ingest stores it and reuses an unchanged document's rows."""
 
     terms: np.ndarray  # one str per column (object array)
-    counts: Rows       # one row per text: int32 counts
+    counts: object     # scipy.sparse.csr_array, one row per text: int32 counts
 
     @classmethod
     def of(cls, texts: Sequence[str], tokenizer) -> "TermCounts":
@@ -130,31 +111,28 @@ class TermCounts:
                 cols.append(vocab.setdefault(term, len(vocab)))
                 tfs.append(tf)
             indptr.append(len(cols))
-        counts = Rows(np.array(indptr, dtype=np.int64), np.array(cols, dtype=np.int32),
-                      np.array(tfs, dtype=np.int32), len(vocab))
-        return cls(_str_array(list(vocab)), counts)
+        return cls(_str_array(list(vocab)), count_matrix(indptr, cols, tfs, len(vocab)))
 
     def rows(self, ids: Sequence[int]) -> "TermCounts":
-        return TermCounts(self.terms, self.counts.take(ids))
+        """Rows `ids`, in that order."""
+        return TermCounts(self.terms, self.counts[np.asarray(ids, dtype=np.int64)])
 
     @staticmethod
     def stack(parts: Sequence["TermCounts"]) -> "TermCounts":
         """Rows of `parts` one after another over the union of their terms (unused ones dropped)."""
+        from scipy.sparse import vstack
+
         vocab: dict[str, int] = {}
         blocks = []
         for part in parts:
-            used = np.unique(part.counts.indices)
+            c = part.counts
+            used = np.unique(c.indices)
             remap = np.zeros(len(part.terms), dtype=np.int32)
             remap[used] = [vocab.setdefault(t, len(vocab)) for t in part.terms[used].tolist()]
-            blocks.append((part.counts.data, remap[part.counts.indices], part.counts.indptr))
-        data = np.concatenate([d for d, _, _ in blocks] or [np.zeros(0, np.int32)]).astype(np.int32)
-        indices = np.concatenate([i for _, i, _ in blocks] or [np.zeros(0, np.int32)]).astype(np.int32)
-        indptr, base = [np.zeros(1, np.int64)], 0
-        for _, _, ptr in blocks:
-            indptr.append(np.asarray(ptr[1:], dtype=np.int64) + base)
-            base += int(ptr[-1])
-        indptr = np.concatenate(indptr)
-        return TermCounts(_str_array(list(vocab)), Rows(indptr, indices, data, len(vocab)))
+            blocks.append((c.indptr, remap[c.indices], c.data))
+        matrices = [count_matrix(ptr, cols, data, len(vocab)) for ptr, cols, data in blocks]
+        counts = vstack(matrices, format="csr", dtype=np.int32) if matrices else count_matrix([0], [], [], 0)
+        return TermCounts(_str_array(list(vocab)), counts)
 
 
 def _str_array(items: list[str]) -> np.ndarray:
@@ -185,19 +163,17 @@ class BM25:
         counts = counts if counts is not None else TermCounts.of(texts or (), tokenizer)
         c = counts.counts
         n_docs, n_terms = c.shape
-        rows, cols = c.row_of_entries(), c.indices
-        lengths = np.bincount(rows, weights=c.data, minlength=n_docs).astype(np.float32)
+        entries = c.tocoo()  # in row order: row, col and count of every entry
+        lengths = np.asarray(c.sum(axis=1)).astype(np.float32)
         avg = float(lengths.mean()) if n_docs else 1.0
-        tf = c.data.astype(np.float32)
-        norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[rows] / (avg or 1.0)))
+        tf = entries.data.astype(np.float32)
+        norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[entries.row] / (avg or 1.0)))
         self.vocab = {t: i for i, t in enumerate(counts.terms.tolist())}
-        df = np.bincount(cols, minlength=n_terms)
+        df = np.bincount(entries.col, minlength=n_terms)
         self.idf = np.log(1 + (max(n_docs, 1) - df + 0.5) / (df + 0.5)).astype(np.float32)
         # The idf-weighted matrix by columns (rows ascending in each): a query sums a few columns.
-        order = np.argsort(cols, kind="stable")
-        self._rows = rows[order].astype(np.int32)
-        self._weights = (norm * self.idf[cols])[order]
-        self._ptr = [0, *np.cumsum(df).tolist()]
+        weighted = (norm * self.idf[entries.col]).astype(np.float32)
+        self._by_term = type(c)((weighted, c.indices, c.indptr), shape=c.shape).tocsc()
         self.size = n_docs
 
     def query_terms(self, query: str) -> list[int]:
@@ -218,14 +194,13 @@ class BM25:
         return float(sum(known)) / total if total else 0.0
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 of every text for `query`: the query terms' columns, summed."""
+        """BM25 of every text for `query`: the query terms' columns, summed (in float64, term by
+        term in query order, then rounded to float32)."""
         cols = self.query_terms(query)
         if not cols or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        spans = [slice(self._ptr[c], self._ptr[c + 1]) for c in cols]
-        rows = np.concatenate([self._rows[s] for s in spans])
-        weights = np.concatenate([self._weights[s] for s in spans])
-        return np.bincount(rows, weights=weights, minlength=self.size).astype(np.float32)
+        picked = self._by_term[:, cols].astype(np.float64)
+        return (picked @ np.ones(len(cols))).astype(np.float32)
 
 
 _GLOSSARY_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, GLOSSARY), key=len, reverse=True)) + r")\b",

@@ -190,7 +190,7 @@ def _save_lexicon(path: Path, lexicon: dict) -> None:
 
 
 def _load_lexicon(path: Path, n_passages: int) -> dict:
-    from index.lexical import Rows, TermCounts, unpack_terms
+    from index.lexical import TermCounts, count_matrix, unpack_terms
 
     out = {}
     with np.load(path, allow_pickle=False) as z:
@@ -200,9 +200,7 @@ def _load_lexicon(path: Path, n_passages: int) -> dict:
             if len(indptr) != n_passages + 1 or int(indptr[-1]) != len(indices) or len(indices) != len(counts) or \
                     (len(indices) and int(indices.max()) >= len(terms)):
                 raise ValueError(f"{field} term counts do not line up with {n_passages} passages")
-            out[field] = TermCounts(terms, Rows(indptr.astype(np.int64, copy=False),
-                                                indices.astype(np.int32, copy=False),
-                                                counts.astype(np.int32, copy=False), len(terms)))
+            out[field] = TermCounts(terms, count_matrix(indptr, indices, counts, len(terms)))
     return out
 
 
