@@ -72,11 +72,9 @@ def _stored_mb(index) -> float:
 def _set_param(index, value: int) -> str:
     import faiss
 
-    if hasattr(index, "nprobe"):
-        index.nprobe = value
-        return f"np{value}"
-    faiss.downcast_index(index).hnsw.efSearch = value
-    return f"ef{value}"
+    name = "nprobe" if hasattr(index, "nprobe") else "efSearch"
+    faiss.ParameterSpace().set_index_parameter(index, name, value)
+    return f"{name}={value}"
 
 
 def _search_all(index, base, queries: np.ndarray, rerank: int) -> tuple[list[np.ndarray], list[float]]:

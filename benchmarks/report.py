@@ -147,7 +147,7 @@ def _scale(t: Table, sc: dict) -> None:
         for row in vs["sizes"]:
             o, u, n = row["ours"], row["tutorial"], f"{row['passages']:,} passages"
             big = row["passages"] >= 1_000_000
-            t.add(f"{n}: kind (ours vs flat)", o["kind"], "flat")
+            t.add(f"{n}: kind (ours vs flat)", o["kind"], "Flat")
             t.add(f"{n}: build s", o["build_s"], u["build_s"])
             t.add(f"{n}: search p95 ms", o["p95_ms"], u["p95_ms"], "<= 100 ms" if big else "",
                   (lambda a, b: a <= 100) if big else None)

@@ -218,7 +218,7 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     """Write every file of a version into `tmp`, manifest last; returns the manifest text."""
     import faiss
 
-    kind = manifest.get("faiss", {}).get("kind", "flat")
+    kind = manifest.get("faiss", {}).get("kind", "Flat")
     faiss.write_index(build_faiss(vectors, kind), str(tmp / "vectors.faiss"))
     _fsync_file(tmp / "vectors.faiss")
     _save_npy(tmp / "vectors.npy", vectors)
