@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 INDEX ?= data/index
 EVAL ?= ../shared/eval
 
-.PHONY: setup run serve ingest test test-fast browser eval bench bench-quick clean
+.PHONY: setup run serve ingest lint test test-fast browser eval bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -31,10 +31,14 @@ browser:
 		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 		|| echo "warning: could not install chromium; browser tests will be skipped"
 
-test: setup browser
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: setup browser lint
 	$(BIN)/python -m pytest -q
 
-test-fast: setup
+test-fast: setup lint
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 eval: setup
@@ -48,4 +52,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf data .pytest_cache
+	rm -rf data .pytest_cache .ruff_cache .import_linter_cache

@@ -8,7 +8,7 @@ import numpy as np
 
 from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
-from ingest.splitting import unit_sentences
+from index.units import unit_sentences
 
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from index.errors import ConfigError
-from ingest.splitting import norm_windows, normalise
+from index.units import norm_windows, normalise
 
 Search = Callable[[str, Sequence[str], int], list[str]]  # (question, history, k) -> passage texts
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Sequence
 
+from index.durable import durable_open
 from index.errors import QunzhongError
 
 _lock = threading.Lock()
@@ -24,10 +24,8 @@ def record_feedback(path: Path, *, rating: str, question: str, history: Sequence
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(row, ensure_ascii=False) + "\n"
-    with _lock, open(path, "a", encoding="utf-8") as f:
+    with _lock, durable_open(path, "a", encoding="utf-8") as f:
         f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
     return row
 
 

@@ -19,7 +19,7 @@ from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
-from ingest.splitting import WINDOW, norm_windows, normalise
+from index.units import WINDOW, norm_windows, normalise
 
 log = logging.getLogger(__name__)
 

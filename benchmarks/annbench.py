@@ -32,14 +32,6 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def peak_mb() -> float:
-    """This process's resident high-water mark (VmHWM; unlike ru_maxrss it starts afresh at exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def recall_at_k(found: list[np.ndarray], truth: np.ndarray, k: int = K) -> float:
     hits = sum(len(set(f[:k].tolist()) & set(t[:k].tolist())) for f, t in zip(found, truth))
     return hits / (k * len(truth))
@@ -80,11 +72,9 @@ def _stored_mb(index) -> float:
 def _set_param(index, value: int) -> str:
     import faiss
 
-    if hasattr(index, "nprobe"):
-        index.nprobe = value
-        return f"np{value}"
-    faiss.downcast_index(index).hnsw.efSearch = value
-    return f"ef{value}"
+    name = "nprobe" if hasattr(index, "nprobe") else "efSearch"
+    faiss.ParameterSpace().set_index_parameter(index, name, value)
+    return f"{name}={value}"
 
 
 def _search_all(index, base, queries: np.ndarray, rerank: int) -> tuple[list[np.ndarray], list[float]]:
@@ -126,7 +116,7 @@ def measure(data: Path, kind: str, sweep: list[int] | None = None, reranks: tupl
                      "recall@10": round(recall_at_k(found, truth), 4),
                      "recall@10_real": round(recall_at_k(found[:real], truth[:real]), 4) if real else None,
                      "index_mb": round(memory, 1),
-                     "stored_mb": round(stored, 1), "peak_rss_mb": round(peak_mb(), 1),
+                     "stored_mb": round(stored, 1),  # peak RSS: added by the caller (benchmarks.maxrss)
                      "queries": len(queries)})
     return rows
 

@@ -1,4 +1,4 @@
-"""Shared helpers: percentiles, resident-memory sampling, child processes, ports, paths."""
+"""Shared helpers: percentiles, resident memory, child processes, ports, paths."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -50,43 +49,28 @@ def timed(fn: Callable, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
-class RssSampler:
-    """Polls the resident memory of a process tree in a thread; keeps the peak and the last value."""
+def tree_rss_mb(pid: int, include_self: bool = True) -> float:
+    """The resident memory of a process's children (and of itself) now, in MB."""
+    import psutil
 
-    def __init__(self, pid: int, every: float = 0.05):
-        import psutil
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc] * include_self + proc.children(recursive=True)
+        return round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
+    except psutil.Error:
+        return float("nan")
 
-        self._proc = psutil.Process(pid)
-        self._every = every
-        self.peak = self.last = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> int:
-        import psutil
+def with_peak(cmd: list[str], record: Path) -> list[str]:
+    """`cmd` run under benchmarks.maxrss: its peak RSS (ru_maxrss) lands in `record` when it exits."""
+    return [PYTHON, "-m", "benchmarks.maxrss", str(record), "--", *cmd]
 
-        try:
-            procs = [self._proc, *self._proc.children(recursive=True)]
-            return sum(p.memory_info().rss for p in procs)
-        except psutil.Error:
-            return self.last
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.last = self._sample()
-            self.peak = max(self.peak, self.last)
-            self._stop.wait(self._every)
-
-    def __enter__(self) -> "RssSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def mb(self, value: int) -> float:
-        return round(value / 2**20, 1)
+def read_peak(record: Path) -> float | None:
+    try:
+        return json.loads(Path(record).read_text())["peak_rss_mb"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def free_port() -> int:

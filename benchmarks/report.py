@@ -123,11 +123,13 @@ def _servers(t: Table, res: dict) -> None:
               _get(cli, "tutorial_search", "median_s"))
         t.add("qunzhong --help", _get(cli, "ours_help", "median_s"))
         t.add("qunzhong status", _get(cli, "ours_status", "median_s"))
+        t.add("search peak RSS, MB (ru_maxrss)", _get(cli, "ours_search", "peak_rss_mb"),
+              _get(cli, "tutorial_search", "peak_rss_mb"))
     if o:
-        t.section("server memory (process tree RSS), MB")
+        t.section("server memory, MB")
         t.add("after first answer (index loaded)", _get(o, "memory", "rss_after_first_answer_mb"),
               _get(u, "memory", "rss_after_first_answer_mb"))
-        t.add("peak (start, first answer, load)", _get(o, "memory", "peak_rss_mb"), _get(u, "memory", "peak_rss_mb"))
+        t.add("peak over its life (ru_maxrss)", _get(o, "memory", "peak_rss_mb"), _get(u, "memory", "peak_rss_mb"))
     if "load" in o:
         lo, lu = o["load"], u.get("load", {})
         t.section(f"load: {lo['clients']} concurrent clients via gradio_client, {lo['seconds']:.0f} s")
@@ -145,7 +147,7 @@ def _scale(t: Table, sc: dict) -> None:
         for row in vs["sizes"]:
             o, u, n = row["ours"], row["tutorial"], f"{row['passages']:,} passages"
             big = row["passages"] >= 1_000_000
-            t.add(f"{n}: kind (ours vs flat)", o["kind"], "flat")
+            t.add(f"{n}: kind (ours vs flat)", o["kind"], "Flat")
             t.add(f"{n}: build s", o["build_s"], u["build_s"])
             t.add(f"{n}: search p95 ms", o["p95_ms"], u["p95_ms"], "<= 100 ms" if big else "",
                   (lambda a, b: a <= 100) if big else None)

@@ -23,25 +23,28 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import CORPUS, PYTHON, ROOT, child_env, timed
+from benchmarks.common import CORPUS, PYTHON, ROOT, child_env, read_peak, timed, with_peak
 from benchmarks.synth import clustered_vectors, exact_knn, neighbour_stats, write_documents
 
 log = logging.getLogger(__name__)
 
 FLAT_QUERIES_BIG = 40      # the tutorial's exact scan over millions of vectors costs ~1 s a query
-CANDIDATES = ("ivf{nl},sq8 --sweep {np} --rerank 0,240", "ivf{nl},flat --sweep {np}")  # ours is ivf,fp16
+CANDIDATES = ("IVF{nl},SQ8 --sweep {np} --rerank 0,240", "IVF{nl},Flat --sweep {np}")  # ours is IVF,SQfp16
 SWEEP = (16, 32)
 HNSW_MAX_UNITS = 400_000   # HNSW build time grows past the budget beyond this (measured at 300k)
 
 
 def _annbench(data: Path, args: str, env: dict, queries: int | None = None) -> list[dict]:
+    """One index kind built and searched in a child of its own; each row gets its peak RSS."""
     cmd = [PYTHON, "-m", "benchmarks.annbench", str(data), *args.split()]
     if queries:
         cmd += ["--queries", str(queries)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    record = data / "annbench-peak.json"
+    proc = subprocess.run(with_peak(cmd, record), cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
     if proc.returncode:
         raise RuntimeError(f"annbench {args} failed: {proc.stderr[-600:]}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    peak = read_peak(record)
+    return [{**json.loads(line), "peak_rss_mb": peak} for line in proc.stdout.splitlines() if line.strip()]
 
 
 def make_vectors(folder: Path, seeds: np.ndarray, n_units: int, real_queries: np.ndarray | None,
@@ -73,17 +76,17 @@ def vector_store_section(work: Path, seeds: np.ndarray, real_queries: np.ndarray
         folder = work / f"vectors_{n}"
         meta = make_vectors(folder, seeds, units, real_queries, n_queries)
         kind = choose_kind(units)
-        ours_kind = "numpy" if kind == "flat" and units <= EXACT_UNITS else kind
+        ours_kind = "numpy" if kind == "Flat" and units <= EXACT_UNITS else kind
         flat_q = FLAT_QUERIES_BIG if units > 1_000_000 else None
         row = {"passages": n, "units": units, "data": meta, "kind": kind,
                "ours": _annbench(folder, ours_kind, env)[0],
-               "tutorial": _annbench(folder, "flat", env, flat_q)[0]}
+               "tutorial": _annbench(folder, "Flat", env, flat_q)[0]}
         if candidates and units > EXACT_UNITS:
             nl = ivf_cells(units)
             sweep = ",".join(str(x) for x in SWEEP)
             row["candidates"] = [r for c in CANDIDATES for r in _annbench(folder, c.format(nl=nl, np=sweep), env)]
             if units <= HNSW_MAX_UNITS:
-                row["candidates"] += _annbench(folder, "hnsw32 --sweep 32,64,128", env)
+                row["candidates"] += _annbench(folder, "HNSW32 --sweep 32,64,128", env)
         out["sizes"].append(row)
         log.info("scale %d passages: %s", n, {k: row[k] for k in ("kind", "ours", "tutorial")})
         shutil.rmtree(folder, ignore_errors=True)
@@ -116,8 +119,8 @@ def ingest_scale_section(work: Path, embedder, n_docs: int, sizes, faiss_build_s
     from assistant.retrieval import Retriever
     from index.lexical import tokenize
     from index.store import load_index
+    from index.units import match_units
     from ingest.build import EMBED_BATCH, ingest
-    from ingest.pipeline import match_units
 
     gen = work / "generated"
     chars = write_documents(CORPUS, gen, n_docs)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from benchmarks.common import PYTHON, ROOT, RssSampler, free_port, percentiles, run_timed
+from benchmarks.common import PYTHON, ROOT, free_port, percentiles, read_peak, run_timed, tree_rss_mb, with_peak
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +47,30 @@ def _connect(url: str, proc: subprocess.Popen, timeout: float):
 
 @contextlib.contextmanager
 def running_server(cmd_for_port, env: dict, timeout: float = 180) -> Iterator[dict]:
-    """Start a server; yield {url, seconds_to_first_answer, rss sampler}; stop it on exit."""
+    """Start a server; yield {url, seconds to first answer, RSS after it}; stop it on exit and
+    set the yielded dict's `peak_rss_mb` (the server's ru_maxrss over its whole life)."""
+    import tempfile
+
     import gradio_client  # noqa: F401  (imported before the clock starts)
 
     port = free_port()
+    record = Path(tempfile.mkstemp(suffix=".json")[1])
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd_for_port(port), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(with_peak(cmd_for_port(port), record), env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    srv: dict = {}
     try:
-        with RssSampler(proc.pid) as rss:
-            url = f"http://127.0.0.1:{port}/"
-            client = _connect(url, proc, timeout)
-            ready = time.perf_counter() - t0
-            result = client.predict(FIRST_QUESTION, [], api_name="/chat")
-            first = time.perf_counter() - t0
-            if not isinstance(result, dict) or "error" in result:
-                raise RuntimeError(f"first answer failed: {str(result)[:300]}")
-            time.sleep(0.3)
-            yield {"url": url, "ready_s": round(ready, 2), "first_answer_s": round(first, 2), "rss": rss,
-                   "rss_after_first_mb": rss.mb(rss.last)}
+        url = f"http://127.0.0.1:{port}/"
+        client = _connect(url, proc, timeout)
+        ready = time.perf_counter() - t0
+        result = client.predict(FIRST_QUESTION, [], api_name="/chat")
+        first = time.perf_counter() - t0
+        if not isinstance(result, dict) or "error" in result:
+            raise RuntimeError(f"first answer failed: {str(result)[:300]}")
+        time.sleep(0.3)
+        srv.update(url=url, ready_s=round(ready, 2), first_answer_s=round(first, 2),
+                   rss_after_first_mb=tree_rss_mb(proc.pid, include_self=False))  # not the launcher
+        yield srv
     finally:
         proc.terminate()
         try:
@@ -73,6 +78,8 @@ def running_server(cmd_for_port, env: dict, timeout: float = 180) -> Iterator[di
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        srv["peak_rss_mb"] = read_peak(record)
+        record.unlink(missing_ok=True)
 
 
 def load_test(url: str, questions: list[dict], clients: int, duration: float) -> dict:
@@ -124,10 +131,9 @@ def server_sections(which: str, index: Path, env: dict, questions: list[dict], c
     with running_server(lambda port: cmd(index, port), env) as srv:
         out = {"cold": {"serve_to_port_s": srv["ready_s"], "serve_to_first_answer_s": srv["first_answer_s"]}}
         load = load_test(srv["url"], questions, clients, duration) if do_load else None
-        rss = srv["rss"]
-        out["memory"] = {"rss_after_first_answer_mb": srv["rss_after_first_mb"], "peak_rss_mb": rss.mb(rss.peak)}
         if load:
             out["load"] = load
+    out["memory"] = {"rss_after_first_answer_mb": srv["rss_after_first_mb"], "peak_rss_mb": srv["peak_rss_mb"]}
     log.info("%s server: %s", which, out)
     return out
 
@@ -145,5 +151,16 @@ def cli_section(ours_index: Path, tut_index: Path, env: dict, repeats: int) -> d
     for _ in range(repeats):
         for name, cmd in cmds.items():
             times[name].append(run_timed(cmd, env)[0])
-    return {name: {"median_s": round(statistics.median(v), 3), "runs": [round(x, 3) for x in v]}
+    return {name: {"median_s": round(statistics.median(v), 3), "runs": [round(x, 3) for x in v],
+                   "peak_rss_mb": cli_peak_mb(cmds[name], env)}
             for name, v in times.items()}
+
+
+def cli_peak_mb(cmd: list[str], env: dict) -> float | None:
+    """One more run of `cmd`, untimed, under benchmarks.maxrss: its peak RSS in MB."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        record = Path(tmp) / "peak.json"
+        run_timed(with_peak(cmd, record), env)
+        return read_peak(record)

@@ -69,9 +69,9 @@ def neighbour_stats(vectors: np.ndarray, sample: int = 200, seed: int = 0) -> di
 def corpus_sentences(corpus: Path) -> tuple[list[str], list[str]]:
     """(headings, sentences) of the cleaned corpus, in document order."""
     from index.settings import Settings
+    from index.units import sentences
     from ingest.cleaning import clean
     from ingest.loaders import discover, load_file
-    from ingest.splitting import sentences
     from ingest.structure import find_headings
 
     heads, sents = [], []

@@ -1,23 +1,24 @@
 """FAISS index kinds for the match-unit vectors, and the size rule that picks one.
 
-A kind is a short string recorded in the manifest (`faiss.kind`):
+A kind is recorded in the manifest (`faiss.kind`): a `faiss.index_factory` description, then
+optionally `|` and search-time parameters in FAISS's ParameterSpace syntax:
 
-    "flat"                 exact inner product (every vector scanned)
-    "hnsw32"               HNSW graph with M=32 (efConstruction 80, efSearch 64);
-                           "hnsw32,ef128" sets efSearch
-    "sq8"                  exact scan over 8-bit scalar-quantised codes
-    "ivf4096,flat"         inverted lists (4096 k-means cells) over the float vectors
-    "ivf4096,sq8,np48"     inverted lists over 8-bit codes, 48 cells probed per query
-    "ivf4096,fp16,np48"    the same over 16-bit floats
+    "Flat"                      exact inner product (every vector scanned)
+    "HNSW32"                    HNSW graph with M=32 (efConstruction 80, efSearch 64);
+                                "HNSW32|efSearch=128" sets efSearch
+    "SQ8"                       exact scan over 8-bit scalar-quantised codes
+    "IVF4096,Flat"              inverted lists (4096 k-means cells) over the float vectors
+    "IVF4096,SQ8|nprobe=48"     inverted lists over 8-bit codes, 48 cells probed per query
+    "IVF4096,SQfp16|nprobe=48"  the same over 16-bit floats
 
-Search-time parameters (nprobe, efSearch) are stored in the FAISS file, so a
-loaded index searches as it was built. All kinds use inner product, which is
-cosine on the normalised vectors the embedders return.
+Anything else `index_factory` makes is accepted too. Search-time parameters are stored in
+the FAISS file, so a loaded index searches as it was built. All kinds use inner product,
+which is cosine on the normalised vectors the embedders return.
 
 `choose_kind(n_units)` is the rule measured by `benchmarks/scale.py` (clustered synthetic
 vectors, 200 queries of which 27 are real question embeddings; benchmarks/README.md).
 Up to EXACT_UNITS the retriever scans every unit exactly. Above it, IVF over 16-bit floats:
-at 2.86M vectors (1M passages) "ivf1024,fp16,np32" built in 48 s and answered in p95 9.5 ms
+at 2.86M vectors (1M passages) "IVF1024,SQfp16|nprobe=32" built in 48 s and answered in p95 9.5 ms
 with recall@10 0.997 (0.989 on the real questions) in 2.1 GB, where the exact scan took
 418 ms in 4.2 GB. 8-bit codes halve the memory but rounding costs recall (0.93; 0.9995 only
 if the retriever re-scores the top 240 from vectors.npy). HNSW32 (at 286k vectors) took
@@ -27,7 +28,6 @@ real questions: query vectors sit apart from passage vectors, and the graph walk
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
@@ -35,17 +35,16 @@ EXACT_UNITS = 200_000   # up to here an exact scan costs a few ms per query: no 
 TRAIN_PER_CELL = 40     # k-means training points per IVF cell (FAISS asks for >= 39)
 KMEANS_ITER = 10        # enough for cells that only route queries; exactness comes from nprobe
 
-_HNSW = re.compile(r"hnsw(\d*)$")
-_IVF = re.compile(r"ivf(\d+)$")
-_PARAM = re.compile(r"(np|ef)(\d+)$")
+DEFAULT_SEARCH = "nprobe=16,efSearch=64"  # unless the kind says otherwise (each where it applies)
+HNSW_BUILD_EF = 80
 
 
 def choose_kind(n_units: int) -> str:
     """The index kind for `n_units` vectors (see the module docstring for the measurements)."""
     if n_units <= EXACT_UNITS:
-        return "flat"
+        return "Flat"
     nlist = ivf_cells(n_units)
-    return f"ivf{nlist},fp16,np{max(32, nlist // 32)}"
+    return f"IVF{nlist},SQfp16|nprobe={max(32, nlist // 32)}"
 
 
 def ivf_cells(n_units: int) -> int:
@@ -56,23 +55,10 @@ def ivf_cells(n_units: int) -> int:
     return int(min(2 ** 16, max(64, 2 ** math.floor(math.log2(math.sqrt(max(n_units, 1)))))))
 
 
-def build_faiss(vectors: np.ndarray, kind: str = "flat"):
+def build_faiss(vectors: np.ndarray, kind: str = "Flat"):
     """A FAISS index of `kind` holding `vectors` (float32 rows, normalised)."""
-    import faiss
-
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    dim = vectors.shape[1]
-    head, codec, params = _parse(kind)
-    if head == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif head == "sq8":
-        index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-    elif head.startswith("hnsw"):
-        index = faiss.IndexHNSWFlat(dim, int(head[4:] or 32), faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = params.get("ef", 64)
-    else:
-        index = _ivf(dim, int(head[3:]), codec, params.get("np", 16))
+    index = make_index(vectors.shape[1], kind)
     if not index.is_trained and len(vectors):
         _train(index, vectors)
     if len(vectors):
@@ -80,41 +66,59 @@ def build_faiss(vectors: np.ndarray, kind: str = "flat"):
     return index
 
 
-def _parse(kind: str) -> tuple[str, str, dict[str, int]]:
-    """"ivf4096,sq8,np48" -> ("ivf4096", "sq8", {"np": 48}); ValueError for anything else."""
-    head, *rest = [part.strip() for part in kind.lower().split(",")]
-    ivf, hnsw = _IVF.match(head), _HNSW.match(head)
-    codec = rest.pop(0) if ivf and rest and rest[0] in ("flat", "sq8", "fp16") else ""
-    allowed = "np" if ivf else "ef" if hnsw else ""
-    params = {}
-    for part in rest:
-        m = _PARAM.match(part)
-        if not m or m.group(1) != allowed or int(m.group(2)) <= 0 or m.group(1) in params:
-            raise ValueError(f"unknown faiss index kind {kind!r}")
-        params[m.group(1)] = int(m.group(2))
-    if not (head in ("flat", "sq8") or hnsw or (ivf and codec and int(ivf.group(1)) > 0)):
-        raise ValueError(f"unknown faiss index kind {kind!r}")
-    return head, codec, params
-
-
-def _ivf(dim: int, nlist: int, codec: str, nprobe: int):
+def make_index(dim: int, kind: str):
+    """The empty FAISS index `kind` describes, with our build and search settings; ValueError
+    for a description FAISS does not know."""
     import faiss
 
-    quantizer = faiss.IndexFlatIP(dim)
-    if codec == "flat":
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    else:
-        qtype = faiss.ScalarQuantizer.QT_8bit if codec == "sq8" else faiss.ScalarQuantizer.QT_fp16
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, qtype, faiss.METRIC_INNER_PRODUCT)
-    index.nprobe = min(nprobe, nlist)
-    index.cp.niter = KMEANS_ITER
-    index.cp.max_points_per_centroid = TRAIN_PER_CELL
+    description, _, search = kind.partition("|")
+    try:
+        index = faiss.index_factory(dim, description.strip(), faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError:
+        raise ValueError(f"unknown faiss index kind {kind!r}") from None
+    _set_search(index, DEFAULT_SEARCH, strict=False)
+    if search.strip():
+        _set_search(index, search.strip(), strict=True, kind=kind)
+    ivf = _ivf_of(index)
+    if ivf is not None:
+        ivf.nprobe = min(ivf.nprobe, ivf.nlist)
+        ivf.cp.niter = KMEANS_ITER
+        ivf.cp.max_points_per_centroid = TRAIN_PER_CELL
+    if hasattr(faiss.downcast_index(index), "hnsw"):
+        faiss.downcast_index(index).hnsw.efConstruction = HNSW_BUILD_EF
     return index
+
+
+def _set_search(index, params: str, strict: bool, kind: str = "") -> None:
+    """Apply "name=value,..." with FAISS's ParameterSpace; a name the index does not have is an
+    error only when the kind asked for it."""
+    import faiss
+
+    space = faiss.ParameterSpace()
+    for part in params.split(","):
+        name, _, value = part.partition("=")
+        try:
+            if float(value) <= 0:
+                raise ValueError
+            space.set_index_parameter(index, name.strip(), float(value))
+        except (RuntimeError, ValueError):
+            if strict:
+                raise ValueError(f"unknown faiss index kind {kind!r} (search parameter {part!r})") from None
+
+
+def _ivf_of(index):
+    import faiss
+
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None
 
 
 def _train(index, vectors: np.ndarray) -> None:
     """Train on an evenly spaced sample (deterministic; the whole set when it is small)."""
-    nlist = getattr(index, "nlist", 1)
+    ivf = _ivf_of(index)
+    nlist = ivf.nlist if ivf is not None else 1
     if len(vectors) < nlist:
         raise ValueError(f"{len(vectors)} vectors are too few for {nlist} IVF cells")
     want = max(nlist * TRAIN_PER_CELL, 10_000)

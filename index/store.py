@@ -42,8 +42,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from index.ann import EXACT_UNITS, build_faiss
-from index.errors import (IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
-                          QunzhongError)
+from index.durable import durable_open, fsync_path
+from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, QunzhongError
 from index.schema import DocumentRecord, Location, Passage
 
 log = logging.getLogger(__name__)
@@ -130,21 +130,11 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
+    with durable_open(path, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False))
             f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def passage_to_row(p: Passage) -> dict:
@@ -166,16 +156,9 @@ def document_from_row(row: dict) -> DocumentRecord:
     return DocumentRecord(**{**row, "removals": tuple(row.get("removals", ()))})
 
 
-def _save_durably(path: Path, write) -> None:
-    """write(f) into `path`, on disk before returning."""
-    with open(path, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    _save_durably(path, lambda f: np.save(f, array, allow_pickle=False))
+    with durable_open(path) as f:
+        np.save(f, array, allow_pickle=False)
 
 
 def _save_lexicon(path: Path, lexicon: dict) -> None:
@@ -187,7 +170,8 @@ def _save_lexicon(path: Path, lexicon: dict) -> None:
         blob, ends = pack_terms(tc.terms)
         arrays.update({f"{field}.terms": blob, f"{field}.term_ends": ends, f"{field}.indptr": c.indptr.astype(np.int64),
                        f"{field}.indices": c.indices.astype(np.int32), f"{field}.counts": c.data.astype(np.int32)})
-    _save_durably(path, lambda f: np.savez(f, **arrays))
+    with durable_open(path) as f:
+        np.savez(f, **arrays)
 
 
 def _load_lexicon(path: Path, n_passages: int) -> dict:
@@ -207,11 +191,6 @@ def _load_lexicon(path: Path, n_passages: int) -> dict:
     return out
 
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-
-
 def fix_command(root: Path) -> str:
     return f"run `qunzhong ingest --full --index {root}`"
 
@@ -221,9 +200,9 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     """Write every file of a version into `tmp`, manifest last; returns the manifest text."""
     import faiss
 
-    kind = manifest.get("faiss", {}).get("kind", "flat")
+    kind = manifest.get("faiss", {}).get("kind", "Flat")
     faiss.write_index(build_faiss(vectors, kind), str(tmp / "vectors.faiss"))
-    _fsync_file(tmp / "vectors.faiss")
+    fsync_path(tmp / "vectors.faiss")
     _save_npy(tmp / "vectors.npy", vectors)
     _save_npy(tmp / "owners.npy", owners)
     _write_jsonl(tmp / "passages.jsonl", (passage_to_row(p) for p in passages))
@@ -234,11 +213,9 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
                 "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256_file(tmp / name)}
                           for name in DATA_FILES if (tmp / name).exists()}}
     text = json.dumps(manifest, ensure_ascii=False, indent=1)
-    with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
+    with durable_open(tmp / "manifest.json", "w", encoding="utf-8") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    _fsync_dir(tmp)
+    fsync_path(tmp)
     return text
 
 
@@ -246,12 +223,10 @@ def _publish(root: Path, vid: str, manifest_text: str) -> None:
     """Point CURRENT at `vid` in one os.replace."""
     pointer = json.dumps({"version": vid, "manifest_sha256": hashlib.sha256(manifest_text.encode()).hexdigest()})
     tmp_pointer = root / f".CURRENT.{uuid.uuid4().hex[:6]}"
-    with open(tmp_pointer, "w", encoding="utf-8") as f:
+    with durable_open(tmp_pointer, "w", encoding="utf-8") as f:
         f.write(pointer)
-        f.flush()
-        os.fsync(f.fileno())
     os.replace(tmp_pointer, root / "CURRENT")
-    _fsync_dir(root)
+    fsync_path(root)
 
 
 def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
@@ -277,7 +252,7 @@ def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
         tmp.mkdir(parents=True)
         text = _write_files(tmp, {**manifest, "version": vid}, vectors, owners, passages, documents, lexicon)
         os.rename(tmp, versions / vid)
-        _fsync_dir(versions)
+        fsync_path(versions)
         _publish(root, vid, text)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)

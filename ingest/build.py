@@ -383,7 +383,7 @@ def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestRepo
                     known: "_KnownUnits") -> DocumentEntry:
     import numpy as np
 
-    from ingest.pipeline import match_units
+    from index.units import match_units
 
     units = [match_units(p) for p in pdoc.passages]
     owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
@@ -414,7 +414,7 @@ class _KnownUnits:
 def _known_units(prev: IndexData | None, docs: set[str]) -> _KnownUnits:
     if prev is None or not docs:
         return _KnownUnits({})
-    from ingest.pipeline import match_units
+    from index.units import match_units
 
     bounds = prev.unit_bounds
     rows: dict[str, int] = {}

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from index.embedders import Embedder
 from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
+from index.units import match_units, windows  # noqa: F401 (match_units re-exported for older callers)
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
-from ingest.splitting import Chunk, split_document, unit_sentences, windows
+from ingest.splitting import Chunk, split_document
 from ingest.structure import detect_title, find_headings, section_path
 
 log = logging.getLogger(__name__)
@@ -46,15 +47,6 @@ def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: Cl
     return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,
                    start=start, end=end, clean_start=c.start, clean_end=c.end,
                    context=f"{head}\n{c.text}" if head else c.text)
-
-
-def match_units(p: Passage) -> list[str]:
-    """The texts the embedder sees for a passage: each sentence, led by its section path.
-
-    A passage is scored by its best unit, so one sentence that answers the question is
-    not diluted by the rest of the passage, while the headings above it say what it is about."""
-    path = p.section.replace(" / ", " ")
-    return [f"{path}\n{u}" if path else u for u in unit_sentences(p.text, p.section)]
 
 
 def _dedupe(passages: list[Passage]) -> list[Passage]:

@@ -8,11 +8,11 @@ exact.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
+# The unit contract lives in index/units.py; re-exported for callers that import it from here.
+from index.units import WINDOW, has_content, norm_windows, normalise, sentences, unit_sentences, windows  # noqa: F401
 
 SEPARATORS = ["\n\n", "\n", "。", "!", "?", "!", "?", "…", ";", ";", ",", ",", "、", " ", ""]
 
@@ -77,41 +77,3 @@ def _merge_thin_sections(text: str, cuts: list[int], min_chars: int) -> list[int
             out.append(b)
     out.append(cuts[-1])
     return out
-
-
-def normalise(s: str) -> str:
-    """The metric's normalisation: NFKC, then letters and digits only."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", s) if unicodedata.category(ch)[0] in "LN")
-
-
-_SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of `text` (ends kept), dropping fragments with fewer than 6 letters/digits."""
-    return [s.strip() for s in _SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
-
-
-def unit_sentences(text: str, section: str) -> list[str]:
-    """The sentences of a passage that get their own vector: all but a repeat of its own heading."""
-    head = section.split(" / ")[-1] if section else ""
-    return [s for s in sentences(text) if s.rstrip("。;;:: ") != head] or [text]
-
-
-WINDOW = 30  # the dup metric's window: passages sharing one count as repeats
-
-
-def windows(text: str) -> set[str]:
-    """The normalised 30-character windows of `text` (the whole text if shorter)."""
-    return norm_windows(normalise(text))
-
-
-def norm_windows(norm: str) -> set[str]:
-    """The 30-character windows of an already normalised text."""
-    if len(norm) <= WINDOW:
-        return {norm} if norm else set()
-    return {norm[i:i + WINDOW] for i in range(len(norm) - WINDOW + 1)}
-
-
-def has_content(s: str) -> bool:
-    return len(normalise(s)) >= 4

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from pathlib import Path
+from typing import Sequence
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +41,39 @@ def e5():
     from index.embedders import get_embedder
 
     return get_embedder("e5-small")
+
+
+class DemoEmbedder:
+    """A tiny deterministic embedder for plumbing tests (store, damage, crash; like simonw/llm's
+    embed-demo): a text's character bigrams hashed into 64 dimensions, normalised. Nothing to
+    load, the same text always gets the same vector, and texts sharing words get close vectors.
+    Never the only test of a path users see: only the real model says what is relevant."""
+
+    name = "demo"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in zip(out, texts):
+            for a, b in zip(text, text[1:] or " "):
+                row[zlib.crc32((a + b).encode("utf-8")) % self.dim] += 1.0
+        out[:, 0] += 1e-3  # an empty text still gets a direction
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts))
+
+
+@pytest.fixture(scope="session")
+def demo() -> DemoEmbedder:
+    return DemoEmbedder()
 
 
 @pytest.fixture(scope="session")

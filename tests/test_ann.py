@@ -36,12 +36,12 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
 def test_flat_equals_brute_force():
     rng = np.random.default_rng(0)
     base, queries = _normalise(rng.standard_normal((3000, DIM))), _normalise(rng.standard_normal((20, DIM)))
-    sims, ids = build_faiss(base, "flat").search(queries, K)
+    sims, ids = build_faiss(base, "Flat").search(queries, K)
     assert (ids == _truth(base, queries)).all()
     assert np.allclose(sims, np.take_along_axis(queries @ base.T, ids, axis=1), atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["hnsw32", "sq8", "ivf128,flat,np16", "ivf128,sq8,np16", "ivf128,fp16,np16"])
+@pytest.mark.parametrize("kind", ["HNSW32", "SQ8", "IVF128,Flat|nprobe=16", "IVF128,SQ8|nprobe=16", "IVF128,SQfp16|nprobe=16"])
 def test_approximate_kinds_keep_recall(clustered, kind):
     base, queries = clustered
     _, ids = build_faiss(base, kind).search(queries, K)
@@ -52,25 +52,26 @@ def test_search_parameters_survive_write_and_read(tmp_path, clustered):
     import faiss
 
     base, _ = clustered
-    for kind, check in (("ivf64,sq8,np24", lambda ix: ix.nprobe == 24),
-                        ("hnsw16,ef96", lambda ix: faiss.downcast_index(ix).hnsw.efSearch == 96)):
+    for kind, check in (("IVF64,SQ8|nprobe=24", lambda ix: ix.nprobe == 24),
+                        ("HNSW16|efSearch=96", lambda ix: faiss.downcast_index(ix).hnsw.efSearch == 96),
+                        ("HNSW16", lambda ix: faiss.downcast_index(ix).hnsw.efSearch == 64)):
         faiss.write_index(build_faiss(base[:5000], kind), str(tmp_path / "x.faiss"))
         assert check(faiss.read_index(str(tmp_path / "x.faiss"))), kind
 
 
 def test_choose_kind_is_exact_when_small_and_builds_when_large(clustered):
-    assert choose_kind(0) == choose_kind(EXACT_UNITS) == "flat"
+    assert choose_kind(0) == choose_kind(EXACT_UNITS) == "Flat"
     kind = choose_kind(300_000)
-    assert kind.startswith("ivf") and ",fp16," in kind
+    assert kind.startswith("IVF") and ",SQfp16|nprobe=" in kind
     base, queries = clustered
     assert build_faiss(base, kind).ntotal == len(base)  # the rule's kinds are ones build_faiss makes
 
 
-@pytest.mark.parametrize("kind", ["annoy", "ivf", "ivf64", "ivf64,pq8", "flat,np4", "hnsw32,ef0"])
+@pytest.mark.parametrize("kind", ["annoy", "flat", "IVF", "IVF64", "Flat|nprobe=4", "HNSW32|efSearch=0", "HNSW32|efSearch"])
 def test_unknown_kinds_are_refused(kind):
     with pytest.raises(ValueError):
         build_faiss(np.zeros((100, DIM), np.float32), kind)
 
 
 def test_empty_flat_index():
-    assert build_faiss(np.zeros((0, DIM), np.float32), "flat").ntotal == 0
+    assert build_faiss(np.zeros((0, DIM), np.float32), "Flat").ntotal == 0

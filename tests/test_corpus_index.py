@@ -8,7 +8,7 @@ import pytest
 from assistant.evaluation import read_markers, read_questions
 from conftest import eval_file
 from index.store import load_index
-from ingest.splitting import normalise
+from index.units import normalise
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,8 @@
 """A damaged index is refused at load with the command that fixes it, as one CLI line; an ingest
-repairs it. Plus the shared backend sequence: index -> save -> close -> load -> count -> search."""
+repairs it. Plus the shared backend sequence: index -> save -> close -> load -> count -> search.
+
+The damage itself is plumbing: the damaged indexes are built with the tiny demo embedder, and
+the repair from the CLI and the backend sequence use the real models."""
 from __future__ import annotations
 
 import json
@@ -38,9 +41,9 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, e5) -> Path:
+def built(tmp_path_factory, demo) -> Path:
     tmp = tmp_path_factory.mktemp("damage")
-    ingest([write_docs(tmp / "docs", DOCS)], tmp / "idx", embedder=e5, progress=False)
+    ingest([write_docs(tmp / "docs", DOCS)], tmp / "idx", embedder=demo, progress=False)
     return tmp
 
 
@@ -127,9 +130,9 @@ def test_damage_is_refused_with_the_fix(idx, tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", ["truncated faiss", "passages reordered", "CURRENT garbage"])
-def test_plain_ingest_repairs_damage(idx, tmp_path, e5, kind):
+def test_plain_ingest_repairs_damage(idx, tmp_path, demo, kind):
     DAMAGE[kind][0](idx)
-    report = ingest([tmp_path / "docs"], idx, embedder=e5, progress=False)
+    report = ingest([tmp_path / "docs"], idx, embedder=demo, progress=False)
     assert report.written and report.full and report.documents == 2
     assert sorted(load_index(idx).documents) == sorted(DOCS)
 

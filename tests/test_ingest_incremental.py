@@ -1,5 +1,6 @@
 """Incremental ingest with the real e5 embedder: only changed documents are embedded, unchanged
-ones keep exactly what a full rebuild would store, and an unchanged corpus writes nothing."""
+ones keep exactly what a full rebuild would store, and an unchanged corpus writes nothing. Where
+only the bookkeeping is checked (what is rebuilt, what is kept) the tiny demo embedder stands in."""
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ from conftest import cli_env
 from index.lexical import TOKENIZERS, TermCounts
 from index.settings import Settings
 from index.store import load_index
+from index.units import match_units
 from ingest.build import ingest
-from ingest.pipeline import match_units
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ D_NEW = "网上信访渠道\n\n群众可以通过网上信访平台提交诉求�
 
 
 class CountingEmbedder:
-    """The real e5 embedder, recording every text it is asked to embed."""
+    """An embedder (the real e5 one unless a test says otherwise), recording every text it is asked to embed."""
 
     def __init__(self, inner):
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
@@ -188,7 +189,8 @@ def test_unchanged_corpus_writes_nothing_and_is_fast(tmp_path, counting):
     assert sorted(full.unchanged) == ["a.txt", "c.txt"] and "rebuilt every document" in full.summary()
 
 
-def test_changed_settings_or_embedder_rebuild_everything(tmp_path, counting):
+def test_changed_settings_or_embedder_rebuild_everything(tmp_path, demo):
+    counting = CountingEmbedder(demo)
     corpus, root = write_docs(tmp_path / "docs", {"a.txt": DOCS["a.txt"]}), tmp_path / "idx"
     ingest([corpus], root, embedder=counting, progress=False)
     counting.texts.clear()
@@ -200,15 +202,15 @@ def test_changed_settings_or_embedder_rebuild_everything(tmp_path, counting):
                       settings=Settings(max_chars=120, max_file_bytes=1 << 20)).written
 
 
-def test_unreadable_changed_file_keeps_its_indexed_version(tmp_path, e5):
+def test_unreadable_changed_file_keeps_its_indexed_version(tmp_path, demo):
     corpus, root = write_docs(tmp_path / "docs", {k: DOCS[k] for k in ("a.txt", "c.txt")}), tmp_path / "idx"
-    first = ingest([corpus], root, embedder=e5, progress=False)
+    first = ingest([corpus], root, embedder=demo, progress=False)
     (corpus / "a.txt").write_bytes(b"")  # truncated to nothing by a failed copy
-    report = ingest([corpus], root, embedder=e5, progress=False)
+    report = ingest([corpus], root, embedder=demo, progress=False)
     skipped = [(Path(s.path).name, s.reason) for s in report.skipped]
     assert skipped == [("a.txt", "empty file; kept the indexed version")]
     assert not report.written and report.version == first.version and sorted(report.unchanged) == ["a.txt", "c.txt"]
     assert "a.txt" in load_index(root).documents
     (corpus / "a.txt").unlink()  # deleting the file is what removes a document
-    report = ingest([corpus], root, embedder=e5, progress=False)
+    report = ingest([corpus], root, embedder=demo, progress=False)
     assert report.removed == ["a.txt"] and report.written and list(load_index(root).documents) == ["c.txt"]

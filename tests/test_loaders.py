@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 
 from index.errors import ConfigError, LoadError
 from ingest.loaders import (
-    DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, LoadedFile, Skipped, discover, load_file,
+    DEFAULT_MAX_BYTES,
+    SUPPORTED_SUFFIXES,
+    LoadedFile,
+    Skipped,
+    discover,
+    load_file,
 )
 
 SIMPLIFIED = (

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from index.errors import LoadError
 from index.settings import Settings
+from index.units import match_units
 from ingest.loaders import load_file
-from ingest.pipeline import match_units, process
+from ingest.pipeline import process
 
 SETTINGS = Settings(semantic_cleaning=False)  # no embedder: the cleaner's form rules only
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,7 @@ import pytest
 from assistant.answer import answer, is_relevant
 from assistant.evaluation import evaluate, read_markers, read_questions
 from conftest import LOCAL_EVAL, eval_file
-from ingest.splitting import normalise, windows
+from index.units import normalise, windows
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
@@ -64,7 +64,8 @@ def test_lexical_side_helps_exact_terms(retriever):
 def test_followups_are_read_in_their_conversation(retriever):
     alone = retriever.retrieve("要是对方火气很大呢?", k=5)
     followed = retriever.retrieve("要是对方火气很大呢?", k=5, history=[QUESTION])
-    about_visitors = lambda hits: sum(any(w in h.passage.text for w in ("来访", "上访", "接待")) for h in hits)
+    def about_visitors(hits):
+        return sum(any(w in h.passage.text for w in ("来访", "上访", "接待")) for h in hits)
     assert about_visitors(followed) >= 2 and about_visitors(followed) > about_visitors(alone)
     later = retriever.retrieve("那以后再出这种事,应该怎么应对?", k=5, history=[QUESTION])
     assert about_visitors(later) >= 2

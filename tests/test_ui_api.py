@@ -78,8 +78,12 @@ def test_chat_returns_cited_answer(server):
 
 
 def test_chat_follow_up_uses_history(server):
-    ans = server.predict("那对方不肯走怎么办?", [QUESTION], api_name="/chat")
-    assert "error" not in ans and ans["query"] == "那对方不肯走怎么办?"
+    """A follow-up with nothing of its own to search for is answered only through the turn before it."""
+    alone = server.predict("那之后呢?", [], api_name="/chat")
+    assert "error" not in alone and not alone["found"] and not alone["citations"]
+    followed = server.predict("那之后呢?", [QUESTION], api_name="/chat")
+    assert followed["found"] and followed["query"] == "那之后呢?"
+    assert "冷静" in followed["citations"][0]["text"]
 
 
 def test_chat_error_is_a_message_not_a_traceback(server):
