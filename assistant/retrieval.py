@@ -70,7 +70,7 @@ class Retriever:
         self._windows: dict[int, set[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
         self._vectors_lock = threading.Lock()
-        self.translator = QueryTranslator(embedder, self.words.known)
+        self.translator = QueryTranslator(embedder, self.words.known, picks=self.settings.translation_picks)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
             self._neutralise_english_units()

@@ -309,6 +309,7 @@ class QueryTranslator:
     embedder: object
     known: object                       # word -> bool: is it in the index vocabulary?
     max_candidates: int = 24
+    picks: int = 1                      # translations of each unit in the pseudo-question
     _vectors: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -326,7 +327,7 @@ class QueryTranslator:
             score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source]
             if feedback is not None:
                 score = score + np.array([feedback(t) for t in c], dtype=np.float32)
-            picks.append(c[int(np.argmax(score))])
+            picks.extend(c[i] for i in np.argsort(-score, kind="stable")[: self.picks])
         return Translation(sets, share, "".join(dict.fromkeys(picks)))
 
     def _embed(self, texts: list[str]) -> None:

@@ -23,6 +23,7 @@ class Settings:
     bigram_weight: float = 0.25   # BM25 on character bigrams
     history_weight: float = 0.5   # pull of earlier user turns on a follow-up question
     translation_weight: float = 1.0  # an English question's pull toward its dictionary translation
+    translation_picks: int = 1      # dictionary translations per English word in the pseudo-question
     feedback_passages: int = 20     # passages an English question's first vector finds, to choose translations
     relevance_floor: float = 0.025  # best passage must beat the general-vocabulary background by this
     background_top: int = 10        # the background is the mean of the question's closest entries
