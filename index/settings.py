@@ -25,6 +25,9 @@ class Settings:
     relevance_floor: float = 0.012  # best passage must beat the off-domain background by this
     answer_points: int = 3
     faiss_kind: str = "auto"  # index.ann.choose_kind: exact up to 200k units, then IVF over fp16
+    # Citation check of generated answers (assistant.check; calibration in README "Generated answers").
+    check_dense_floor: float = 0.85    # a sentence's best cosine to a cited passage's sentences
+    check_lexical_floor: float = 0.5   # share of its content words (or bigrams) found in that passage
 
     INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
 
