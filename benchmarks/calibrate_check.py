@@ -16,6 +16,7 @@ rates for the current settings and writes every pair to --out for inspection.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -115,7 +116,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most this many questions per set")
     args = ap.parse_args()
     retriever = Assistant(args.index).retriever()
-    config = LLMConfig.from_options(args.llm_url, args.llm_model, 120, args.max_tokens)
+    config = dataclasses.replace(LLMConfig.from_options(args.llm_url, args.llm_model, 300, args.max_tokens),
+                                 first_token_timeout=120)
     cache = Path(args.texts) if args.texts else None
     rows = [r for f in args.files
             for r in collect(retriever, config, read_questions(f)[: args.limit or None], cache)]
