@@ -90,7 +90,7 @@ def probe(config: LLMConfig | None) -> dict:
         models = config.with_timeout(5.0).client().models.list()
         info.update(reachable=True, models=[m.id for m in models.data][:20])
     except Exception as exc:  # any failure is the answer to "reachable?"
-        info.update(reachable=False, error=_describe(exc).message)
+        info.update(reachable=False, error=str(_describe(exc)))
     return info
 
 

@@ -169,3 +169,13 @@ class LlamaServer:
             self.proc.wait(10)
         self._log.close()
 
+
+
+def run_main(capsys, *args) -> tuple[int, str, str]:
+    """`qunzhong ARGS` in this process (the embedder stays loaded): exit code, stdout, stderr."""
+    from assistant.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
