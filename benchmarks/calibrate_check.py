@@ -75,6 +75,8 @@ def collect(retriever, config: LLMConfig, questions, cache: Path | None = None) 
                 if n in by_n:
                     rows.append({"q": q.id, "kind": "as-cited", "claim": claim, "pid": by_n[n].id,
                                  **score(retriever, claim, by_n[n])})
+            if not cited:  # an uncited sentence still counts for the mismatched side
+                rows.append({"q": q.id, "kind": "uncited", "claim": claim, "pid": -1})
         print(f"{q.id}: {len(split_cited(text))} sentences", file=sys.stderr)
     for i, (qid, by_n) in enumerate(cited_by_q):  # mismatched: a passage cited for a later question
         mine = {(p.doc, p.section) for p in by_n.values()}
@@ -82,12 +84,14 @@ def collect(retriever, config: LLMConfig, questions, cache: Path | None = None) 
         foreign = next((p for _, other in later for p in other.values() if (p.doc, p.section) not in mine), None)
         if foreign is None:
             continue
-        for row in [r for r in rows if r["q"] == qid and r["kind"] == "as-cited"]:
+        for row in [r for r in rows if r["q"] == qid and r["kind"] in ("as-cited", "uncited")]:
             rows.append({**row, "kind": "mismatched", "pid": foreign.id,
                          **score(retriever, row["claim"], foreign)})
         for p in by_n.values():
             for sent in unit_sentences(p.text, p.section):
                 rows.append({"q": qid, "kind": "own", "claim": sent, "pid": p.id, **score(retriever, sent, p)})
+                rows.append({"q": qid, "kind": "own-foreign", "claim": sent, "pid": foreign.id,
+                             **score(retriever, sent, foreign)})
     return rows
 
 
@@ -97,7 +101,7 @@ def passes(row, dense_floor: float, lexical_floor: float) -> bool:
 
 def summary(rows, dense_floor, lexical_floor) -> dict:
     out = {}
-    for kind in ("as-cited", "mismatched", "own"):
+    for kind in ("as-cited", "mismatched", "own", "own-foreign"):
         sel = [r for r in rows if r["kind"] == kind]
         out[kind] = {"n": len(sel), "pass": round(sum(passes(r, dense_floor, lexical_floor) for r in sel)
                                                   / max(len(sel), 1), 3)}
@@ -123,7 +127,7 @@ def main() -> int:
             for r in collect(retriever, config, read_questions(f)[: args.limit or None], cache)]
     if args.out:
         Path(args.out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    mism = [r for r in rows if r["kind"] == "mismatched" and not r["missing"]]
+    mism = [r for r in rows if r["kind"] in ("mismatched", "own-foreign") and not r["missing"]]
     for name in ("dense", "lexical"):
         vals = np.array([r[name] for r in mism])
         if len(vals):

@@ -124,6 +124,7 @@ p.cpuparams.n_threads = 1  # one thread: on a shared 2-core machine more threads
 p.cpuparams_batch.n_threads = 1
 p.sampling.seed = 7
 p.warmup = False
+p.chat_template = "gemma"  # the packaged GGUF carries no template; llama.cpp's built-in Gemma one
 server = xlc.Server(p)
 print("listening", server.listening_address, flush=True)
 sys.stdin.read()  # serve until killed (or until the test process, holding our stdin, ends)
