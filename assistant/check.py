@@ -32,6 +32,7 @@ _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
 _CN_COUNTED = re.compile(r"(第?)([零〇一二两三四五六七八九十百千万亿]+)(?=[个日天年月条项次人名周倍岁元户件份级类种步点章节款批轮])")
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,80})[》”\"」』]")
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
+_CLOSING = re.compile(r"(.*?)([。!?!?.;;]*)$", re.S)
 NAME_TAGS = {"nr", "nrt", "nrfg", "ns", "nt", "nz"}
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
@@ -50,6 +51,12 @@ class SentenceCheck:
     @property
     def ok(self) -> bool:
         return bool(self.supported_by)
+
+    @property
+    def marked(self) -> str:
+        """The claim with its [n] before its closing mark: 要保持冷静[1]。"""
+        body, end = _CLOSING.match(self.claim).groups()
+        return body + "".join(f"[{n}]" for n in self.cited) + end
 
     def to_dict(self) -> dict:
         return {"text": self.claim, "cited": list(self.cited), "supported_by": list(self.supported_by),
@@ -116,6 +123,11 @@ def source_numbers(text: str) -> set[str]:
                 if v is not None:
                     found.add(str(v))
     return found
+
+
+def warm_up() -> None:
+    """Load the part-of-speech tagger (about 2 s) before the first answer needs it."""
+    list(_pos_tagger().cut("群众"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -245,7 +245,7 @@ class Reply:
     @property
     def text(self) -> str:
         if self.generated:
-            return "".join(s.text for s in self.kept)
+            return "\n".join(s.marked for s in self.kept)
         return f"{self.notice}\n\n{self.base.text}" if self.notice else self.base.text
 
     def supports(self, n: int) -> list[str]:

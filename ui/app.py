@@ -118,6 +118,10 @@ def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None
     credentials = _auth(auth)
     assistant = Assistant(index_dir)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
+    if llm is not None:
+        from assistant.check import warm_up
+
+        warm_up()  # the citation check's tagger, too
     app = build_app(assistant, llm)
     app.queue(default_concurrency_limit=8)
     app.launch(server_name=host, server_port=port, auth=credentials, css=CSS, head=HEAD, show_error=False,
