@@ -8,7 +8,8 @@ A sentence passes when, for at least one passage it cites,
   the passage,
 and none of its numbers, proper names (jieba's person, place and organisation tags) or quoted
 text is missing from every passage it cites. A sentence with no [n], or only [n] that name no
-passage, fails. The two floors are `Settings.check_dense_floor` and `check_lexical_floor`.
+passage, fails. The floors are `Settings.check_dense_floor` (`check_dense_floor_cross` for an
+English sentence: cross-lingual cosines run lower) and `check_lexical_floor`.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from ingest.splitting import normalise, unit_sentences
 _MARK = re.compile(r"\s*[\[【]\s*(\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)\s*[\]】]")
 _MARK_AFTER_END = re.compile(r"([。!?!?;;.])((?:\s*[\[【]\s*\d{1,2}(?:\s*[,,、]\s*\d{1,2})*\s*[\]】])+)")
 _SENTENCE = re.compile(r"[^。!?!?;;\n]+(?:[。!?!?;;]+[”’」』\"')]*|\n|$)|(?<=\n)")
-_EN_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z\"“(])")
+_EN_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z\"“(\u4e00-\u9fff])")
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)]\s*|[-*•]\s+|#+\s+)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
@@ -165,6 +166,11 @@ def missing_facts(claim: str, sources: Sequence[str]) -> list[str]:
     return missing
 
 
+def is_cross_lingual(claim: str) -> bool:
+    """A sentence mostly in English, checked against Chinese passages."""
+    return bool(cross_lingual(claim)[0]) or not _mostly_chinese(claim)
+
+
 def content_terms(claim: str) -> tuple[set[str], set[str]]:
     """(words, bigrams) the overlap is measured on; an English sentence through the glossary."""
     translated, _ = cross_lingual(claim)
@@ -218,7 +224,7 @@ def _check_one(retriever, s, sent, claim, cited, vec, by_n) -> SentenceCheck:
     lexical = max(lex for _, lex in scores.values())
     if missing:
         return SentenceCheck(sent, claim, cited, (), "资料中没有:" + "、".join(missing), dense, lexical)
-    supported = tuple(n for n, (d, lex) in scores.items()
-                      if d >= s.check_dense_floor and lex >= s.check_lexical_floor)
+    floor = s.check_dense_floor_cross if is_cross_lingual(claim) else s.check_dense_floor
+    supported = tuple(n for n, (d, lex) in scores.items() if d >= floor and lex >= s.check_lexical_floor)
     reason = "" if supported else "与所引段落不符"
     return SentenceCheck(sent, claim, cited, supported, reason, dense, lexical)
