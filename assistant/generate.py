@@ -118,6 +118,7 @@ _NOTICES = {
     "unreachable": "无法连接语言模型服务", "timeout": "语言模型响应超时", "http": "语言模型服务返回错误",
     "refused": "语言模型拒绝回答", "empty": "语言模型没有返回内容", "malformed": "语言模型返回的内容无法解析",
     "lost": "与语言模型的连接中断", "unsupported": "生成的回答没有一句能在引用的段落中核实",
+    "check": "未能核对生成的回答",
 }
 
 
@@ -273,7 +274,7 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
             yield Partial(text)
         if not text.strip():
             raise GenerationError("the model returned no text", kind="empty")
-        checks = tuple(check_answer(retriever, text, base.citations))
+        checks = _checked(retriever, text, base.citations)
         if not any(s.ok for s in checks):
             raise GenerationError("no generated sentence is supported by its citation", kind="unsupported")
     except GenerationError as exc:
@@ -282,6 +283,14 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
                     failure=exc.kind, raw=text)
         return
     yield Reply(base, generated=True, model=config.model, sentences=checks, raw=text)
+
+
+def _checked(retriever, text: str, citations) -> tuple[SentenceCheck, ...]:
+    try:
+        return tuple(check_answer(retriever, text, citations))
+    except Exception as exc:  # a fault in the check must not cost the trainee an answer
+        log.exception("the citation check failed")
+        raise GenerationError(f"the citation check failed: {exc}", kind="check") from exc
 
 
 def reply(retriever, config: LLMConfig | None, query: str, history: Sequence[str] = ()) -> Reply:

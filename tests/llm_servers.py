@@ -140,14 +140,26 @@ def model_path(cache: Path) -> Path:
 
 
 class LlamaServer:
+    """`url` restarts the server if a test killed it, so the session loads the model once when
+    the test that kills it runs last (and again only if a later test needs it)."""
+
     def __init__(self, model: Path, log: Path):
+        self.model, self.log = model, log
+        self._start()
+
+    def _start(self) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self._log = open(log, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, str(model), str(self.port)],
+        self._log = open(self.log, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, str(self.model), str(self.port)],
                                      stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        self._wait_ready(log)
+        self._wait_ready(self.log)
+
+    @property
+    def url(self) -> str:
+        if self.proc.poll() is not None:
+            self._start()
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def _wait_ready(self, log: Path, limit: float = 120) -> None:
         end = time.monotonic() + limit

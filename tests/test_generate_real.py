@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from conftest import run_cli
-from llm_servers import LlamaServer, free_port
+from llm_servers import free_port, run_main
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +24,7 @@ def retriever(llm_index):
     return Assistant(llm_index).retriever()
 
 
-def config(url: str, max_tokens: int = 24, **kw):
+def config(url: str, max_tokens: int = 16, **kw):
     from assistant.generate import LLMConfig
 
     return dataclasses.replace(LLMConfig.from_options(url, "gemma", 60.0, max_tokens),
@@ -60,13 +59,13 @@ def test_real_model_streams_and_every_kept_sentence_is_supported(llama, retrieve
             assert s.claim not in final.text and s.reason
 
 
-def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever, tmp_path):
+def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever, capsys):
     from assistant.generate import probe, reply
 
-    out = run_cli(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-max-tokens", "8", "--json",
-                  "--llm-url", llama.url, "--llm-timeout", "0.05")
-    data = json.loads(out.stdout)
-    assert out.returncode == 0 and data["failure"] == "timeout" and "超时" in data["answer"]
+    code, out, _ = run_main(capsys, "ask", QUESTION, "--index", str(llm_index), "--llm-max-tokens", "8",
+                            "--json", "--llm-url", llama.url, "--llm-timeout", "0.05")
+    data = json.loads(out)
+    assert code == 0 and data["failure"] == "timeout" and "超时" in data["answer"]
     assert data["citations"] and data["points"]  # the extractive answer is all there
     dead = f"http://127.0.0.1:{free_port()}/v1"
     r = reply(retriever, config(dead), QUESTION)
@@ -75,21 +74,18 @@ def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever
     assert probe(config(llama.url))["reachable"] is True
 
 
-def test_killed_server_mid_answer_falls_back(llm_model, retriever, tmp_path):
+def test_killed_server_mid_answer_falls_back(llama, retriever):
+    """Last in this module: it kills the session's server (which restarts if a later test asks)."""
     from assistant.generate import Partial, Reply, stream_reply
 
-    server = LlamaServer(llm_model, tmp_path / "doomed.log")  # its own process, so it can be killed
-    try:
-        final, partials = None, 0
-        for event in stream_reply(retriever, config(server.url, max_tokens=200), QUESTION):
-            if isinstance(event, Partial):
-                partials += 1
-                if partials == 2:
-                    server.kill()
-            else:
-                final = event
-    finally:
-        server.kill()
+    final, partials = None, 0
+    for event in stream_reply(retriever, config(llama.url, max_tokens=200), QUESTION):
+        if isinstance(event, Partial):
+            partials += 1
+            if partials == 2:
+                llama.kill()
+        else:
+            final = event
     assert isinstance(final, Reply) and partials >= 2
     assert not final.generated and final.failure in {"lost", "unreachable"}
     assert "连接" in final.notice and final.text.endswith(final.base.text)
