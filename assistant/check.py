@@ -34,7 +34,7 @@ _CN_COUNTED = re.compile(r"(第?)([零〇一二两三四五六七八九十百千
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,80})[》”\"」』]")
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
 _CLOSING = re.compile(r"(.*?)([。!?!?.;;]*)$", re.S)
-NAME_TAGS = {"nr", "nrt", "nrfg", "ns", "nt", "nz"}
+NAME_TAGS = {"nr", "nrt", "nrfg", "ns", "nt"}  # person, place, organisation (nz is too loose)
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 

@@ -76,3 +76,41 @@ def test_tokens_stream_into_the_chat_before_the_checked_answer(llm_site, browser
     assert row["generated"] is ("由语言模型" in final)
     assert row["model"] == "gemma-3-270m" and isinstance(row["struck"], list)
     p.close()
+
+
+@pytest.fixture(scope="module")
+def replay_site(llm_index):
+    from assistant.generate import LLMConfig
+    from llm_servers import ReplayServer, free_port
+    from ui.app import serve
+
+    replay = ReplayServer()
+    app = serve(llm_index, port=free_port(), prevent_thread_lock=True,
+                llm=LLMConfig.from_options(replay.url, "replay", 10.0, 64))
+    yield app.local_url, replay
+    app.close()
+    replay.close()
+
+
+def test_struck_sentences_are_shown_struck_and_cards_list_support(replay_site, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    url, replay = replay_site
+    kept = "遇到情绪激动的上访群众,接待人员首先要保持冷静,态度和蔼"
+    fabricated = "接待人员每月18日要向王建国汇报接待情况"
+    replay.play(text=f"{kept}[1]。{fabricated}[1]。")
+    p = Page(browser, url, WIDTHS["desktop"])
+    pg = p.page
+    pg.fill("#qz-input textarea", QUESTION)
+    pg.click("#qz-send")
+    pg.wait_for_function(DONE, timeout=60_000)
+    bot = pg.locator("#qz-chat [data-testid='bot']").last
+    expect(bot).to_contain_text("由语言模型 replay")
+    expect(bot.locator("del")).to_contain_text(fabricated)
+    expect(bot).to_contain_text("未核实")
+    expect(bot).to_contain_text(f"{kept}。 [1]")
+    supports = pg.locator("#qz-sources .qz-supports").first
+    expect(supports).to_contain_text(kept)
+    assert fabricated not in supports.inner_text()
+    p.shot("chat_generated_struck")
+    p.close()
