@@ -108,6 +108,18 @@ def summary(rows, dense_floor, lexical_floor) -> dict:
     return out
 
 
+def sweep(rows) -> str:
+    """Pass rates over a grid of floors: negatives (mismatched + own-foreign) against own and as-cited."""
+    neg = [r for r in rows if r["kind"] in ("mismatched", "own-foreign")]
+    lines = ["dense  lexical  negatives  own  as-cited"]
+    for d in (0.80, 0.85, 0.88, 0.90):
+        for lex in (0.4, 0.5, 0.6, 0.7):
+            s = summary(rows, d, lex)
+            rate = sum(passes(r, d, lex) for r in neg) / max(len(neg), 1)
+            lines.append(f"{d:.2f}   {lex:.1f}      {rate:.3f}      {s['own']['pass']:.3f} {s['as-cited']['pass']:.3f}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("files", nargs="+")
@@ -132,6 +144,7 @@ def main() -> int:
         vals = np.array([r[name] for r in mism])
         if len(vals):
             print(f"mismatched {name}: p50 {np.percentile(vals, 50):.3f} p95 {np.percentile(vals, 95):.3f}")
+    print(sweep(rows))
     s = retriever.settings
     print(json.dumps({"floors": [s.check_dense_floor, s.check_lexical_floor],
                       **summary(rows, s.check_dense_floor, s.check_lexical_floor)}))

@@ -26,8 +26,8 @@ class Settings:
     answer_points: int = 3
     faiss_kind: str = "auto"  # index.ann.choose_kind: exact up to 200k units, then IVF over fp16
     # Citation check of generated answers (assistant.check; calibration in README "Generated answers").
-    check_dense_floor: float = 0.85    # a sentence's best cosine to a cited passage's sentences
-    check_lexical_floor: float = 0.5   # share of its content words (or bigrams) found in that passage
+    check_dense_floor: float = 0.88    # a sentence's best cosine to a cited passage's sentences
+    check_lexical_floor: float = 0.6   # share of its content words (or bigrams) found in that passage
     check_dense_floor_cross: float = 0.83  # the cosine floor for a sentence read across languages (English)
 
     INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
