@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 from assistant.answer import Answer, Citation, answer
 from assistant.check import SentenceCheck, check_answer
 from assistant.query import clean_history
-from index.errors import GenerationError
+from index.errors import ConfigError, GenerationError
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,12 @@ class LLMConfig:
         """None when no model is configured; the key comes from $QUNZHONG_LLM_API_KEY."""
         if not url:
             if model:
-                raise GenerationError("--llm-model needs --llm-url", kind="config")
+                raise ConfigError("--llm-model needs --llm-url")
             return None
         if timeout is not None and timeout <= 0:
-            raise GenerationError("--llm-timeout must be positive", kind="config")
+            raise ConfigError("--llm-timeout must be positive")
         if max_tokens is not None and max_tokens <= 0:
-            raise GenerationError("--llm-max-tokens must be positive", kind="config")
+            raise ConfigError("--llm-max-tokens must be positive")
         timeout = cls.timeout if timeout is None else float(timeout)
         return cls(url=url.rstrip("/"), model=model or "default", api_key=os.environ.get(API_KEY_ENV, ""),
                    timeout=timeout, first_token_timeout=min(cls.first_token_timeout, timeout),

@@ -41,7 +41,7 @@ class ConfigError(QunzhongError):
 
 class GenerationError(QunzhongError):
     """The language model gave no usable answer; `kind` says how (timeout, unreachable, http,
-    refused, empty, malformed, lost, unsupported, config) and the caller falls back."""
+    refused, empty, malformed, lost, unsupported, check) and the caller falls back."""
 
     def __init__(self, message: str, kind: str = "malformed", detail: str = ""):
         super().__init__(message)
