@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from index.lexical import bigram_tokenize, cross_lingual, tokenize
+from index.crosslingual import is_english
+from index.lexical import bigram_tokenize, tokenize
 from ingest.splitting import normalise, unit_sentences
 
 _MARK = re.compile(r"\s*[\[【]\s*(\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)\s*[\]】]")
@@ -168,12 +169,13 @@ def missing_facts(claim: str, sources: Sequence[str]) -> list[str]:
 
 def is_cross_lingual(claim: str) -> bool:
     """A sentence mostly in English, checked against Chinese passages."""
-    return bool(cross_lingual(claim)[0]) or not _mostly_chinese(claim)
+    return is_english(claim) or not _mostly_chinese(claim)
 
 
-def content_terms(claim: str) -> tuple[set[str], set[str]]:
-    """(words, bigrams) the overlap is measured on; an English sentence through the glossary."""
-    translated, _ = cross_lingual(claim)
+def content_terms(claim: str, translator=None) -> tuple[set[str], set[str]]:
+    """(words, bigrams) the overlap is measured on; an English sentence through its dictionary
+    translation into the index's words (index.crosslingual)."""
+    translated = translator.translate(claim).pseudo if translator is not None and is_cross_lingual(claim) else ""
     if translated:
         quoted = "".join(re.findall(r"[\u4e00-\u9fff]+", claim))
         text = f"{translated} {quoted}"
@@ -217,7 +219,7 @@ def _check_one(retriever, s, sent, claim, cited, vec, by_n) -> SentenceCheck:
     if not passages:
         return SentenceCheck(sent, claim, cited, (), "引用了不存在的段落")
     missing = missing_facts(claim, [f"{p.title}\n{p.section}\n{p.text}" for p in passages.values()])
-    terms = content_terms(claim)
+    terms = content_terms(claim, getattr(retriever, "translator", None))
     scores = {n: (float(np.max(passage_vectors(retriever, p) @ vec)), overlap(terms, p.context or p.text))
               for n, p in passages.items()}
     dense = max(d for d, _ in scores.values())

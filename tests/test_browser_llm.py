@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from test_browser import WIDTHS, Page, browser  # noqa: F401  (the Chromium fixture)
 
 from conftest import read_jsonl
-from test_browser import Page, WIDTHS, browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,8 +32,9 @@ DONE = """() => {
 
 @pytest.fixture(scope="module")
 def llm_site(llama, llm_index):
-    from assistant.generate import LLMConfig
     from llm_servers import free_port
+
+    from assistant.generate import LLMConfig
     from ui.app import serve
 
     llm = dataclasses.replace(LLMConfig.from_options(llama.url, "gemma-3-270m", 60.0, 40),
@@ -80,8 +81,9 @@ def test_tokens_stream_into_the_chat_before_the_checked_answer(llm_site, browser
 
 @pytest.fixture(scope="module")
 def replay_site(llm_index):
-    from assistant.generate import LLMConfig
     from llm_servers import ReplayServer, free_port
+
+    from assistant.generate import LLMConfig
     from ui.app import serve
 
     replay = ReplayServer()

@@ -8,9 +8,9 @@ import dataclasses
 import json
 
 import pytest
+from llm_servers import ReplayServer, free_port, run_main
 
 from conftest import run_cli
-from llm_servers import ReplayServer, free_port, run_main
 
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
 OFF_TOPIC = "明天的天气怎么样,适合去海边游泳吗?"

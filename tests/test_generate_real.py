@@ -9,7 +9,6 @@ import json
 import time
 
 import pytest
-
 from llm_servers import free_port, run_main
 
 pytestmark = pytest.mark.slow

@@ -7,9 +7,9 @@ import gradio as gr
 
 from assistant import paths
 from assistant.feedback import record_feedback
+from assistant.generate import Reply, stream_reply
 from assistant.service import Assistant
 from index.errors import QunzhongError
-from assistant.generate import Reply, stream_reply
 from ui import render
 
 log = logging.getLogger(__name__)
