@@ -186,7 +186,13 @@ def translate(query: str, known) -> tuple[list[SynonymSet], float]:
             terms = [t for t in g.whole.get(unit, ()) if known(t)]
             weight = 1.0
             if not terms and n == 1:
-                terms, weight = [t for t in g.partial.get(unit[0], ()) if known(t)], 0.5
+                # Porter stems of one family can differ (petitioner -> petition, petition ->
+                # petit): the stem's own stem is tried, then longer glosses containing either.
+                stems = tuple(dict.fromkeys((unit[0], _stem(unit[0]))))
+                terms = [t for t in g.whole.get(stems[-1:], ()) if known(t)]
+                if not terms:
+                    terms, weight = [t for s in stems for t in g.partial.get(s, ()) if known(t)], 0.5
+                terms = list(dict.fromkeys(terms))
             if terms:
                 sets.append(SynonymSet(" ".join(surface[i:i + n]), tuple(terms), weight))
                 covered += n
