@@ -10,7 +10,8 @@ from index.settings import Settings
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
 from ingest.splitting import Chunk, split_document, unit_sentences, windows
-from ingest.structure import detect_title, find_headings, section_path
+from ingest.structure import (Heading, article_cuts, detect_title, find_headings, section_path,
+                              unit_position)
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
     cleaned = clean(loaded.text, embed=embed)
     title = detect_title(loaded.text, cleaned.text, loaded.path.name)
     headings = find_headings(cleaned.text)
-    chunks = split_document(cleaned.text, [h.start for h in headings], settings.max_chars, settings.min_chars)
+    chunks = _split(cleaned.text, headings, settings)
     passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
                         for i, c in enumerate(chunks)])
     record = DocumentRecord(
@@ -38,9 +39,20 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
     return ProcessedDocument(record, passages)
 
 
+def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:
+    """Chunks that never cross a heading, split apart at every article so none holds two."""
+    cuts = sorted({0, len(text), *article_cuts(headings, text)})
+    chunks: list[Chunk] = []
+    for a, b in zip(cuts, cuts[1:]):
+        inner = [h.start - a for h in headings if a < h.start < b]
+        chunks += [Chunk(c.start + a, c.end + a, c.text)
+                   for c in split_document(text[a:b], inner, settings.max_chars, settings.min_chars)]
+    return chunks
+
+
 def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: CleanText, headings,
              settings: Settings) -> Passage:
-    section = section_path(headings, c.start)
+    section = section_path(headings, unit_position(headings, cleaned.text, c.start, c.end))
     start, end = cleaned.to_original(c.start, c.end)
     head = " / ".join(x for x in ((title if settings.context_title else ""), section) if x)
     return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,
