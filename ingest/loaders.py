@@ -48,6 +48,28 @@ class LoadedFile:
     encoding: str | None    # detected encoding of text formats; None for docx/pdf
     format: str             # "txt" | "md" | "docx" | "pdf" | "html"
     sha256: str             # hex sha256 of the raw file bytes
+    # Spans of `text` the file's own structure marks as page furniture (an HTML
+    # page's navigation, sidebars, footer): cleaning removes them by name.
+    chrome: tuple[tuple[int, int], ...] = ()
+    title: str = ""         # the title the file itself declares (docx Title style, HTML <h1>/<title>)
+
+    def content(self) -> str:
+        """The text without its marked page furniture."""
+        out, pos = [], 0
+        for a, b in self.chrome:
+            out.append(self.text[pos:a])
+            pos = b
+        return "".join(out) + self.text[pos:]
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What an extractor returns: the text, its encoding, and what the file's structure says."""
+
+    text: str
+    encoding: str | None = None
+    chrome: tuple[tuple[int, int], ...] = ()
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,13 +187,16 @@ def load_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded
         if fmt is None:
             raise _Reject(_unsupported(p))
         data = _read_bytes(p, max_bytes)
-        text, encoding = _EXTRACTORS[fmt](data)
-        if not text.strip():
+        got = _EXTRACTORS[fmt](data)
+        got = got if isinstance(got, Extracted) else Extracted(*got)
+        loaded = LoadedFile(p.resolve(), got.text, got.encoding, fmt, hashlib.sha256(data).hexdigest(),
+                            got.chrome, got.title)
+        if not loaded.content().strip():
             raise _Reject("no text in document")
     except Rejected as exc:
         raise LoadError(str(path), str(exc)) from exc.__cause__
-    log.debug("loaded %s (%s, %s, %d chars)", p, fmt, encoding, len(text))
-    return LoadedFile(p.resolve(), text, encoding, fmt, hashlib.sha256(data).hexdigest())
+    log.debug("loaded %s (%s, %s, %d chars)", p, fmt, loaded.encoding, len(loaded.text))
+    return loaded
 
 
 # --------------------------------------------------------------------------
@@ -287,10 +312,15 @@ def _extract_pdf(data: bytes) -> tuple[str, str | None]:
 # --------------------------------------------------------------------------
 # HTML
 
-_DROP_TAGS = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside",
-                        "form", "iframe", "svg", "template", "head", "title"})
+# Never shown by a browser: their text is not part of the page.
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "svg", "iframe"})
+# Shown, but page furniture: kept in the text, marked as chrome.
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form"})
 _DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
 _BOILERPLATE = ("nav", "menu", "breadcrumb", "footer", "sidebar", "comment", "advert", "share")
+# Class or id words of page furniture that are also parts of ordinary names: whole tokens only.
+_BOILERPLATE_TOKENS = frozenset({"top", "topbar", "header", "head", "logo", "location", "position", "crumb",
+                                 "crumbs", "toolbar", "tools", "search", "banner", "copyright", "links"})
 _BLOCKS = frozenset("""address article aside blockquote body caption center dd details
     dialog dir div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6
     header hgroup hr html legend li main menu nav ol p pre section summary table
@@ -299,6 +329,7 @@ _CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+
 _CJK_BREAK_RE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\r\f]*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])")
 _SPACE_RE = re.compile(r"\s+")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_TITLE_SEP = re.compile(r"\s*[_|｜–—-]+\s*")
 
 
 def _declared_charset(data: bytes) -> str | None:
@@ -320,9 +351,9 @@ def _is_boilerplate(tag: Tag) -> bool:
         return True
     classes = tag.get("class") or []
     names = " ".join([tag.get("id") or "", *(classes if isinstance(classes, list) else [classes])])
-    tokens = re.split(r"[^a-z0-9]+", _CAMEL_RE.sub(" ", names).lower())
-    return any(tok.startswith(word) or tok.endswith(word)
-               for tok in tokens if tok for word in _BOILERPLATE)
+    tokens = [t for t in re.split(r"[^a-z0-9]+", _CAMEL_RE.sub(" ", names).lower()) if t]
+    return any(tok in _BOILERPLATE_TOKENS or any(tok.startswith(w) or tok.endswith(w) for w in _BOILERPLATE)
+               for tok in tokens)
 
 
 def _content_root(soup: BeautifulSoup) -> Tag:
@@ -331,69 +362,115 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     return soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
 
 
-def _doomed(tag: Tag, keep_headers: bool) -> bool:
-    if tag.name in _DROP_TAGS:
-        return not (keep_headers and tag.name == "header")
-    # A boilerplate-looking wrapper that holds the content ("has-sidebar") stays.
+def _is_chrome(tag: Tag) -> bool:
+    """Page furniture by its tag or its class/id names."""
+    if tag.name in _CHROME_TAGS and not (tag.name == "header" and tag.find("h1")):
+        return True
+    # A boilerplate-looking wrapper that holds the content ("has-sidebar") is not furniture.
     return _is_boilerplate(tag) and tag.find(["main", "article", "h1"]) is None
 
 
-def _prune(root: Tag) -> None:
-    """Drop boilerplate elements inside root (iteratively: pages nest deeply)."""
-    from bs4.element import Tag
+class _Lines:
+    """Lines of a page, each known to be content or page furniture."""
 
-    keep_headers = root.name in ("main", "article")
-    doomed, stack = [], [child for child in root.children if isinstance(child, Tag)]
-    while stack:
-        tag = stack.pop()
-        if _doomed(tag, keep_headers):
-            doomed.append(tag)
-        else:
-            stack.extend(child for child in tag.children if isinstance(child, Tag))
-    for tag in doomed:
-        tag.decompose()
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, bool]] = []
+        self.buf: list[str] = []
+        self.buf_content = False
+
+    def add(self, text: str, chrome: bool) -> None:
+        self.buf.append(text)
+        self.buf_content |= not chrome and bool(text.strip())
+
+    def flush(self, force: bool = False) -> None:
+        text = _SPACE_RE.sub(" ", _CJK_BREAK_RE.sub("", "".join(self.buf))).strip()
+        if text or force:
+            self.lines.append((text, not self.buf_content and bool(text)))
+        self.buf.clear()
+        self.buf_content = False
 
 
-def _html_lines(root: Tag) -> list[str]:
-    """Block elements become lines; inline text is joined; <br> breaks a line."""
+def _html_lines(soup: BeautifulSoup, root: Tag) -> list[tuple[str, bool]]:
+    """Block elements become lines (content, or chrome); inline text is joined; <br> breaks a line.
+
+    Everything outside the content root (<main>, a single <article>) that does
+    not enclose it, furniture tags and boilerplate-named boxes are chrome.
+    """
     from bs4.element import NavigableString, PreformattedString
 
-    lines: list[str] = []
-    buf: list[str] = []
+    out = _Lines()
     end_block = object()
-
-    def flush(force: bool = False) -> None:
-        text = _SPACE_RE.sub(" ", _CJK_BREAK_RE.sub("", "".join(buf))).strip()
-        buf.clear()
-        if text or force:
-            lines.append(text)
-
-    stack: list = [root]
+    around_root = {id(a) for a in root.parents} | {id(root)}
+    top = soup.body or soup
+    stack: list = [(top, False, top is root or root is soup)]
     while stack:
-        node = stack.pop()
+        node, chrome, in_root = stack.pop()
         if node is end_block:
-            flush()
+            out.flush()
         elif isinstance(node, NavigableString):
             if not isinstance(node, PreformattedString):  # comments, doctype...
-                buf.append(str(node))
+                out.add(str(node), chrome)
+        elif node.name in _INVISIBLE_TAGS:
+            continue
         elif node.name == "br":
-            flush(force=True)
-        elif node.name == "pre":
-            flush()
-            lines.extend(node.get_text().strip("\n").split("\n"))
+            out.flush(force=True)
         else:
-            if node.name in ("td", "th") and node.find_previous_sibling(["td", "th"]):
-                buf.append(" | ")
-            if node.name in _BLOCKS:
-                flush()
-                stack.append(end_block)
-            stack.extend(reversed(node.contents))
-    flush()
-    return lines
+            in_root = in_root or node is root
+            chrome = chrome or (id(node) not in around_root and (not in_root or _is_chrome(node)))
+            _push(node, chrome, in_root, out, stack, end_block)
+    out.flush()
+    return out.lines
 
 
-def _html_to_text(html: str) -> str:
-    """Main text of an HTML page, one block element per line."""
+def _push(node: Tag, chrome: bool, in_root: bool, out: _Lines, stack: list, end_block: object) -> None:
+    if node.name == "pre":
+        out.flush()
+        out.lines.extend((line, chrome) for line in node.get_text().strip("\n").split("\n"))
+        return
+    if node.name in ("td", "th") and node.find_previous_sibling(["td", "th"]):
+        out.add(" | ", chrome)
+    if node.name in _BLOCKS:
+        out.flush()
+        stack.append((end_block, chrome, in_root))
+    stack.extend((child, chrome, in_root) for child in reversed(node.contents))
+
+
+def _assemble(lines: list[tuple[str, bool]]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Join lines (at most one blank line in a row) and the spans of the chrome lines."""
+    parts: list[str] = []
+    chrome: list[tuple[int, int]] = []
+    pos = 0
+    kept = [(t.rstrip(), c) for t, c in lines]
+    while kept and not kept[0][0]:
+        kept.pop(0)
+    while kept and not kept[-1][0]:
+        kept.pop()
+    blank = 0
+    for text, is_chrome in kept:
+        blank = blank + 1 if not text else 0
+        if blank > 1:
+            continue
+        if parts:
+            pos += 1  # the newline before this line
+        if is_chrome:
+            chrome.append((pos - (1 if parts else 0), pos + len(text)))
+        parts.append(text)
+        pos += len(text)
+    return "\n".join(parts), tuple(chrome)
+
+
+def _page_title(soup: BeautifulSoup, root: Tag) -> str:
+    """The page's own title: its <h1>, else the first part of <title> (the site's name comes after)."""
+    h1 = root.find("h1") or soup.find("h1")
+    if h1 is not None and h1.get_text(strip=True):
+        return _SPACE_RE.sub(" ", h1.get_text(" ", strip=True))
+    title = soup.find("title")
+    text = title.get_text(" ", strip=True) if title is not None else ""
+    return _TITLE_SEP.split(text)[0].strip() if text else ""
+
+
+def _html_extract(html: str) -> Extracted:
+    """Text of an HTML page, one block element per line, page furniture marked."""
     from bs4 import BeautifulSoup
     from bs4.exceptions import ParserRejectedMarkup
 
@@ -402,17 +479,23 @@ def _html_to_text(html: str) -> str:
     except ParserRejectedMarkup as exc:
         raise _Reject("corrupt html: the parser rejected the markup") from exc
     root = _content_root(soup)
-    _prune(root)
-    text = "\n".join(line.rstrip() for line in _html_lines(root))
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    text, chrome = _assemble(_html_lines(soup, root))
+    return Extracted(text, None, chrome, _page_title(soup, root))
 
 
-def _extract_html(data: bytes) -> tuple[str, str | None]:
+def _html_to_text(html: str) -> str:
+    """Main text of an HTML page, one block element per line (page furniture left out)."""
+    got = _html_extract(html)
+    return LoadedFile(Path(), got.text, None, "html", "", got.chrome).content().strip("\n")
+
+
+def _extract_html(data: bytes) -> Extracted:
     html, encoding = decode_text(data, _declared_charset(data))
-    return _html_to_text(html), encoding
+    got = _html_extract(html)
+    return Extracted(got.text, encoding, got.chrome, got.title)
 
 
-_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
+_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None] | Extracted]] = {
     "txt": decode_text, "md": decode_text, "docx": _extract_docx,
     "pdf": _extract_pdf, "html": _extract_html,
 }

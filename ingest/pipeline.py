@@ -25,8 +25,8 @@ class ProcessedDocument:
 
 def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embedder | None) -> ProcessedDocument:
     embed = embedder.embed_passages if (embedder is not None and settings.semantic_cleaning) else None
-    cleaned = clean(loaded.text, embed=embed)
-    title = detect_title(loaded.text, cleaned.text, loaded.path.name)
+    cleaned = clean(loaded.text, embed=embed, marked=loaded.chrome)
+    title = loaded.title or detect_title(loaded.text, cleaned.text, loaded.path.name)
     headings = find_headings(cleaned.text)
     chunks = _split(cleaned.text, headings, settings)
     passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)

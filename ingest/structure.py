@@ -22,6 +22,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII forms as ASCII ("（一）" -> "(一)", "：" -> ":"), one character for one.
+
+    The patterns of structure and cleaning are written over ASCII punctuation
+    (as scraped pages print it); official documents print the full-width
+    forms.  Matching on the folded text finds both, and since the mapping is
+    one to one every span found indexes the original text too.
+    """
+    return text.translate(_FOLD)
+
+
 _CN = "一二三四五六七八九十百零〇"
 _NUM = rf"[{_CN}]{{1,3}}"
 
@@ -87,7 +101,7 @@ def _match_marker(text: str, pos: int) -> tuple[int, int] | None:
 
 def is_heading_line(line: str) -> bool:
     """True for a short line that is a heading: `一、…`, `(二)…`, `篇一`, `体会之一:…`."""
-    s = line.strip()
+    s = fold_width(line.strip())
     if not s or len(s) > _LINE_MAX:
         return False
     if _PART_SUFFIX.search(s):
@@ -184,10 +198,12 @@ def find_headings(cleaned: str) -> list[Heading]:
     """
     out: list[Heading] = []
     pos = 0
-    for line in cleaned.split("\n"):
+    folded = fold_width(cleaned)
+    for line in folded.split("\n"):
         end = pos + len(line)
         if line.strip():
-            out.extend(_line_headings(cleaned, pos, end))
+            out.extend(Heading(h.start, h.end, h.level, cleaned[h.start:h.end])
+                       for h in _line_headings(folded, pos, end))
         pos = end + 1
     if sum(h.level == ARTICLE_LEVEL for h in out) < _MIN_ARTICLES:
         return [h for h in out if h.level != ARTICLE_LEVEL]
