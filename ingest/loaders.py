@@ -262,16 +262,33 @@ def _table_lines(tbl: etree._Element) -> Iterator[str]:
             yield " | ".join(cells)
 
 
-def _extract_docx(data: bytes) -> tuple[str, str | None]:
+_TITLE_STYLES = ("title", "heading 1")
+
+
+def _styled_title(document) -> str:
+    """The first paragraph in the Title style, else in Heading 1 (style names, not ids, which Word localises)."""
+    names = {s.style_id: (s.name or "").lower() for s in document.styles}
+    found: dict[str, str] = {}
+    for p in document.element.body.iterchildren(_w("p")):
+        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
+        name = names.get(style.get(_w("val")), "") if style is not None else ""
+        text = _paragraph_text(p).strip()
+        if name in _TITLE_STYLES and text:
+            found.setdefault(name, text)
+    return next((found[n] for n in _TITLE_STYLES if n in found), "")
+
+
+def _extract_docx(data: bytes) -> Extracted:
     import docx
 
     _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
         lines = list(_block_lines(document.element.body))
+        title = _styled_title(document)
     except Exception as exc:  # python-docx/lxml raise many types on damaged files
         raise _Reject(f"corrupt docx: {type(exc).__name__}") from exc
-    return "\n".join(lines), None
+    return Extracted("\n".join(lines), None, (), title)
 
 
 # --------------------------------------------------------------------------

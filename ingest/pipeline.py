@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.embedders import Embedder
 from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
+from ingest.metadata import read_metadata
 from ingest.splitting import Chunk, split_document, unit_sentences, windows
-from ingest.structure import (Heading, article_cuts, detect_title, find_headings, section_path,
+from ingest.structure import (ARTICLE_LEVEL, Heading, article_cuts, detect_title, find_headings, section_path,
                               unit_position)
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,14 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
     chunks = _split(cleaned.text, headings, settings)
     passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
                         for i, c in enumerate(chunks)])
+    meta = read_metadata(loaded.text, cleaned.text)
+    if meta.date:
+        passages = [replace(p, date=meta.date) for p in passages]
     record = DocumentRecord(
         doc=doc_id, title=title, source=str(loaded.path), sha256=loaded.sha256, original=loaded.text,
         cleaned=cleaned.text,
         removals=tuple({"start": r.start, "end": r.end, "rule": r.rule} for r in cleaned.removals),
-        passages=len(passages))
+        passages=len(passages), issuer=meta.issuer, dates=meta.dates, date=meta.date)
     return ProcessedDocument(record, passages)
 
 
@@ -43,8 +47,10 @@ def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk
     """Chunks that never cross a heading, split apart at every article so none holds two."""
     cuts = sorted({0, len(text), *article_cuts(headings, text)})
     chunks: list[Chunk] = []
+    articles = [h.start for h in headings if h.level == ARTICLE_LEVEL]
     for a, b in zip(cuts, cuts[1:]):
-        inner = [h.start - a for h in headings if a < h.start < b]
+        lead = next((x for x in articles if a <= x < b), a)  # the headings above an article travel with it
+        inner = [h.start - a for h in headings if max(a, lead) < h.start < b]
         chunks += [Chunk(c.start + a, c.end + a, c.text)
                    for c in split_document(text[a:b], inner, settings.max_chars, settings.min_chars)]
     return chunks
