@@ -28,11 +28,14 @@ def _glued_elsewhere(text: str, i: int, j: int) -> bool:
     ("工作的|坚实|基础") sits where the document writes many different things.
     """
     left, right = text[i - 4:i], text[j:j + 4]
+    shares = []
     for side, glued in ((left, left + text[j:j + 2]), (right, text[i - 2:i] + right)):
         total = text.count(side) - 1
-        if len(side) == 4 and total >= 2 and (text.count(glued)) / total >= 0.75:
-            return True
-    return False
+        if len(side) == 4 and total >= 2:
+            shares.append(text.count(glued) / total)
+    # One side must meet the other nearly always; neither may usually meet something else
+    # ("县级以上|地方|人民政府": 人民政府 follows many words, so 地方 is one of them).
+    return any(x >= 0.75 for x in shares) and all(x >= 0.5 for x in shares)
 
 
 def _is_splice(text: str, i: int, j: int, grams2: Counter, grams4: Counter) -> bool:
