@@ -52,6 +52,8 @@ class LoadedFile:
     # page's navigation, sidebars, footer): cleaning removes them by name.
     chrome: tuple[tuple[int, int], ...] = ()
     title: str = ""         # the title the file itself declares (docx Title style, HTML <h1>/<title>)
+    # Lines the file styles as headings (docx Heading N, HTML <hN>): (start, end, N) spans of `text`.
+    headings: tuple[tuple[int, int, int], ...] = ()
 
     def content(self) -> str:
         """The text without its marked page furniture."""
@@ -70,6 +72,18 @@ class Extracted:
     encoding: str | None = None
     chrome: tuple[tuple[int, int], ...] = ()
     title: str = ""
+    headings: tuple[tuple[int, int, int], ...] = ()
+
+
+def locate_lines(text: str, wanted: list[tuple[str, int]]) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, level) of each wanted line, found in order as a whole line of `text`."""
+    out, cursor = [], 0
+    for line, level in wanted:
+        m = re.compile(rf"(?m)^[ \t]*({re.escape(line)})[ \t]*$").search(text, cursor) if line else None
+        if m:
+            out.append((m.start(1), m.end(1), level))
+            cursor = m.end()
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -190,7 +204,7 @@ def load_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded
         got = _EXTRACTORS[fmt](data)
         got = got if isinstance(got, Extracted) else Extracted(*got)
         loaded = LoadedFile(p.resolve(), got.text, got.encoding, fmt, hashlib.sha256(data).hexdigest(),
-                            got.chrome, got.title)
+                            got.chrome, got.title, got.headings)
         if not loaded.content().strip():
             raise _Reject("no text in document")
     except Rejected as exc:
@@ -265,17 +279,30 @@ def _table_lines(tbl: etree._Element) -> Iterator[str]:
 _TITLE_STYLES = ("title", "heading 1")
 
 
-def _styled_title(document) -> str:
-    """The first paragraph in the Title style, else in Heading 1 (style names, not ids, which Word localises)."""
+_HEADING_STYLE = re.compile(r"heading ([1-6])$")
+
+
+def _styled_paragraphs(document) -> list[tuple[str, str]]:
+    """(style name, text) of the body's paragraphs (style names, not ids, which Word localises)."""
     names = {s.style_id: (s.name or "").lower() for s in document.styles}
-    found: dict[str, str] = {}
+    out = []
     for p in document.element.body.iterchildren(_w("p")):
         style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
-        name = names.get(style.get(_w("val")), "") if style is not None else ""
-        text = _paragraph_text(p).strip()
+        out.append((names.get(style.get(_w("val")), "") if style is not None else "", _paragraph_text(p).strip()))
+    return out
+
+
+def _styled_title(styled: list[tuple[str, str]]) -> str:
+    """The first paragraph in the Title style, else in Heading 1."""
+    found: dict[str, str] = {}
+    for name, text in styled:
         if name in _TITLE_STYLES and text:
             found.setdefault(name, text)
     return next((found[n] for n in _TITLE_STYLES if n in found), "")
+
+
+def _styled_headings(styled: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    return [(text, int(m.group(1))) for name, text in styled if text and (m := _HEADING_STYLE.match(name))]
 
 
 def _extract_docx(data: bytes) -> Extracted:
@@ -285,10 +312,11 @@ def _extract_docx(data: bytes) -> Extracted:
     try:
         document = docx.Document(io.BytesIO(data))
         lines = list(_block_lines(document.element.body))
-        title = _styled_title(document)
+        styled = _styled_paragraphs(document)
     except Exception as exc:  # python-docx/lxml raise many types on damaged files
         raise _Reject(f"corrupt docx: {type(exc).__name__}") from exc
-    return Extracted("\n".join(lines), None, (), title)
+    text = "\n".join(lines)
+    return Extracted(text, None, (), _styled_title(styled), locate_lines(text, _styled_headings(styled)))
 
 
 # --------------------------------------------------------------------------
@@ -497,7 +525,9 @@ def _html_extract(html: str) -> Extracted:
         raise _Reject("corrupt html: the parser rejected the markup") from exc
     root = _content_root(soup)
     text, chrome = _assemble(_html_lines(soup, root))
-    return Extracted(text, None, chrome, _page_title(soup, root))
+    wanted = [(_SPACE_RE.sub(" ", _CJK_BREAK_RE.sub("", h.get_text())).strip(), int(h.name[1]))
+              for h in root.find_all(re.compile("^h[1-6]$"))]
+    return Extracted(text, None, chrome, _page_title(soup, root), locate_lines(text, wanted))
 
 
 def _html_to_text(html: str) -> str:
@@ -509,7 +539,7 @@ def _html_to_text(html: str) -> str:
 def _extract_html(data: bytes) -> Extracted:
     html, encoding = decode_text(data, _declared_charset(data))
     got = _html_extract(html)
-    return Extracted(got.text, encoding, got.chrome, got.title)
+    return Extracted(got.text, encoding, got.chrome, got.title, got.headings)
 
 
 _EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None] | Extracted]] = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 
 from index.embedders import Embedder
@@ -28,7 +29,7 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
     embed = embedder.embed_passages if (embedder is not None and settings.semantic_cleaning) else None
     cleaned = clean(loaded.text, embed=embed, marked=loaded.chrome)
     title = loaded.title or detect_title(loaded.text, cleaned.text, loaded.path.name)
-    headings = find_headings(cleaned.text)
+    headings = find_headings(cleaned.text, _to_cleaned(cleaned, loaded.headings), title)
     chunks = _split(cleaned.text, headings, settings)
     passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
                         for i, c in enumerate(chunks)])
@@ -41,6 +42,16 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
         removals=tuple({"start": r.start, "end": r.end, "rule": r.rule} for r in cleaned.removals),
         passages=len(passages), issuer=meta.issuer, dates=meta.dates, date=meta.date)
     return ProcessedDocument(record, passages)
+
+
+def _to_cleaned(cleaned: CleanText, spans: tuple[tuple[int, int, int], ...]) -> tuple[tuple[int, int, int], ...]:
+    """Spans of the original as spans of the cleaned text (what of them survived cleaning)."""
+    out = []
+    for a, b, level in spans:
+        i, j = bisect_left(cleaned.offsets, a), bisect_left(cleaned.offsets, b)
+        if i < j:
+            out.append((i, j, level))
+    return tuple(out)
 
 
 def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:

@@ -190,11 +190,31 @@ def _line_headings(text: str, start: int, end: int) -> list[Heading]:
 _MIN_ARTICLES = 3  # fewer: "第一条" lines are a list, not a law's articles
 
 
-def find_headings(cleaned: str) -> list[Heading]:
+# The file's own heading styles as levels: Heading 1/<h1> above 第X章 (1), Heading 2 beside it...
+_STYLE_LEVEL = {1: 0.75, 2: 1, 3: 2, 4: 3, 5: 4, 6: 4}
+
+
+def _styled(cleaned: str, styled: tuple[tuple[int, int, int], ...], found: list[Heading],
+            title: str) -> list[Heading]:
+    """Headings the file styles as such where the text shows no heading marker."""
+    starts = {h.start for h in found}
+    out = []
+    for a, b, n in styled:
+        text = cleaned[a:b]
+        if a in starts or not text.strip() or text.strip() == title or len(text) > _LINE_MAX:
+            continue
+        out.append(Heading(a, b, _STYLE_LEVEL[n], text))
+    return out
+
+
+def find_headings(cleaned: str, styled: tuple[tuple[int, int, int], ...] = (), title: str = "") -> list[Heading]:
     """All headings of the cleaned text, in order of position.
 
-    In a text with articles (第X条), the items inside an article ((一)…, 1.…)
-    are its text, not sections of their own.
+    ``styled`` are (start, end, N) lines of the cleaned text that the file
+    styles as heading N (docx Heading N, HTML <hN>); they count where the text
+    itself shows no heading marker (the title line is not a section).  In a
+    text with articles (第X条), the items inside an article ((一)…, 1.…) are
+    its text, not sections of their own.
     """
     out: list[Heading] = []
     pos = 0
@@ -205,6 +225,7 @@ def find_headings(cleaned: str) -> list[Heading]:
             out.extend(Heading(h.start, h.end, h.level, cleaned[h.start:h.end])
                        for h in _line_headings(folded, pos, end))
         pos = end + 1
+    out = sorted(out + _styled(cleaned, styled, out, title), key=lambda h: h.start)
     if sum(h.level == ARTICLE_LEVEL for h in out) < _MIN_ARTICLES:
         return [h for h in out if h.level != ARTICLE_LEVEL]
     return _without_items_in_articles(out)

@@ -249,3 +249,36 @@ def test_regs_titles_are_the_documents_own(regs):
     for key, title in titles.items():
         plain = (REGS / "plain" / f"{key}.md").read_text(encoding="utf-8")
         assert plain.splitlines()[0].lstrip("# ").strip() == title
+
+
+# ------------------------------------------------------------ the file's own heading styles
+
+GOALS = "到年底,全县信访事项按期办结率达到百分之九十五以上,群众满意率明显提高,重复信访逐年下降。"
+PREAMBLE = "为深入贯彻落实信访工作条例,进一步做好新时代基层信访工作,切实维护群众合法权益,结合本县实际,提出如下意见。"
+STEPS = "各乡镇每月开展一次矛盾纠纷排查,对排查出的问题逐件落实责任人和办结时限,做到早发现早化解。"
+
+
+def test_docx_heading_styles_are_sections(tmp_path, e5):
+    document = docx.Document()
+    document.add_paragraph("关于加强基层信访工作的意见", style="Title")
+    document.add_paragraph(PREAMBLE)
+    document.add_heading("工作目标", level=2)
+    document.add_paragraph(GOALS)
+    document.add_heading("主要措施", level=2)
+    document.add_paragraph(STEPS)
+    document.save(tmp_path / "opinion.docx")
+    doc = process(load_file(tmp_path / "opinion.docx"), "opinion.docx", Settings(), e5)
+    sections = {p.section for p in doc.passages if GOALS[:10] in p.text or STEPS[:10] in p.text}
+    assert sections == {"工作目标", "主要措施"}
+    assert doc.record.title == "关于加强基层信访工作的意见"
+
+
+def test_html_headings_are_sections(tmp_path, e5):
+    page = (f"<html><head><meta charset='utf-8'><title>意见_政策文件_某某县人民政府</title></head><body>"
+            f"<div class='nav'>首页 | 政务公开</div><div class='content'><h1>关于加强基层信访工作的意见</h1>"
+            f"<p>{PREAMBLE}</p><h2>工作目标</h2><p>{GOALS}</p><h2>主要措施</h2><p>{STEPS}</p></div></body></html>")
+    (tmp_path / "opinion.html").write_text(page, encoding="utf-8")
+    doc = process(load_file(tmp_path / "opinion.html"), "opinion.html", Settings(), e5)
+    by = {p.section for p in doc.passages if GOALS[:10] in p.text or STEPS[:10] in p.text}
+    assert by == {"工作目标", "主要措施"}
+    assert doc.record.title == "关于加强基层信访工作的意见"
