@@ -189,6 +189,9 @@ def test_pdf_running_header_and_counters_go(processed):
     assert loaded.text.count(TITLE) >= 3 and "第 2 页 共" in loaded.text
     assert doc.record.cleaned.count(TITLE) == 1 and "页 共" not in doc.record.cleaned
     assert LONG in doc.record.cleaned  # wrapped lines joined back, also across the page break
+    cleaned_lines = doc.record.cleaned.split("\n")
+    for line in law_lines():
+        assert line in cleaned_lines, line  # every line whole again, enumerated items too
 
 
 def test_index_search_and_report_show_article_and_date(tmp_path, processed, e5):

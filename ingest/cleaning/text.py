@@ -103,9 +103,15 @@ def _wrap_width(rows: list[str]) -> int | None:
 _MID_SENTENCE = ",,、《》〈〉“”‘’「」"
 
 
+# An enumerated item "(三)…" or "1.…": in a law its text, which wraps like any other line.
+_ITEM = re.compile(r"[ \t\u3000]*(?:\([一二三四五六七八九十]{1,3}\)|\d{1,2}[.、])")
+
+
 def _joins_next(text: str, a: int, b: int, width: int) -> bool:
     """Is the line text[a:b] cut at the wrap width inside a sentence that goes on below?"""
-    if b - a < width - 1 or b >= len(text) - 1 or text[b + 1] == "\n" or is_heading_line(text[a:b]):
+    if b - a < width - 1 or b >= len(text) - 1 or text[b + 1] == "\n":
+        return False
+    if is_heading_line(text[a:b]) and not _ITEM.match(text, a):
         return False
     nxt = text[b + 1]
     last = text[b - 1]
