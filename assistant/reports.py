@@ -4,6 +4,7 @@ from __future__ import annotations
 from index.schema import DocumentRecord
 
 RULE_LABELS = {  # shown in the UI; unknown rules show their own name
+    "page_chrome": "网页导航/栏目/页脚",
     "invisible": "不可见字符",
     "footer_zone": "页尾相关推荐/版权",
     "running_header": "重复页眉页脚",
@@ -34,7 +35,7 @@ def document_summary(rec: DocumentRecord) -> dict:
     """One library row: what a trainer needs to pick a document."""
     removed = sum(r["end"] - r["start"] for r in rec.removals)
     return {"doc": rec.doc, "title": rec.title, "chars": len(rec.original), "kept": len(rec.cleaned),
-            "removed_chars": removed, "passages": rec.passages}
+            "removed_chars": removed, "passages": rec.passages, "issuer": rec.issuer, "date": rec.date}
 
 
 def cleaning_report(rec: DocumentRecord) -> dict:
@@ -46,7 +47,7 @@ def cleaning_report(rec: DocumentRecord) -> dict:
     return {
         "doc": rec.doc, "title": rec.title, "source": rec.source,
         "chars": len(rec.original), "kept": len(rec.cleaned), "removed_chars": removed,
-        "passages": rec.passages,
+        "passages": rec.passages, **rec.metadata(),
         "rules": {rule: {"spans": len(v), "chars": sum(x["end"] - x["start"] for x in v)}
                   for rule, v in sorted(by_rule.items())},
         "removed": by_rule,
@@ -57,6 +58,9 @@ def format_report(rep: dict, full: bool = False) -> str:
     lines = [f"{rep['doc']}  《{rep['title']}》",
              f"  kept {rep['kept']} of {rep['chars']} characters, removed {rep['removed_chars']}, "
              f"{rep['passages']} passages"]
+    if rep.get("issuer") or rep.get("dates"):
+        stated = ", ".join(f"{d['kind']} {d['date']}" for d in rep.get("dates", ()))
+        lines.append(f"  issuer {rep.get('issuer') or '-'}; dates {stated or '-'}")
     for rule, stats in rep["rules"].items():
         lines.append(f"  {rule:<24} {stats['spans']:>4} spans {stats['chars']:>7} chars")
         if full:

@@ -38,6 +38,7 @@ class Passage:
     clean_end: int
     context: str = ""
     also: tuple[Location, ...] = ()
+    date: str = ""  # the document's most recent stated date (ISO), "" when it states none
 
     def public(self) -> dict:
         """The fields scripts see (`export`, `search --json`)."""
@@ -57,7 +58,8 @@ class Hit:
     lexical: float = 0.0
 
     def public(self) -> dict:
-        return {"rank": self.rank, "score": round(float(self.score), 4), **self.passage.public()}
+        return {"rank": self.rank, "score": round(float(self.score), 4), **self.passage.public(),
+                "date": self.passage.date}
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,10 @@ class DocumentRecord:
     cleaned: str
     removals: tuple[dict, ...] = field(repr=False, default=())
     passages: int = 0
+    # What the document states about itself (absent from indexes built before they were read):
+    issuer: str = ""  # the issuing body, e.g. 全国人民代表大会常务委员会
+    dates: tuple[dict, ...] = ()  # {"kind": "通过" | "修订" | "施行" | "发布" | ..., "date": "YYYY-MM-DD"}, oldest first
+    date: str = ""  # the most recent of them
+
+    def metadata(self) -> dict:
+        return {"issuer": self.issuer, "dates": [dict(d) for d in self.dates], "date": self.date}

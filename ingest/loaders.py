@@ -3,11 +3,10 @@
 The text a loader returns is the "original" of a document: every character
 offset stored in the index refers to it, so loaders never normalise it
 (line endings and spacing stay as decoded; only a BOM is dropped).
-Text decoding lives in `ingest.encoding`.
+Text decoding lives in `ingest.encoding`, HTML pages in `ingest.html_text`.
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 import logging
@@ -24,7 +23,6 @@ from index.errors import ConfigError, LoadError
 from ingest.encoding import Rejected, decode_text
 
 if TYPE_CHECKING:  # parsers are imported lazily: only the formats in use are loaded
-    from bs4 import BeautifulSoup, Tag
     from lxml import etree
 
 log = logging.getLogger(__name__)
@@ -48,6 +46,42 @@ class LoadedFile:
     encoding: str | None    # detected encoding of text formats; None for docx/pdf
     format: str             # "txt" | "md" | "docx" | "pdf" | "html"
     sha256: str             # hex sha256 of the raw file bytes
+    # Spans of `text` the file's own structure marks as page furniture (an HTML
+    # page's navigation, sidebars, footer): cleaning removes them by name.
+    chrome: tuple[tuple[int, int], ...] = ()
+    title: str = ""         # the title the file itself declares (docx Title style, HTML <h1>/<title>)
+    # Lines the file styles as headings (docx Heading N, HTML <hN>): (start, end, N) spans of `text`.
+    headings: tuple[tuple[int, int, int], ...] = ()
+
+    def content(self) -> str:
+        """The text without its marked page furniture."""
+        out, pos = [], 0
+        for a, b in self.chrome:
+            out.append(self.text[pos:a])
+            pos = b
+        return "".join(out) + self.text[pos:]
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What an extractor returns: the text, its encoding, and what the file's structure says."""
+
+    text: str
+    encoding: str | None = None
+    chrome: tuple[tuple[int, int], ...] = ()
+    title: str = ""
+    headings: tuple[tuple[int, int, int], ...] = ()
+
+
+def locate_lines(text: str, wanted: list[tuple[str, int]]) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, level) of each wanted line, found in order as a whole line of `text`."""
+    out, cursor = [], 0
+    for line, level in wanted:
+        m = re.compile(rf"(?m)^[ \t]*({re.escape(line)})[ \t]*$").search(text, cursor) if line else None
+        if m:
+            out.append((m.start(1), m.end(1), level))
+            cursor = m.end()
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -165,13 +199,16 @@ def load_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded
         if fmt is None:
             raise _Reject(_unsupported(p))
         data = _read_bytes(p, max_bytes)
-        text, encoding = _EXTRACTORS[fmt](data)
-        if not text.strip():
+        got = _EXTRACTORS[fmt](data)
+        got = got if isinstance(got, Extracted) else Extracted(*got)
+        loaded = LoadedFile(p.resolve(), got.text, got.encoding, fmt, hashlib.sha256(data).hexdigest(),
+                            got.chrome, got.title, got.headings)
+        if not loaded.content().strip():
             raise _Reject("no text in document")
     except Rejected as exc:
         raise LoadError(str(path), str(exc)) from exc.__cause__
-    log.debug("loaded %s (%s, %s, %d chars)", p, fmt, encoding, len(text))
-    return LoadedFile(p.resolve(), text, encoding, fmt, hashlib.sha256(data).hexdigest())
+    log.debug("loaded %s (%s, %s, %d chars)", p, fmt, loaded.encoding, len(loaded.text))
+    return loaded
 
 
 # --------------------------------------------------------------------------
@@ -237,16 +274,47 @@ def _table_lines(tbl: etree._Element) -> Iterator[str]:
             yield " | ".join(cells)
 
 
-def _extract_docx(data: bytes) -> tuple[str, str | None]:
+_TITLE_STYLES = ("title", "heading 1")
+
+
+_HEADING_STYLE = re.compile(r"heading ([1-6])$")
+
+
+def _styled_paragraphs(document) -> list[tuple[str, str]]:
+    """(style name, text) of the body's paragraphs (style names, not ids, which Word localises)."""
+    names = {s.style_id: (s.name or "").lower() for s in document.styles}
+    out = []
+    for p in document.element.body.iterchildren(_w("p")):
+        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
+        out.append((names.get(style.get(_w("val")), "") if style is not None else "", _paragraph_text(p).strip()))
+    return out
+
+
+def _styled_title(styled: list[tuple[str, str]]) -> str:
+    """The first paragraph in the Title style, else in Heading 1."""
+    found: dict[str, str] = {}
+    for name, text in styled:
+        if name in _TITLE_STYLES and text:
+            found.setdefault(name, text)
+    return next((found[n] for n in _TITLE_STYLES if n in found), "")
+
+
+def _styled_headings(styled: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    return [(text, int(m.group(1))) for name, text in styled if text and (m := _HEADING_STYLE.match(name))]
+
+
+def _extract_docx(data: bytes) -> Extracted:
     import docx
 
     _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
         lines = list(_block_lines(document.element.body))
+        styled = _styled_paragraphs(document)
     except Exception as exc:  # python-docx/lxml raise many types on damaged files
         raise _Reject(f"corrupt docx: {type(exc).__name__}") from exc
-    return "\n".join(lines), None
+    text = "\n".join(lines)
+    return Extracted(text, None, (), _styled_title(styled), locate_lines(text, _styled_headings(styled)))
 
 
 # --------------------------------------------------------------------------
@@ -285,134 +353,18 @@ def _extract_pdf(data: bytes) -> tuple[str, str | None]:
 
 
 # --------------------------------------------------------------------------
-# HTML
-
-_DROP_TAGS = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside",
-                        "form", "iframe", "svg", "template", "head", "title"})
-_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
-_BOILERPLATE = ("nav", "menu", "breadcrumb", "footer", "sidebar", "comment", "advert", "share")
-_BLOCKS = frozenset("""address article aside blockquote body caption center dd details
-    dialog dir div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6
-    header hgroup hr html legend li main menu nav ol p pre section summary table
-    tbody tfoot thead tr ul""".split())
-_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_CJK_BREAK_RE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\r\f]*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])")
-_SPACE_RE = re.compile(r"\s+")
-_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# HTML (ingest.html_text)
 
 
-def _declared_charset(data: bytes) -> str | None:
-    """The <meta> charset of an HTML page as a Python codec name, if usable."""
-    match = _CHARSET_RE.search(data[:4096])
-    if not match:
-        return None
-    try:
-        codec = codecs.lookup(match.group(1).decode("ascii")).name
-    except LookupError:
-        return None
-    # Browsers read these labels as their supersets.
-    return {"gbk": "gb18030", "gb2312": "gb18030", "iso8859-1": "cp1252",
-            "ascii": "cp1252"}.get(codec, codec)
+def _extract_html(data: bytes) -> Extracted:
+    from ingest.html_text import declared_charset, page_text
+
+    html, encoding = decode_text(data, declared_charset(data))
+    text, chrome, title, wanted = page_text(html)
+    return Extracted(text, encoding, chrome, title, locate_lines(text, wanted))
 
 
-def _is_boilerplate(tag: Tag) -> bool:
-    if tag.get("role") in _DROP_ROLES or tag.has_attr("hidden"):
-        return True
-    classes = tag.get("class") or []
-    names = " ".join([tag.get("id") or "", *(classes if isinstance(classes, list) else [classes])])
-    tokens = re.split(r"[^a-z0-9]+", _CAMEL_RE.sub(" ", names).lower())
-    return any(tok.startswith(word) or tok.endswith(word)
-               for tok in tokens if tok for word in _BOILERPLATE)
-
-
-def _content_root(soup: BeautifulSoup) -> Tag:
-    """<main>, else a single <article>, else <body>, else the whole page."""
-    articles = soup.find_all("article")
-    return soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
-
-
-def _doomed(tag: Tag, keep_headers: bool) -> bool:
-    if tag.name in _DROP_TAGS:
-        return not (keep_headers and tag.name == "header")
-    # A boilerplate-looking wrapper that holds the content ("has-sidebar") stays.
-    return _is_boilerplate(tag) and tag.find(["main", "article", "h1"]) is None
-
-
-def _prune(root: Tag) -> None:
-    """Drop boilerplate elements inside root (iteratively: pages nest deeply)."""
-    from bs4.element import Tag
-
-    keep_headers = root.name in ("main", "article")
-    doomed, stack = [], [child for child in root.children if isinstance(child, Tag)]
-    while stack:
-        tag = stack.pop()
-        if _doomed(tag, keep_headers):
-            doomed.append(tag)
-        else:
-            stack.extend(child for child in tag.children if isinstance(child, Tag))
-    for tag in doomed:
-        tag.decompose()
-
-
-def _html_lines(root: Tag) -> list[str]:
-    """Block elements become lines; inline text is joined; <br> breaks a line."""
-    from bs4.element import NavigableString, PreformattedString
-
-    lines: list[str] = []
-    buf: list[str] = []
-    end_block = object()
-
-    def flush(force: bool = False) -> None:
-        text = _SPACE_RE.sub(" ", _CJK_BREAK_RE.sub("", "".join(buf))).strip()
-        buf.clear()
-        if text or force:
-            lines.append(text)
-
-    stack: list = [root]
-    while stack:
-        node = stack.pop()
-        if node is end_block:
-            flush()
-        elif isinstance(node, NavigableString):
-            if not isinstance(node, PreformattedString):  # comments, doctype...
-                buf.append(str(node))
-        elif node.name == "br":
-            flush(force=True)
-        elif node.name == "pre":
-            flush()
-            lines.extend(node.get_text().strip("\n").split("\n"))
-        else:
-            if node.name in ("td", "th") and node.find_previous_sibling(["td", "th"]):
-                buf.append(" | ")
-            if node.name in _BLOCKS:
-                flush()
-                stack.append(end_block)
-            stack.extend(reversed(node.contents))
-    flush()
-    return lines
-
-
-def _html_to_text(html: str) -> str:
-    """Main text of an HTML page, one block element per line."""
-    from bs4 import BeautifulSoup
-    from bs4.exceptions import ParserRejectedMarkup
-
-    try:
-        soup = BeautifulSoup(html, "html.parser")
-    except ParserRejectedMarkup as exc:
-        raise _Reject("corrupt html: the parser rejected the markup") from exc
-    root = _content_root(soup)
-    _prune(root)
-    text = "\n".join(line.rstrip() for line in _html_lines(root))
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
-
-
-def _extract_html(data: bytes) -> tuple[str, str | None]:
-    html, encoding = decode_text(data, _declared_charset(data))
-    return _html_to_text(html), encoding
-
-
-_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
+_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None] | Extracted]] = {
     "txt": decode_text, "md": decode_text, "docx": _extract_docx,
     "pdf": _extract_pdf, "html": _extract_html,
 }

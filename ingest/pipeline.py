@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
 
 from index.embedders import Embedder
 from index.schema import DocumentRecord, Location, Passage
@@ -10,8 +11,17 @@ from index.settings import Settings
 from index.units import match_units, windows  # noqa: F401 (match_units re-exported for older callers)
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
+from ingest.metadata import read_metadata
 from ingest.splitting import Chunk, split_document
-from ingest.structure import detect_title, find_headings, section_path
+from ingest.structure import (
+    ARTICLE_LEVEL,
+    Heading,
+    article_cuts,
+    detect_title,
+    find_headings,
+    section_path,
+    unit_position,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,23 +35,49 @@ class ProcessedDocument:
 
 def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embedder | None) -> ProcessedDocument:
     embed = embedder.embed_passages if (embedder is not None and settings.semantic_cleaning) else None
-    cleaned = clean(loaded.text, embed=embed)
-    title = detect_title(loaded.text, cleaned.text, loaded.path.name)
-    headings = find_headings(cleaned.text)
-    chunks = split_document(cleaned.text, [h.start for h in headings], settings.max_chars, settings.min_chars)
+    cleaned = clean(loaded.text, embed=embed, marked=loaded.chrome)
+    title = loaded.title or detect_title(loaded.text, cleaned.text, loaded.path.name)
+    headings = find_headings(cleaned.text, _to_cleaned(cleaned, loaded.headings), title)
+    chunks = _split(cleaned.text, headings, settings)
     passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
                         for i, c in enumerate(chunks)])
+    meta = read_metadata(loaded.text, cleaned.text)
+    if meta.date:
+        passages = [replace(p, date=meta.date) for p in passages]
     record = DocumentRecord(
         doc=doc_id, title=title, source=str(loaded.path), sha256=loaded.sha256, original=loaded.text,
         cleaned=cleaned.text,
         removals=tuple({"start": r.start, "end": r.end, "rule": r.rule} for r in cleaned.removals),
-        passages=len(passages))
+        passages=len(passages), issuer=meta.issuer, dates=meta.dates, date=meta.date)
     return ProcessedDocument(record, passages)
+
+
+def _to_cleaned(cleaned: CleanText, spans: tuple[tuple[int, int, int], ...]) -> tuple[tuple[int, int, int], ...]:
+    """Spans of the original as spans of the cleaned text (what of them survived cleaning)."""
+    out = []
+    for a, b, level in spans:
+        i, j = bisect_left(cleaned.offsets, a), bisect_left(cleaned.offsets, b)
+        if i < j:
+            out.append((i, j, level))
+    return tuple(out)
+
+
+def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:
+    """Chunks that never cross a heading, split apart at every article so none holds two."""
+    cuts = sorted({0, len(text), *article_cuts(headings, text)})
+    chunks: list[Chunk] = []
+    articles = [h.start for h in headings if h.level == ARTICLE_LEVEL]
+    for a, b in zip(cuts, cuts[1:]):
+        lead = next((x for x in articles if a <= x < b), a)  # the headings above an article travel with it
+        inner = [h.start - a for h in headings if max(a, lead) < h.start < b]
+        chunks += [Chunk(c.start + a, c.end + a, c.text)
+                   for c in split_document(text[a:b], inner, settings.max_chars, settings.min_chars)]
+    return chunks
 
 
 def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: CleanText, headings,
              settings: Settings) -> Passage:
-    section = section_path(headings, c.start)
+    section = section_path(headings, unit_position(headings, cleaned.text, c.start, c.end))
     start, end = cleaned.to_original(c.start, c.end)
     head = " / ".join(x for x in ((title if settings.context_title else ""), section) if x)
     return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,

@@ -22,14 +22,29 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII forms as ASCII ("（一）" -> "(一)", "：" -> ":"), one character for one.
+
+    The patterns of structure and cleaning are written over ASCII punctuation
+    (as scraped pages print it); official documents print the full-width
+    forms.  Matching on the folded text finds both, and since the mapping is
+    one to one every span found indexes the original text too.
+    """
+    return text.translate(_FOLD)
+
+
 _CN = "一二三四五六七八九十百零〇"
 _NUM = rf"[{_CN}]{{1,3}}"
 
 # (pattern, level); patterns are matched at the start of a stripped line or
 # at an inline position.  Order matters: first match wins.
-_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"【?篇{_NUM}】?(?![\u4e00-\u9fff])"), 1),
-    (re.compile(rf"第(?:{_NUM}|\d{{1,2}})(?:篇|章|部分|卷|编)"), 1),
+    (re.compile(rf"第(?:{_NUM}|\d{{1,2}})编"), 0.5),
+    (re.compile(rf"第(?:{_NUM}|\d{{1,2}})(?:篇|章|部分|卷)"), 1),
     (re.compile(rf"第(?:{_NUM}|\d{{1,2}})节"), 2),
     (re.compile(rf"{_NUM}[、.．](?!\d)"), 2),
     (re.compile(rf"[^\s,,。;;::、!?!?()()]{{1,24}}?之?{_NUM}[::]"), 2),
@@ -41,11 +56,17 @@ _PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"其[一二三四五六七八九十][,,、::]"), 4),
 )
 _MARKDOWN = re.compile(r"(#{1,6})\s+\S")
+# Divisions of a law or regulation that carry a name: "第二编 物权", "第四章 信访事项的办理", "第一节 …".
+_DIVISION = re.compile(rf"第(?:{_NUM}|\d{{1,2}})[编章节]")
+# An article "第三十四条" (also "第十条之一") starting a line, then its text after a space or at once
+# (never "第十条的规定…", "第十条、第十一条", which cite an article).
+_ARTICLE = re.compile(rf"第(?:[{_CN}]{{1,7}}|\d{{1,4}})条(?:之[{_CN}]{{1,3}})?(?=[ \t\u3000]|$|[^\s的规、,,和与及至或中第款项所之])")
+ARTICLE_LEVEL = 2.5  # inside 章 (1) and 节 (2), around its items (一) (3) and 1. (4)
 # A title line that names one part of a collection: "…心得体会篇一".
 _PART_SUFFIX = re.compile(rf"【?篇{_NUM}】?\s*$")
 # Only these may start a heading inside a run-on line (no arabic "1.",
 # which collides with decimals and scores such as "2.0 7.坚持").
-_INLINE_LEVELS = {1, 2, 3}
+_INLINE_LEVELS = {0.5, 1, 2, 3}
 _INLINE_ITEM = re.compile(rf"{_NUM}是(?![的否非])|其[一二三四五六七八九十][,,、::]")
 _INLINE_BEFORE = re.compile(r"[。;;!?!?::]\s*|(?<=[\u4e00-\u9fff。;;!?!?)),)])\s+")
 _HEADING_END = re.compile(r"[。;;!?!?\n]|(?<=\S)\s{1,3}(?=\S)")
@@ -57,8 +78,13 @@ _TEXT_MAX = 42
 class Heading:
     start: int  # span of the heading text in the cleaned text
     end: int
-    level: int
+    level: float
     text: str
+
+    @property
+    def label(self) -> str:
+        """The heading as a section path shows it: inner spaces collapsed ("第一章 总 则")."""
+        return " ".join(self.text.split())
 
 
 def _match_marker(text: str, pos: int) -> tuple[int, int] | None:
@@ -75,7 +101,7 @@ def _match_marker(text: str, pos: int) -> tuple[int, int] | None:
 
 def is_heading_line(line: str) -> bool:
     """True for a short line that is a heading: `一、…`, `(二)…`, `篇一`, `体会之一:…`."""
-    s = line.strip()
+    s = fold_width(line.strip())
     if not s or len(s) > _LINE_MAX:
         return False
     if _PART_SUFFIX.search(s):
@@ -116,6 +142,8 @@ def _heading_at(text: str, pos: int, line_end: int) -> Heading | None:
             pos += 1
         marker_end = pos
     end = max(_heading_end(text, pos, line_end), marker_end)
+    if _DIVISION.match(text, pos) and _named_division(text[pos:line_end]):
+        end = pos + len(text[pos:line_end].rstrip())  # "第四章 信访事项的办理": the name after the space
     while end > marker_end and text[end - 1] in " \t,,、::":
         end -= 1
     if end <= pos:
@@ -123,10 +151,18 @@ def _heading_at(text: str, pos: int, line_end: int) -> Heading | None:
     return Heading(pos, end, level, text[pos:end])
 
 
+def _named_division(line: str) -> bool:
+    """A 编/章/节 line of its own: short, no sentence in it."""
+    return len(line.strip()) <= _TEXT_MAX and not re.search("[。;;!?!?]", line)
+
+
 def _line_headings(text: str, start: int, end: int) -> list[Heading]:
     """Headings in one line: at its start and after sentence ends inside it."""
     out: list[Heading] = []
     lead = start + len(text[start:end]) - len(text[start:end].lstrip())
+    article = _ARTICLE.match(text, lead, end)
+    if article:  # an article's number is its heading; the rest of the line is its text
+        return [Heading(lead, article.end(), ARTICLE_LEVEL, article.group())]
     part = _PART_SUFFIX.search(text, lead, end)
     if part and end - lead <= _LINE_MAX and part.start() > lead:
         s = part.start() + (1 if text[part.start()] == "【" else 0)
@@ -151,16 +187,96 @@ def _line_headings(text: str, start: int, end: int) -> list[Heading]:
     return out
 
 
-def find_headings(cleaned: str) -> list[Heading]:
-    """All headings of the cleaned text, in order of position."""
+_MIN_ARTICLES = 3  # fewer: "第一条" lines are a list, not a law's articles
+
+
+# The file's own heading styles as levels: Heading 1/<h1> above 第X章 (1), Heading 2 beside it...
+_STYLE_LEVEL = {1: 0.75, 2: 1, 3: 2, 4: 3, 5: 4, 6: 4}
+
+
+def _styled(cleaned: str, styled: tuple[tuple[int, int, int], ...], found: list[Heading],
+            title: str) -> list[Heading]:
+    """Headings the file styles as such where the text shows no heading marker."""
+    starts = {h.start for h in found}
+    out = []
+    for a, b, n in styled:
+        text = cleaned[a:b]
+        if a in starts or not text.strip() or text.strip() == title or len(text) > _LINE_MAX:
+            continue
+        out.append(Heading(a, b, _STYLE_LEVEL[n], text))
+    return out
+
+
+def find_headings(cleaned: str, styled: tuple[tuple[int, int, int], ...] = (), title: str = "") -> list[Heading]:
+    """All headings of the cleaned text, in order of position.
+
+    ``styled`` are (start, end, N) lines of the cleaned text that the file
+    styles as heading N (docx Heading N, HTML <hN>); they count where the text
+    itself shows no heading marker (the title line is not a section).  In a
+    text with articles (第X条), the items inside an article ((一)…, 1.…) are
+    its text, not sections of their own.
+    """
     out: list[Heading] = []
     pos = 0
-    for line in cleaned.split("\n"):
+    folded = fold_width(cleaned)
+    for line in folded.split("\n"):
         end = pos + len(line)
         if line.strip():
-            out.extend(_line_headings(cleaned, pos, end))
+            out.extend(Heading(h.start, h.end, h.level, cleaned[h.start:h.end])
+                       for h in _line_headings(folded, pos, end))
         pos = end + 1
+    out = sorted(out + _styled(cleaned, styled, out, title), key=lambda h: h.start)
+    if sum(h.level == ARTICLE_LEVEL for h in out) < _MIN_ARTICLES:
+        return [h for h in out if h.level != ARTICLE_LEVEL]
+    return _without_items_in_articles(out)
+
+
+def _without_items_in_articles(headings: list[Heading]) -> list[Heading]:
+    out: list[Heading] = []
+    in_article = False
+    for h in headings:
+        if h.level == ARTICLE_LEVEL:
+            in_article = True
+        elif h.level < ARTICLE_LEVEL:
+            in_article = False
+        elif in_article:
+            continue
+        out.append(h)
     return out
+
+
+def article_cuts(headings: list[Heading], text: str) -> list[int]:
+    """Where a passage must break: before each article, with the division headings right above it.
+
+    "第二章 …\n第一节 …\n第十一条 …" starts one unit at "第二章", so the headings
+    travel with the first article under them while no passage holds two articles.
+    """
+    cuts = []
+    for k, h in enumerate(headings):
+        if h.level != ARTICLE_LEVEL:
+            continue
+        at = h.start
+        j = k - 1
+        while j >= 0 and headings[j].level < ARTICLE_LEVEL and not text[headings[j].end:at].strip():
+            at = headings[j].start
+            j -= 1
+        cuts.append(at)
+    return cuts
+
+
+def unit_position(headings: list[Heading], text: str, start: int, end: int) -> int:
+    """Where a passage's own unit starts: at its article when only division headings come before it.
+
+    A passage "第一章 总则\n第一条 …" belongs to 第一章 总则 / 第一条.
+    """
+    prev_end = start
+    for h in (h for h in headings if start <= h.start < end):
+        if text[prev_end:h.start].strip() or h.level > ARTICLE_LEVEL:
+            break  # body text, or an item, comes first
+        if h.level == ARTICLE_LEVEL:
+            return h.start
+        prev_end = h.end
+    return start
 
 
 def section_path(headings: list[Heading], pos: int) -> str:
@@ -172,7 +288,7 @@ def section_path(headings: list[Heading], pos: int) -> str:
         while stack and stack[-1].level >= h.level:
             stack.pop()
         stack.append(h)
-    return " / ".join(h.text for h in stack)
+    return " / ".join(h.label for h in stack)
 
 
 # ---------------------------------------------------------------- title

@@ -311,17 +311,30 @@ def _doc_with(line: str) -> str:
     return "\n\n".join(["信访工作总结", PARA, PARA2, line, PARA3, PARA + PARA2])
 
 
-@pytest.mark.parametrize("inserted", [
-    "读书使人充实,讨论使人机智。——培根",
-    "送你一束鲜花,祝你天天开心快乐!",
-    "我和小明在操场上玩了一下午,",
-])
+def _sentence_broken_by(line: str) -> str:
+    """The line put inside a sentence: the paragraph before it goes on after it with "。"."""
+    return "\n\n".join(["信访工作总结", PARA, PARA2[:-1], line, "。" + PARA3, PARA + PARA2])
+
+
+FOREIGN = ["读书使人充实,讨论使人机智。——培根", "送你一捧祝福的心泉,浇灌每一个别后的日子",
+           "我和小明在操场上玩了一下午,"]
+
+
+@pytest.mark.parametrize("inserted", FOREIGN)
 def test_inserted_line_without_embedder(inserted):
-    original = _doc_with(inserted)
+    original = _sentence_broken_by(inserted)
     result = clean(original)
     assert inserted not in result.text
-    assert all(p in result.text for p in (PARA, PARA2, PARA3))
+    assert PARA2 + PARA3 in result.text
+    assert all(p in result.text for p in (PARA, PARA2[:-1], PARA3))
     assert rules_used(result) <= {"inserted_line", "whitespace"}
+
+
+@pytest.mark.parametrize("line", FOREIGN)
+def test_whole_paragraph_between_whole_paragraphs_stays(line):
+    """Looking unlike its neighbours is no evidence: only a broken sentence is (issue 17, item 0)."""
+    original = _doc_with(line)
+    assert clean(original).text == original
 
 
 @pytest.mark.parametrize("kept", [
@@ -358,9 +371,11 @@ def test_page_from_another_site():
     result = clean(original)
     text = result.text
     assert text.startswith("基层信访工作经验交流材料\n")
-    for junk in ("范文大全网", "您的位置", "发布时间", "小编", "小鸟", "(共3页)", "Page 2",
+    for junk in ("范文大全网", "您的位置", "发布时间", "小编", "(共3页)", "Page 2",
                  "点击下载", "上一篇", "扫一扫", "Copyright", "ICP"):
         assert junk not in text, junk
+    # A whole sentence between whole paragraphs breaks nothing: no evidence it is noise (issue 17, item 0).
+    assert "\n天空中飘着朵朵白云,小鸟在枝头快乐地歌唱!\n" in text
     for heading in ("一、畅通信访渠道", "二、强化矛盾排查", "三、规范信访秩序", "四、健全工作机制"):
         assert f"\n{heading}" in text
     assert "推动形成齐抓共管的信访工作格局。" in text
@@ -374,8 +389,10 @@ def test_document_sharing_page():
     assert lines[0] == "浅谈新形势下如何做好信访工作"
     assert lines[2] == "一、更新观念,增强做好信访工作的责任感"
     assert lines[-1].endswith("依法及时合理地处理群众反映的问题。")
-    for junk in ("豆丁网", "首页 >", "内容提供方", "浏览人气", "人生就像", "预览", "其他文档"):
+    for junk in ("豆丁网", "首页 >", "内容提供方", "浏览人气", "预览", "其他文档"):
         assert junk not in result.text, junk
+    # A whole sentence between a whole paragraph and a heading breaks nothing: it stays (issue 17, item 0).
+    assert "\n人生就像一场旅行,不必在乎目的地,在乎的是沿途的风景。\n" in result.text
     assert_consistent(original, result)
 
 
@@ -414,13 +431,37 @@ def _article_with(line: str) -> str:
 
 
 def test_inserted_line_found_by_meaning(embed):
-    line = "我们一家人周末去公园看花,工作日的烦恼都忘了。"  # no form signal, some shared words
-    original = _article_with(line)
-    assert line in clean(original).text  # form and word overlap alone are not enough
+    line = "我们一家人周末去公园看花,工作日的烦恼都忘了。"  # a seam, some shared words
+    paragraphs = read(RESOURCES / "petition_article.txt").split("\n\n")
+    original = "\n\n".join(paragraphs[:2] + [paragraphs[2].rstrip("。"), line, "。" + paragraphs[3]]
+                             + paragraphs[4:])
     result = clean(original, embed=embed)
     assert line not in result.text
     assert rules_used(result) <= {"inserted_line", "whitespace"}
     assert_consistent(original, result)
+
+
+def test_unrelated_whole_paragraph_stays_with_the_embedder(embed):
+    """Meaning far from the document is no evidence on its own: the paragraph breaks no sentence."""
+    original = _article_with("我们一家人周末去公园看花,工作日的烦恼都忘了。")
+    assert clean(original, embed=embed).text == original.strip()
+
+
+ADMIN_PARAGRAPH = ("信访接待室新设了一台蓝色饮水机,方便来访群众等候时饮用。"
+                   "接待人员每天上班前检查饮水机的水量和卫生,保证来访群众随时能喝上热水。")
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_admin_paragraph_in_a_corpus_file_survives(embed, path):
+    """Issue 17 item 0: an on-topic paragraph an admin inserts is content, with or without the embedder."""
+    text = read(path)
+    longest = max(text.split("\n"), key=len)  # body text, not a page footer
+    mid = text.index(longest) + len(longest) // 2
+    at = min(i for i in (text.find("。", mid), text.find(";", mid)) if i >= 0) + 1  # after a sentence
+    original = text[:at] + "\n" + ADMIN_PARAGRAPH + ("" if text[at] == "\n" else "\n") + text[at:]
+    for result in (clean(original), clean(original, embed=embed)):
+        assert normalise(ADMIN_PARAGRAPH) in normalise(result.text)
+        assert_consistent(original, result)
 
 
 @pytest.mark.parametrize("line", ["群众来访时要热情接待,耐心倾听他们的诉求。", "总之,信访无小事,件件连民心。"])

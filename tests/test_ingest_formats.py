@@ -120,8 +120,13 @@ def test_docx_table_pdf_text_and_html_main_text(built):
     assert "第二条 本条例适用于各级机关" in text["table.docx"]
     assert "各级领导干部对信访工作负有领导责任" in text["text.pdf"]
     assert "听证应当公开进行" in text["page.html"]
-    for noise in ("网站首页", "新闻中心", "学习园地", "脚本统计代码", "color", "版权所有", "站点标题"):
-        assert noise not in data.documents["page.html"].original
+    page = data.documents["page.html"]
+    for noise in ("脚本统计代码", "color", "站点标题"):  # never shown by a browser: not in the text at all
+        assert noise not in page.original
+    chrome = "".join(page.original[r["start"]:r["end"]] for r in page.removals if r["rule"] == "page_chrome")
+    for noise in ("网站首页", "新闻中心", "学习园地", "版权所有"):  # shown, removed by name in the report
+        assert noise not in text["page.html"] and noise not in page.cleaned
+        assert noise in chrome
 
 
 def test_search_finds_each_format(built):

@@ -44,4 +44,67 @@
       top.scrollIntoView({ block: "start" });
     }, 50);
   };
+  // The library: search by title, sort, and page through the rows, all in the page.
+  const libState = (wrap) => ({
+    q: (wrap.querySelector(".qz-libq") || {}).value || "",
+    sort: (wrap.querySelector(".qz-libsort") || {}).value || "n",
+    page: Number(wrap.dataset.page || 0),
+    size: Number(wrap.dataset.size || 20),
+  });
+  const libKey = {
+    n: (r) => Number(r.dataset.n),
+    title: (r) => r.querySelector(".qz-lt b").textContent,
+    date: (r) => r.dataset.date || "",
+    size: (r) => Number(r.dataset.chars),
+  };
+  const libSort = (rows, sort) => rows.sort((a, b) => {
+    const x = libKey[sort](a), y = libKey[sort](b);
+    if (sort === "date") return (y > x) - (y < x) || libKey.n(a) - libKey.n(b);  // newest first, undated last
+    if (sort === "size") return y - x || libKey.n(a) - libKey.n(b);
+    if (sort === "title") return String(x).localeCompare(String(y), "zh-CN") || libKey.n(a) - libKey.n(b);
+    return x - y;
+  });
+  const libApply = (wrap) => {
+    const st = libState(wrap);
+    const body = wrap.querySelector("tbody");
+    if (!body) return;
+    const words = st.q.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const rows = libSort(Array.from(body.rows), st.sort);
+    rows.forEach((r) => body.appendChild(r));
+    const found = rows.filter((r) => words.every((w) => r.dataset.find.includes(w)));
+    const pages = Math.max(1, Math.ceil(found.length / st.size));
+    const page = Math.min(Math.max(st.page, 0), pages - 1);
+    wrap.dataset.page = String(page);
+    const shown = new Set(found.slice(page * st.size, (page + 1) * st.size));
+    rows.forEach((r) => { r.hidden = !shown.has(r); });
+    wrap.querySelector(".qz-libcount").textContent =
+      words.length ? `找到 ${found.length} 份(共 ${rows.length} 份)` : `共 ${rows.length} 份`;
+    wrap.querySelector(".qz-pageinfo").textContent = `第 ${page + 1} / ${pages} 页`;
+    wrap.querySelectorAll("[data-page]").forEach((b) => {
+      const to = page + Number(b.dataset.page);
+      b.disabled = to < 0 || to >= pages;
+    });
+  };
+  const libOf = (e) => e.target.closest && e.target.closest(".qz-libwrap");
+  document.addEventListener("input", (e) => {
+    const wrap = libOf(e);
+    if (wrap && e.target.matches(".qz-libq")) { wrap.dataset.page = "0"; libApply(wrap); }
+  });
+  document.addEventListener("change", (e) => {
+    const wrap = libOf(e);
+    if (wrap && e.target.matches(".qz-libsort")) { wrap.dataset.page = "0"; libApply(wrap); }
+  });
+  document.addEventListener("click", (e) => {
+    const btn = e.target.closest && e.target.closest(".qz-libwrap [data-page]");
+    if (!btn) return;
+    const wrap = libOf(e);
+    wrap.dataset.page = String(Number(wrap.dataset.page || 0) + Number(btn.dataset.page));
+    libApply(wrap);
+  });
+  const libInit = () => document.querySelectorAll(".qz-libwrap:not([data-ready])").forEach((wrap) => {
+    wrap.dataset.ready = "1";
+    libApply(wrap);
+  });
+  new MutationObserver(libInit).observe(document.documentElement, { childList: true, subtree: true });
+  libInit();
 })();

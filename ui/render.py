@@ -82,21 +82,44 @@ def status_line(status: dict) -> str:
             f'向量模型 {esc(status["embedder"])}</span></div>')
 
 
-def library_table(rows: Sequence[dict]) -> str:
-    """The document list; row i opens the session's i-th document (`d:i`), its report (`r:i`)."""
-    if not rows:
-        return empty("资料库为空:请先运行 qunzhong ingest 建立索引。")
-    body = []
-    for i, r in enumerate(rows):
-        share = r["removed_chars"] / r["chars"] if r["chars"] else 0.0
-        body.append(
-            f'<tr><td class="qz-lt" data-label="标题"><b>{esc(r["title"])}</b><div class="qz-lid">{esc(r["doc"])}</div></td>'
+LIBRARY_PAGE = 20  # rows per page of the library; ui/client.js pages, searches and sorts them
+
+
+def _library_row(i: int, r: dict) -> str:
+    share = r["removed_chars"] / r["chars"] if r["chars"] else 0.0
+    date, issuer = r.get("date") or "", r.get("issuer") or ""
+    find = " ".join((r["title"], r["doc"], issuer)).lower()
+    return (f'<tr data-find="{esc(find)}" data-date="{esc(date)}" data-chars="{int(r["chars"])}" data-n="{i}">'
+            f'<td class="qz-lt" data-label="标题"><b>{esc(r["title"])}</b>'
+            f'<div class="qz-lid">{esc(r["doc"])}</div>'
+            + (f'<div class="qz-lmeta">{esc(issuer)}</div>' if issuer else "") +
+            f'</td><td data-label="日期">{esc(date) or "—"}</td>'
             f'<td data-label="原文字数">{r["chars"]:,}</td><td data-label="段落数">{r["passages"]}</td>'
             f'<td data-label="清洗删除">{r["removed_chars"]:,} 字({share:.0%})</td>'
             f'<td class="qz-actions"><button class="qz-btn" data-open="d:{i}">原文核对</button>'
             f'<button class="qz-btn qz-btn2" data-open="r:{i}">清洗报告</button></td></tr>')
-    head = "<tr><th>标题 / 文档</th><th>原文字数</th><th>段落数</th><th>清洗删除</th><th>操作</th></tr>"
-    return f'<table class="qz-lib"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def library_table(rows: Sequence[dict]) -> str:
+    """The document list; row i opens the session's i-th document (`d:i`), its report (`r:i`).
+
+    A search box, a sort menu and a pager sit around it; ui/client.js applies
+    them in the page (every row is in the HTML, so without script all show).
+    """
+    if not rows:
+        return empty("资料库为空:请先运行 qunzhong ingest 建立索引。")
+    body = "".join(_library_row(i, r) for i, r in enumerate(rows))
+    bar = ('<div class="qz-libbar"><input type="search" class="qz-libq" placeholder="按标题、文件名或发布机关搜索"'
+           ' aria-label="搜索资料库">'
+           '<select class="qz-libsort" aria-label="排序"><option value="n">默认顺序</option>'
+           '<option value="title">按标题</option><option value="date">按日期(新→旧)</option>'
+           '<option value="size">按字数(多→少)</option></select>'
+           f'<span class="qz-libcount">共 {len(rows)} 份</span></div>')
+    head = "<tr><th>标题 / 文档</th><th>日期</th><th>原文字数</th><th>段落数</th><th>清洗删除</th><th>操作</th></tr>"
+    pager = ('<div class="qz-pager"><button class="qz-btn qz-btn2" data-page="-1">上一页</button>'
+             '<span class="qz-pageinfo"></span><button class="qz-btn qz-btn2" data-page="1">下一页</button></div>')
+    return (f'<div class="qz-libwrap" data-size="{LIBRARY_PAGE}">{bar}<table class="qz-lib"><thead>{head}</thead>'
+            f'<tbody>{body}</tbody></table>{pager}</div>')
 
 
 def report_html(rep: dict, label) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from ingest.structure import fold_width
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -106,12 +108,22 @@ def _delete(text: str, offsets: list[int], spans: list[Span]) -> tuple[str, list
     return "".join(ch for ch, k in zip(text, keep) if k), [o for o, k in zip(offsets, keep) if k]
 
 
-def run_rules(original: str, rules: tuple[Rule, ...], embed: Embed | None = None) -> CleanText:
-    """Run the rules in order, each on the text the previous ones left; compose the offset map."""
+MARKED = "page_chrome"  # the rule name of spans the loader marked as page furniture
+
+
+def run_rules(original: str, rules: tuple[Rule, ...], embed: Embed | None = None,
+              marked: tuple[Span, ...] = ()) -> CleanText:
+    """Run the rules in order, each on the text the previous ones left; compose the offset map.
+
+    ``marked`` spans (page furniture the file's own structure shows, such as an
+    HTML page's navigation) go first, recorded as the rule ``page_chrome``.
+    """
     text, offsets = original, list(range(len(original)))
     removals: list[Removal] = []
-    for rule in rules:
-        found = rule.find(text, embed=embed) if rule.needs_embed else rule.find(text)
+    first = Rule(MARKED, lambda _text: list(marked), "page furniture marked by the loader")
+    for rule in ((first,) if marked else ()) + rules:
+        seen = fold_width(text)  # one character for one: spans index `text`
+        found = rule.find(seen, embed=embed) if rule.needs_embed else rule.find(seen)
         spans = _normalise(found, len(text))
         if not spans:
             continue

@@ -28,11 +28,14 @@ def _glued_elsewhere(text: str, i: int, j: int) -> bool:
     ("工作的|坚实|基础") sits where the document writes many different things.
     """
     left, right = text[i - 4:i], text[j:j + 4]
+    shares = []
     for side, glued in ((left, left + text[j:j + 2]), (right, text[i - 2:i] + right)):
         total = text.count(side) - 1
-        if len(side) == 4 and total >= 2 and (text.count(glued)) / total >= 0.75:
-            return True
-    return False
+        if len(side) == 4 and total >= 2:
+            shares.append(text.count(glued) / total)
+    # One side must meet the other nearly always; neither may usually meet something else
+    # ("县级以上|地方|人民政府": 人民政府 follows many words, so 地方 is one of them).
+    return any(x >= 0.75 for x in shares) and all(x >= 0.5 for x in shares)
 
 
 def _is_splice(text: str, i: int, j: int, grams2: Counter, grams4: Counter) -> bool:
@@ -150,14 +153,33 @@ def _overlap(line: str, doc: Counter) -> float:
     return sum(1 for g in own if doc[g] > own[g]) / len(own)
 
 
+def _prev_cut(text: str, c: _Candidate) -> bool:
+    """Does the paragraph before the line stop before its full stop?"""
+    prev_len = c.prev_end - text.rfind("\n", 0, c.prev_end) - 1
+    return not c.tail and prev_len > _PARAGRAPH_MIN and not ends_sentence(text[c.prev_end - 3:c.prev_end])
+
+
+def _breaks_sentence(text: str, c: _Candidate) -> bool:
+    """Strong evidence that the line was put inside a sentence of the document.
+
+    Either the sentence it interrupted goes on below it ("\n\n。近些年来"), or
+    the paragraph before it stops short of its full stop and the line itself
+    stops mid-clause.  A whole paragraph between whole paragraphs never
+    qualifies, however unlike its neighbours it reads: an admin's own
+    paragraph or a law's short enumerated item is content.
+    """
+    if c.tail or text[c.next_start] in DANGLING:
+        return True
+    return _prev_cut(text, c) and c.text[-1] in ",,、"
+
+
 def _form_score(text: str, c: _Candidate) -> float:
     """Evidence from the line's shape and its seams with the neighbours."""
     score = 0.0
     after = text[c.next_start]
     if after in DANGLING:
         score += 2  # the sentence it interrupted goes on below: "\n\n。近些年来"
-    prev_len = c.prev_end - text.rfind("\n", 0, c.prev_end) - 1
-    if not c.tail and prev_len > _PARAGRAPH_MIN and not ends_sentence(text[c.prev_end - 3:c.prev_end]):
+    if _prev_cut(text, c):
         score += 1  # it cut a paragraph before its full stop
     if _ATTRIBUTION.search(c.text):
         score += 2  # a quotation with its author
@@ -216,14 +238,15 @@ def _seam_span(text: str, c: _Candidate) -> Span:
 
 
 def inserted_line(text: str, *, embed: Embed | None = None) -> list[Span]:
-    """Short lines between paragraphs that do not belong to the document.
+    """Short lines put inside a sentence of the document that do not belong to it.
 
-    Scored by form (seams that cut a sentence, quotations with an author,
-    exclamations), by lexical overlap with the rest of the document, and,
+    Only lines that break the sentence they sit in are candidates
+    (``_breaks_sentence``); each is then scored by form (seams that cut a
+    sentence, quotations with an author, exclamations), by lexical overlap with the rest of the document, and,
     given ``embed``, by how far the line's meaning is from the document's own
     sentences.  Headings, list items and lines that introduce a list stay.
     """
-    cands = _candidates(text)
+    cands = [c for c in _candidates(text) if _breaks_sentence(text, c)]
     if not cands or sum(1 for a, b in lines_of(text) if b - a >= _PARAGRAPH_MIN) < 3:
         return []
     doc = bigram_counts(text)

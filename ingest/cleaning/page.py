@@ -38,7 +38,9 @@ def page_counter(text: str) -> list[Span]:
         if a < b and _COUNTER_LINE.match(text[a:b]):
             spans.append(line_with_break(text, a, b))
     for m in COUNTER.finditer(text):
-        spans.append(_widen(text, m.start(), m.end(), COUNTER_DECOR))
+        a, b = _widen(text, m.start(), m.end(), COUNTER_DECOR)
+        whole_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
+        spans.append(line_with_break(text, a, b) if whole_line else (a, b))
     return spans
 
 
@@ -74,8 +76,48 @@ def _other_copies(text: str, pieces: tuple[str, str]) -> list[Span]:
     return spans
 
 
+_REPEAT_LINE_MAX = 60
+_NEAR = 2  # lines on each side of a page counter that belong to the page's furniture
+
+
+def _masked(line: str) -> str:
+    return "".join(_mask(ch) for ch in line.strip())
+
+
+def _boundary_lines(rows: list[Span], k: int) -> list[int]:
+    """Indices of the non-blank lines around row k (a page counter line), nearest first."""
+    return [j for j in range(max(0, k - _NEAR), min(len(rows), k + _NEAR + 1)) if j != k]
+
+
+def _header_lines(text: str, anchors: list[Span]) -> list[Span]:
+    """Lines of their own that repeat next to most page counters: running headers and footers.
+
+    A PDF prints its title or issuer above every page and the counter below;
+    extracted page by page, they sit on the lines around each counter.  The
+    copy on the document's first line goes too when the document repeats it
+    at once below (header, then the title itself); the title stays.
+    """
+    rows = [(a, b) for a, b in lines_of(text) if text[a:b].strip()]
+    counter_rows = [k for k, (a, b) in enumerate(rows) if any(a <= x < b for x, _ in anchors)]
+    seen: dict[str, set[int]] = {}
+    for k in counter_rows:
+        for j in _boundary_lines(rows, k):
+            line = text[rows[j][0]:rows[j][1]]
+            if len(line.strip()) <= _REPEAT_LINE_MAX and not COUNTER.search(line):
+                seen.setdefault(_masked(line), set()).add(j)  # distinct lines, not one line near two counters
+    furniture = {m for m, lines in seen.items() if len(lines) >= max(2, len(counter_rows) // 2)}
+    near = {j for k in counter_rows for j in _boundary_lines(rows, k)}
+    spans = [line_with_break(text, *rows[j]) for j in sorted(near) if _masked(text[slice(*rows[j])]) in furniture]
+    if len(rows) > 1 and _masked(text[slice(*rows[0])]) in furniture and 0 not in near:
+        if _masked(text[slice(*rows[1])]) == _masked(text[slice(*rows[0])]):
+            spans.append(line_with_break(text, *rows[0]))
+    return spans
+
+
 def running_header(text: str) -> list[Span]:
     """Header/footer blocks repeated around every page counter, and their other copies.
+
+    Lines of their own next to most counters go too (``_header_lines``).
 
     The block is learnt from the document: starting at each page counter, it
     grows left and right while every copy has the same characters.  Its two
@@ -89,7 +131,7 @@ def running_header(text: str) -> list[Span]:
     left, right = (left if left >= _HEADER_MIN else 0), (right if right >= _HEADER_MIN else 0)
     spans = [(a - left, a) for a, _ in anchors] + [(b, b + right) for _, b in anchors]
     a0, b0 = anchors[0]
-    return spans + _other_copies(text, (text[a0 - left:a0], text[b0:b0 + right]))
+    return spans + _other_copies(text, (text[a0 - left:a0], text[b0:b0 + right])) + _header_lines(text, anchors)
 
 
 _FRAGMENT_NO = re.compile(r"(?m)^[ \t]*(\d{1,3})、")

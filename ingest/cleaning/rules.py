@@ -1,7 +1,7 @@
 """The rules in the order they run, and ``clean``, which runs them."""
 from __future__ import annotations
 
-from ingest.cleaning.core import CleanText, Embed, Rule, run_rules
+from ingest.cleaning.core import CleanText, Embed, Rule, Span, run_rules
 from ingest.cleaning.inserted import inserted_line, watermark
 from ingest.cleaning.page import footer_zone, page_counter, page_fragment_number, running_header
 from ingest.cleaning.site import filler_intro, site_boilerplate, title_list, title_tag
@@ -27,6 +27,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def clean(original: str, *, embed: Embed | None = None) -> CleanText:
-    """Run every rule of RULES in order; return the text with its offset map."""
-    return run_rules(original, RULES, embed)
+def clean(original: str, *, embed: Embed | None = None, marked: tuple[Span, ...] = ()) -> CleanText:
+    """Run every rule of RULES in order (after removing the ``marked`` spans); return the text with its offset map."""
+    return run_rules(original, RULES, embed, marked)

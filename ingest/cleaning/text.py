@@ -30,6 +30,7 @@ _WIDE = re.compile(f"[{CJK}{CJK_PUNCT}“”‘’]")
 _FW_PUNCT = re.compile(f"[{CJK_PUNCT}“”‘’]")
 _UNIT = "年月日号时点分秒个元角万亿千百次人户家项条件名位岁天周度届期批倍"
 _WRAP_GAP = 80
+_AFTER_MARKER = re.compile("第[一二三四五六七八九十百零〇\\d]{1,7}[编章节条]$")
 
 
 def _wrap_mode(inner: list[Span]) -> bool:
@@ -55,6 +56,8 @@ def _space_goes(text: str, a: int, b: int, wrap: bool) -> bool:
     left, right = text[a - 1], text[b]
     if HEADING_START.match(text, b) and not left.isdigit():
         return False
+    if _AFTER_MARKER.search(text, max(0, a - 12), a):
+        return False  # "第四章 信访事项的办理", "第一条 为了…": the space ends the number
     wide = _WIDE.match(left) and _WIDE.match(right)
     if wide and (wrap or _FW_PUNCT.match(left) or _FW_PUNCT.match(right)):
         return True
@@ -96,12 +99,24 @@ def _wrap_width(rows: list[str]) -> int | None:
     return width
 
 
+# Marks a sentence goes on after: a line cut at the wrap width right after one continues below.
+_MID_SENTENCE = ",,、《》〈〉“”‘’「」"
+
+
+# An enumerated item "(三)…" or "1.…": in a law its text, which wraps like any other line.
+_ITEM = re.compile(r"[ \t\u3000]*(?:\([一二三四五六七八九十]{1,3}\)|\d{1,2}[.、])")
+
+
 def _joins_next(text: str, a: int, b: int, width: int) -> bool:
     """Is the line text[a:b] cut at the wrap width inside a sentence that goes on below?"""
-    if b - a < width - 1 or b >= len(text) - 1 or text[b + 1] == "\n" or is_heading_line(text[a:b]):
+    if b - a < width - 1 or b >= len(text) - 1 or text[b + 1] == "\n":
+        return False
+    if is_heading_line(text[a:b]) and not _ITEM.match(text, a):
         return False
     nxt = text[b + 1]
-    return is_cjk(text[b - 1]) and (is_cjk(nxt) or nxt in DANGLING) and not HEADING_START.match(text, b + 1)
+    last = text[b - 1]
+    cut = is_cjk(last) or last in _MID_SENTENCE
+    return cut and (is_cjk(nxt) or nxt in DANGLING) and not HEADING_START.match(text, b + 1)
 
 
 def line_wrap(text: str) -> list[Span]:

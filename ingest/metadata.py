@@ -1,0 +1,105 @@
+"""What an official document says about itself: who issued it and when.
+
+Read from the document's own statements, never from a list of documents:
+adoption notes such as "(2010年8月28日第十一届全国人民代表大会常务委员会第十六次会议通过)",
+"本法自2011年1月1日起施行", a page's "发布日期:2006-09-15" and "来源:…" lines, and
+the signature and date that close a notice.  Dates come out as ISO strings.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.structure import fold_width
+
+_CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "O": 0}
+_YMD = r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日"
+# A stated event: a date, then within one note what happened on it.
+_EVENT = re.compile(_YMD + r"([^()\n。]{0,80}?)(通过|修订|修正|施行|公布|发布|印发|批准)")
+_EFFECTIVE = re.compile(r"自\s*" + _YMD + r"\s*起\s*施行")
+_LABELLED = re.compile(r"(发布|印发|成文|公布|施行|生效)(?:日期|时间)\s*:\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+_ISSUER_LABEL = re.compile(r"(?:来源|发布机关|发文机关|颁布机关|制定机关)\s*:\s*([^\s:]{2,30})")
+_MEETING_BODY = re.compile(r"日(?:第[一二三四五六七八九十]{1,3}届)?([\u4e00-\u9fff]{0,30}?(?:委员会|人民政府|国务院))"
+                           r"第[一二三四五六七八九十百\d]{1,5}次(?:全体|常务)?会议")
+_SIGNATURE = re.compile(r"^\s*([\u4e00-\u9fff]{2,30}(?:委员会|人民政府|办公厅|办公室|局|部|厅|委|院))\s*$")
+_HEAD_CHARS = 1500  # adoption notes and page info sit above the text
+
+
+@dataclass(frozen=True)
+class Metadata:
+    issuer: str = ""
+    dates: tuple[dict, ...] = ()  # {"kind": "通过" | "修订" | "施行" | "发布" | ..., "date": "YYYY-MM-DD"}
+
+    @property
+    def date(self) -> str:
+        """The most recent date the document states (ISO), "" if none."""
+        return max((d["date"] for d in self.dates), default="")
+
+
+def _number(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    if len(s) == 4 and all(ch in _CN_DIGITS for ch in s):  # 二〇二四
+        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
+    tens, _, units = s.partition("十")
+    if "十" not in s:
+        return _CN_DIGITS.get(s, 0)
+    return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(units, 0) if units else 0)
+
+
+def _iso(y: str, m: str, d: str) -> str | None:
+    year, month, day = _number(y), _number(m), _number(d)
+    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _stated_dates(head: str, text: str, original: str) -> list[dict]:
+    out = []
+    for m in _EVENT.finditer(head):
+        if (iso := _iso(*m.group(1, 2, 3))) is not None:
+            out.append({"kind": m.group(5), "date": iso})
+    for m in _EFFECTIVE.finditer(text):
+        if (iso := _iso(*m.group(1, 2, 3))) is not None:
+            out.append({"kind": "施行", "date": iso})
+    for m in _LABELLED.finditer(fold_width(original[:_HEAD_CHARS * 4])):
+        if (iso := _iso(*m.group(2, 3, 4))) is not None:
+            out.append({"kind": m.group(1), "date": iso})
+    return out
+
+
+def _signature_date(text: str) -> list[dict]:
+    """A notice closes with its issuer and date on the last lines."""
+    lines = [ln.strip() for ln in text.strip().split("\n")[-3:]]
+    for ln in lines:
+        m = re.fullmatch(_YMD, ln)
+        if m and (iso := _iso(*m.group(1, 2, 3))) is not None:
+            return [{"kind": "成文", "date": iso}]
+    return []
+
+
+def _issuer(head: str, original: str, text: str) -> str:
+    label = _ISSUER_LABEL.search(fold_width(original[:_HEAD_CHARS * 4]))
+    if label:
+        return label.group(1)
+    meeting = _MEETING_BODY.search(head)
+    if meeting:
+        return re.sub(r"第[一二三四五六七八九十]{1,3}届", "", meeting.group(1))  # the body, not its term
+    for ln in text.strip().split("\n")[-4:]:
+        m = _SIGNATURE.match(ln)
+        if m:
+            return m.group(1)
+    return ""
+
+
+def read_metadata(original: str, cleaned: str) -> Metadata:
+    """Issuer and dates the document states (cleaned text first; the original for page info lines)."""
+    head = fold_width(cleaned[:_HEAD_CHARS])
+    folded = fold_width(cleaned)
+    found = _stated_dates(head, folded, original) + _signature_date(folded)
+    dates, seen = [], set()
+    for d in found:
+        if (d["kind"], d["date"]) not in seen:
+            seen.add((d["kind"], d["date"]))
+            dates.append(d)
+    return Metadata(_issuer(head, original, folded), tuple(sorted(dates, key=lambda d: d["date"])))

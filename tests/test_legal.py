@@ -1,0 +1,287 @@
+"""Official documents as admins add them (issue 14): a regulation with chapters and articles as
+.docx, .pdf with running headers and page counters, a portal .html page and a GBK .txt, all made
+here; and the four real documents of the regs shelf against their plain reference text."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import docx
+import pytest
+
+from conftest import run_cli
+from index.settings import Settings
+from ingest.loaders import load_file
+from ingest.pipeline import process
+from ingest.splitting import normalise
+from test_loaders import cjk_pdf_pages
+
+TITLE = "某某市矛盾纠纷多元化解条例"
+NOTE = "（2021年6月25日某某市第十六届人民代表大会常务委员会第三十二次会议通过）"
+LONG = ("调解应当自受理之日起三十日内完成；因特殊情况需要延长的，经双方当事人同意，可以延长十五日，"
+        "调解员应当将延长的理由和期限书面告知双方当事人，并记入调解档案，以备上级主管部门检查。")
+# (division heading or None, article number, article lines)
+LAW = [
+    ("第一章　总则", "第一条", ["为了预防和化解矛盾纠纷，维护社会和谐稳定，根据有关法律、法规，结合本市实际，制定本条例。"]),
+    (None, "第二条", ["本条例适用于本市行政区域内矛盾纠纷的预防和化解工作。"]),
+    ("第二章　化解途径\n第一节　人民调解", "第三条", [
+        "调解员在调解工作中不得有下列行为：", "（一）偏袒一方当事人的；", "（二）侮辱当事人的；",
+        "（三）索取、收受财物或者牟取其他不正当利益，或者接受当事人请客送礼的；", "（四）泄露当事人的个人隐私、商业秘密的。"]),
+    (None, "第四条", [LONG, "当事人拒绝调解的，调解员不得强迫调解，应当告知当事人可以依法通过仲裁、行政、司法等途径维护自己的权利。"
+                      "调解不成的，调解员应当终止调解，并依据有关法律、法规的规定，告知当事人可以依法通过其他途径维护自己的权利。",
+                      "调解员应当对调解过程作出记录，记录应当由双方当事人签名或者盖章，调解委员会应当妥善保存调解档案和相关材料，保存期限不少于三年。"]),
+    ("第三章　附则", "第五条", ["本条例自2021年10月1日起施行。"]),
+]
+CHROME = ("无障碍", "长者模式", "首页", "主办单位", "网站标识码", "ICP备", "打印本页", "关闭窗口", "通知公告", "页 共")
+
+
+def law_lines(space: str = "　", divisions: bool = True) -> list[str]:
+    out = [TITLE, NOTE]
+    for division, number, lines in LAW:
+        if division and divisions:
+            out += division.split("\n")
+        out.append(number + space + lines[0])
+        out += lines[1:]
+    return out
+
+
+def make_law_docx(path: Path) -> Path:
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "某某市人大常委会公报"
+    document.sections[0].footer.paragraphs[0].text = "内部资料 注意保存"
+    document.add_paragraph(TITLE, style="Title")
+    document.add_paragraph(NOTE)
+    for division, number, lines in LAW:
+        for heading in (division or "").split("\n"):
+            if heading:
+                document.add_heading(heading, level=2)
+        p = document.add_paragraph()
+        p.add_run(number).bold = True
+        p.add_run("　" + lines[0])
+        for line in lines[1:]:
+            document.add_paragraph(line)
+    document.save(path)
+    return path
+
+
+def wrapped(line: str, width: int = 24) -> list[str]:
+    return [line[i:i + width] for i in range(0, len(line), width)]
+
+
+def make_law_pdf(path: Path) -> Path:
+    """Lines wrapped mid-sentence at a fixed width, a running header and a page counter on every page."""
+    lines = [row for line in law_lines() for row in (wrapped(line) if len(line) > 24 else [line])]
+    per_page = 14
+    chunks = [lines[i:i + per_page] for i in range(0, len(lines), per_page)]
+    pages = [[TITLE, *chunk, f"第 {n} 页 共 {len(chunks)} 页"] for n, chunk in enumerate(chunks, 1)]
+    path.write_bytes(cjk_pdf_pages(pages))
+    return path
+
+
+def make_law_html(path: Path) -> Path:
+    body = "\n".join(f"<p>{line}</p>" for line in law_lines()[1:])
+    page = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>{TITLE}_地方性法规_政策法规_某某市人民政府门户网站</title></head><body>
+<div class="top-bar"><span>2024年5月20日 星期一</span> <a href="#">无障碍浏览</a> | <a href="#">长者模式</a></div>
+<div class="header"><div class="logo">某某市人民政府门户网站</div></div>
+<div class="menu"><ul><li><a href="#">首页</a></li><li><a href="#">政务公开</a></li></ul></div>
+<div class="location">当前位置：<a href="#">首页</a> &gt; <a href="#">政策法规</a></div>
+<div class="article"><h1>{TITLE}</h1>
+<div class="info">发布日期：2021-06-30　　来源：某某市人民代表大会常务委员会　　浏览次数：321</div>
+<div class="TRS_Editor">{body}</div></div>
+<div class="sidebar"><h3>通知公告</h3><ul><li><a href="#">关于调整来访接待时间的通知</a></li></ul></div>
+<div class="footer"><p><a href="javascript:window.print()">【打印本页】</a> <a href="#">【关闭窗口】</a></p>
+<p>主办单位：某某市人民政府办公室</p><p>网站标识码：1100000000　京ICP备00000000号</p></div>
+</body></html>"""
+    path.write_bytes(page.encode("utf-8"))
+    return path
+
+
+def make_law_txt(path: Path) -> Path:
+    """GBK with CRLF line ends, articles indented by ideographic spaces, no chapters."""
+    lines = ["　　　　" + TITLE, "", NOTE, ""] + ["　　" + line for line in law_lines(divisions=False)[2:]]
+    path.write_bytes("\r\n".join(lines).encode("gbk"))
+    return path
+
+
+MAKERS = {"law.docx": make_law_docx, "law.pdf": make_law_pdf, "law.html": make_law_html, "law.txt": make_law_txt}
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory, e5):
+    folder = tmp_path_factory.mktemp("legal")
+    out = {}
+    for name, make in MAKERS.items():
+        loaded = load_file(make(folder / name))
+        out[name] = (loaded, process(loaded, name, Settings(), e5))
+    return out
+
+
+def is_subsequence(small: str, big: str) -> bool:
+    it = iter(big)
+    return all(ch in it for ch in small)
+
+
+ARTICLE_START = re.compile(r"(?m)^[ \t\u3000]*第[一二三四五六七八九十百]+条")
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_articles_are_units_with_their_path(processed, name):
+    _, doc = processed[name]
+    for p in doc.passages:
+        assert len(ARTICLE_START.findall(p.text)) <= 1, p.text  # never two articles in one passage
+    by_text = {p.text: p.section for p in doc.passages}
+    long_parts = [s for t, s in by_text.items() if "三十日内完成" in t or "保存期限不少于三年" in t]
+    assert long_parts and all(s.endswith("第四条") for s in long_parts)
+    assert len([t for t in by_text if any(x in t for x in ("三十日内完成", "终止调解", "三年"))]) >= 2  # split at 款
+    if name != "law.txt":
+        assert "第二章 化解途径 / 第一节 人民调解 / 第四条" in by_text.values()
+        assert any(s == "第三章 附则 / 第五条" for s in by_text.values())
+    else:
+        assert "第四条" in by_text.values()
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_law_text_survives_and_chrome_goes(processed, name):
+    loaded, doc = processed[name]
+    kept = normalise(doc.record.cleaned)
+    for line in law_lines(divisions=name != "law.txt"):
+        assert normalise(line) in kept, line  # the short enumerated items too
+    text = "\n".join(p.text for p in doc.passages)
+    for junk in CHROME:
+        assert junk not in text, junk
+    assert sum(TITLE in p.text for p in doc.passages) <= 1  # a running header is not repeated
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_offsets_trace_to_the_original(processed, name):
+    loaded, doc = processed[name]
+    assert doc.record.original == loaded.text
+    for p in doc.passages:
+        assert doc.record.cleaned[p.clean_start:p.clean_end] == p.text
+        assert is_subsequence(p.text, loaded.text[p.start:p.end])
+    for r in doc.record.removals:
+        assert 0 <= r["start"] < r["end"] <= len(loaded.text)
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_title_dates_and_issuer(processed, name):
+    _, doc = processed[name]
+    rec = doc.record
+    assert rec.title == TITLE
+    assert {"kind": "通过", "date": "2021-06-25"} in rec.dates
+    assert {"kind": "施行", "date": "2021-10-01"} in rec.dates
+    assert rec.date == "2021-10-01" and all(p.date == rec.date for p in doc.passages)
+    assert rec.issuer in ("某某市人民代表大会常务委员会",)
+
+
+def test_portal_chrome_is_in_the_removal_view(processed):
+    loaded, doc = processed["law.html"]
+    chrome = "".join(loaded.text[r["start"]:r["end"]] for r in doc.record.removals if r["rule"] == "page_chrome")
+    for junk in ("无障碍浏览", "长者模式", "当前位置", "通知公告", "主办单位", "京ICP备", "打印本页"):
+        assert junk in chrome and junk not in doc.record.cleaned, junk
+    assert {"kind": "发布", "date": "2021-06-30"} in doc.record.dates
+
+
+def test_pdf_running_header_and_counters_go(processed):
+    loaded, doc = processed["law.pdf"]
+    assert loaded.text.count(TITLE) >= 3 and "第 2 页 共" in loaded.text
+    assert doc.record.cleaned.count(TITLE) == 1 and "页 共" not in doc.record.cleaned
+    assert LONG in doc.record.cleaned  # wrapped lines joined back, also across the page break
+    cleaned_lines = doc.record.cleaned.split("\n")
+    for line in law_lines():
+        assert line in cleaned_lines, line  # every line whole again, enumerated items too
+
+
+def test_index_search_and_report_show_article_and_date(tmp_path, processed, e5):
+    from assistant.service import Assistant
+    from ingest.build import ingest
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, make in MAKERS.items():
+        make(folder / name)
+    idx = tmp_path / "idx"
+    ingest([folder], idx, embedder=e5, progress=False)
+    hits = [h.public() for h in Assistant(idx).retrieve("调解员不得有哪些行为", k=5)]
+    assert hits and hits[0]["section"].endswith("第三条") and hits[0]["date"] == "2021-10-01"
+    result = run_cli(tmp_path, "report", "--index", str(idx), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["title"] for r in rows} == {TITLE}
+    assert all(r["date"] == "2021-10-01" and r["issuer"] for r in rows)
+
+
+# ------------------------------------------------------------ the regs shelf (ground truth plain/)
+
+REGS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "regs"
+REGS_DOCS = {"mediation": "docx", "review2023": "pdf", "beijing": "html", "residents": "txt"}
+
+
+@pytest.fixture(scope="module")
+def regs(e5):
+    if not (REGS / "plain").is_dir():
+        pytest.skip("regs shelf not available")
+    return {key: process(load_file(REGS / "docs" / f"{key}.{ext}"), key, Settings(), e5)
+            for key, ext in REGS_DOCS.items()}
+
+
+@pytest.mark.parametrize("key", sorted(REGS_DOCS))
+def test_every_reference_line_survives_cleaning(regs, key):
+    kept = normalise(regs[key].record.cleaned)
+    plain = (REGS / "plain" / f"{key}.md").read_text(encoding="utf-8")
+    lost = [line for line in plain.splitlines() if normalise(line) and normalise(line) not in kept]
+    assert not lost
+
+
+@pytest.mark.parametrize("key", sorted(REGS_DOCS))
+def test_regs_passages_lie_within_one_article_and_name_it(regs, key):
+    doc = regs[key]
+    first_article = doc.record.cleaned.find("第一条")
+    for p in doc.passages:
+        assert len(ARTICLE_START.findall(p.text)) <= 1
+        if p.clean_start > first_article:
+            assert re.search("第[一二三四五六七八九十百]+条$", p.section), p.section
+        for junk in CHROME:
+            assert junk not in p.text
+
+
+def test_regs_titles_are_the_documents_own(regs):
+    titles = {key: doc.record.title for key, doc in regs.items()}
+    for key, title in titles.items():
+        plain = (REGS / "plain" / f"{key}.md").read_text(encoding="utf-8")
+        assert plain.splitlines()[0].lstrip("# ").strip() == title
+
+
+# ------------------------------------------------------------ the file's own heading styles
+
+GOALS = "到年底,全县信访事项按期办结率达到百分之九十五以上,群众满意率明显提高,重复信访逐年下降。"
+PREAMBLE = "为深入贯彻落实信访工作条例,进一步做好新时代基层信访工作,切实维护群众合法权益,结合本县实际,提出如下意见。"
+STEPS = "各乡镇每月开展一次矛盾纠纷排查,对排查出的问题逐件落实责任人和办结时限,做到早发现早化解。"
+
+
+def test_docx_heading_styles_are_sections(tmp_path, e5):
+    document = docx.Document()
+    document.add_paragraph("关于加强基层信访工作的意见", style="Title")
+    document.add_paragraph(PREAMBLE)
+    document.add_heading("工作目标", level=2)
+    document.add_paragraph(GOALS)
+    document.add_heading("主要措施", level=2)
+    document.add_paragraph(STEPS)
+    document.save(tmp_path / "opinion.docx")
+    doc = process(load_file(tmp_path / "opinion.docx"), "opinion.docx", Settings(), e5)
+    sections = {p.section for p in doc.passages if GOALS[:10] in p.text or STEPS[:10] in p.text}
+    assert sections == {"工作目标", "主要措施"}
+    assert doc.record.title == "关于加强基层信访工作的意见"
+
+
+def test_html_headings_are_sections(tmp_path, e5):
+    page = (f"<html><head><meta charset='utf-8'><title>意见_政策文件_某某县人民政府</title></head><body>"
+            f"<div class='nav'>首页 | 政务公开</div><div class='content'><h1>关于加强基层信访工作的意见</h1>"
+            f"<p>{PREAMBLE}</p><h2>工作目标</h2><p>{GOALS}</p><h2>主要措施</h2><p>{STEPS}</p></div></body></html>")
+    (tmp_path / "opinion.html").write_text(page, encoding="utf-8")
+    doc = process(load_file(tmp_path / "opinion.html"), "opinion.html", Settings(), e5)
+    by = {p.section for p in doc.passages if GOALS[:10] in p.text or STEPS[:10] in p.text}
+    assert by == {"工作目标", "主要措施"}
+    assert doc.record.title == "关于加强基层信访工作的意见"
