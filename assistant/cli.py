@@ -91,7 +91,7 @@ def cmd_search(args) -> int:
         print("未找到相关内容。")
     for h in hits:
         p = h.passage
-        print(f"[{h.rank}] {h.score:.3f}  {p.title} · {p.section or '-'}  ({p.doc} {p.start}-{p.end})")
+        print(f"[{h.rank}] {h.score:.3f}  {p.citation}  ({p.doc} {p.start}-{p.end})")
         print(f"    {p.text}\n")
     return 0
 
@@ -132,7 +132,7 @@ def cmd_ask(args) -> int:
     print(result.text)
     for c in result.citations:
         p = c.hit.passage
-        print(f"\n[{c.n}] {p.title} · {p.section or '-'} ({c.label})\n    {p.text}")
+        print(f"\n[{c.n}] {p.citation} ({c.label})\n    {p.text}")
     return 0
 
 
@@ -148,7 +148,7 @@ def _ask_generated(assistant, llm, args) -> int:
         print(f"〔未核实,已删去:{s.reason}〕{s.claim}")
     for c in result.base.citations:
         p = c.hit.passage
-        print(f"\n[{c.n}] {p.title} · {p.section or '-'} ({c.label})\n    {p.text}")
+        print(f"\n[{c.n}] {p.citation} ({c.label})\n    {p.text}")
         for claim in result.supports(c.n):
             print(f"    ✓ {claim}")
     return 0

@@ -40,12 +40,18 @@ class Passage:
     also: tuple[Location, ...] = ()
     date: str = ""  # the document's most recent stated date (ISO), "" when it states none
 
+    @property
+    def citation(self) -> str:
+        """How the passage is cited: `北京市信访条例 · 第四章 信访事项的办理 · 第三十四条 (2006-05-18)`."""
+        parts = [self.title, *(s for s in self.section.split(" / ") if s)]
+        return " · ".join(x for x in parts if x) + (f" ({self.date})" if self.date else "")
+
     def public(self) -> dict:
         """The fields scripts see (`export`, `search --json`)."""
         return {
             "doc": self.doc, "title": self.title, "section": self.section,
             "text": self.text, "source": self.source,
-            "start": self.start, "end": self.end,
+            "start": self.start, "end": self.end, "citation": self.citation,
         }
 
 

@@ -84,7 +84,8 @@ def test_ask_cites_sources(corpus_index, tmp_path):
 
 def test_ask_off_topic_says_not_found(small_index):
     tmp, idx, _ = small_index
-    out = json.loads(run(tmp, "ask", "红烧肉怎么做才好吃?", "--json", "--index", str(idx)).stdout)
+    # One off-topic question for the path; the floor itself is measured on whole sets (test_retrieval).
+    out = json.loads(run(tmp, "ask", "明天北京的天气怎么样?", "--json", "--index", str(idx)).stdout)
     assert not out["found"] and "未找到相关内容" in out["answer"] and out["citations"] == []
 
 

@@ -61,7 +61,9 @@ def citation_cards(ans: Answer) -> str:
 
 def citation_card(c: Citation, query: str) -> str:
     p = c.hit.passage
-    section = f'<div class="qz-section">{esc(p.section)}</div>' if p.section else ""
+    path = " · ".join(x for x in p.section.split(" / ") if x)
+    date = f'<span class="qz-date">{esc(p.date)}</span>' if p.date else ""
+    section = f'<div class="qz-section">{esc(path)}{date}</div>' if path or date else ""
     also = f'<div class="qz-also">该段在资料中重复出现 {len(p.also) + 1} 次</div>' if p.also else ""
     label_kind = {"高度相关": "high", "相关": "mid"}.get(c.label, "low")
     return (f'<div class="qz-card" data-pid="{int(p.id)}" data-open="p:{int(p.id)}" role="button" tabindex="0" '
