@@ -47,7 +47,7 @@ def cmd_ingest(args) -> int:
     sources = args.paths or [str(paths.default_corpus())]
     settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
     report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
-                    strict=args.strict, wait=args.wait, progress=not args.quiet)
+                    strict=args.strict, wait=args.wait, progress=not args.quiet, prune=args.prune)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     if args.json:
@@ -226,7 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("ingest", cmd_ingest, "index files or folders (default: corpus/), incrementally")
     sp.add_argument("paths", nargs="*", help="files or folders (.txt .md .docx .pdf .html)")
     sp.add_argument("--embedder", help="e5-small (default) or st:MODEL_NAME_OR_PATH")
-    sp.add_argument("--full", action="store_true", help="rebuild every document")
+    sp.add_argument("--full", action="store_true",
+                    help="rebuild every document from PATHS only (documents indexed from elsewhere leave)")
+    sp.add_argument("--prune", action="store_true",
+                    help="also remove documents indexed from paths not named in this run")
     sp.add_argument("--strict", action="store_true", help="fail if any file cannot be indexed")
     sp.add_argument("--wait", action="store_true", help="wait for another ingest instead of exiting")
     sp.add_argument("--max-file-mb", type=float, default=50, metavar="MB",

@@ -78,14 +78,16 @@ def _unsupported(path: Path) -> str:
     return f"unsupported type {path.suffix.lower()}" if path.suffix else "unsupported type (no suffix)"
 
 
-def _walk(root: Path) -> list[Path]:
-    """Supported, non-hidden files under root, in sorted path order."""
+def _walk(root: Path, skipped: list[Skipped]) -> list[Path]:
+    """Supported, non-hidden files under root, in sorted path order. A folder that cannot be
+    listed is added to `skipped`: what was indexed from it stays (ingest.build)."""
     found: list[Path] = []
 
-    def warn(exc: OSError) -> None:
+    def unreadable(exc: OSError) -> None:
         log.warning("cannot list %s: %s", exc.filename, exc.strerror)
+        skipped.append(Skipped(str(exc.filename), f"cannot list folder: {exc.strerror or exc}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=warn):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
         for name in filenames:
             path = Path(dirpath, name)
@@ -121,7 +123,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Skipped]]:
         if not path.exists():
             raise ConfigError(f"path does not exist: {raw}")
         if path.is_dir():
-            found.update(dict.fromkeys(_walk(path)))
+            found.update(dict.fromkeys(_walk(path, skipped)))
         elif (reason := _explicit_skip(path)) is not None:
             skipped.append(Skipped(str(raw), reason))
         else:
