@@ -52,7 +52,14 @@ class Assistant:
         current = self._retriever
         if current is not None and seen is not None and seen == self._pointer_seen:
             return current  # the hot path: one stat, no file read
-        pointer = read_pointer(self.index_dir)
+        try:
+            pointer = read_pointer(self.index_dir)
+        except QunzhongError:
+            if current is None:
+                raise
+            log.exception("index pointer unreadable; still serving %s", self._version)
+            self._pointer_seen = seen  # logged once per change of CURRENT
+            return current
         version = pointer.get("version") if pointer else None
         if current is not None and version in (self._version, self._failed):
             self._pointer_seen = seen
