@@ -24,6 +24,24 @@ EXAMPLES = """examples:
 """
 
 
+def _bounded(kind, low, high=None):
+    """An argparse type: a number of `kind` in [low, high], else a one-line usage error."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value != value or value < low or (high is not None and value > high):  # NaN fails too
+            raise argparse.ArgumentTypeError(f"must be {'between' if high else 'at least'} {low}"
+                                             f"{f' and {high}' if high else ''}, not {text}")
+        return value
+    return parse
+
+
+K = _bounded(int, 1, 1000)
+PORT = _bounded(int, 1, 65535)
+
+
 def _out(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -42,8 +60,6 @@ def cmd_ingest(args) -> int:
     from index.settings import Settings
     from ingest.build import ingest
 
-    if args.max_file_mb <= 0:
-        raise QunzhongError("--max-file-mb must be positive")
     sources = args.paths or [str(paths.default_corpus())]
     settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
     report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
@@ -57,8 +73,28 @@ def cmd_ingest(args) -> int:
     return 0
 
 
-def _hits_json(hits) -> list[dict]:
-    return [h.public() for h in hits]
+def _searched(assistant, query: str, k: int, history, floor: bool) -> tuple[list[dict], bool]:
+    """(hits as JSON rows, is the question relevant): the relevance floor `ask` applies decides
+    both; below it no hits are returned unless `floor` is off. Each hit says if it clears the floor."""
+    from assistant.answer import is_relevant, relevance_margin
+    from assistant.query import clean_history, clean_query
+
+    retriever = assistant.retriever()
+    hits = retriever.retrieve(query, k=k, history=history)
+    relevant = bool(hits) and is_relevant(retriever, query, history)
+    if floor and not relevant:
+        return [], False
+    vec, _ = retriever.query_vector(clean_query(query), clean_history(history))
+    cut = retriever.settings.relevance_floor
+    return [{**h.public(), "source": public_source(h.passage.source, retriever),
+             "relevant": bool(relevance_margin(retriever, [h], vec) >= cut)} for h in hits], relevant
+
+
+def public_source(source: str, retriever) -> str:
+    """A passage's file as scripts see it: relative to the indexed folder it came from."""
+    from assistant.service import relative_source
+
+    return relative_source(source, retriever.data.manifest.get("sources"))
 
 
 def cmd_search(args) -> int:
@@ -67,16 +103,17 @@ def cmd_search(args) -> int:
         return _search_batch(assistant, args)
     if not args.query:
         raise QunzhongError("search needs a QUERY or --batch FILE")
-    hits = assistant.retrieve(" ".join(args.query), k=args.k, history=args.history or ())
+    hits, _ = _searched(assistant, " ".join(args.query), args.k, args.history or (), not args.no_floor)
     if args.json:
-        _out(_hits_json(hits))
+        _out(hits)
         return 0
     if not hits:
         print("未找到相关内容。")
     for h in hits:
-        p = h.passage
-        print(f"[{h.rank}] {h.score:.3f}  {p.title} · {p.section or '-'}  ({p.doc} {p.start}-{p.end})")
-        print(f"    {p.text}\n")
+        flag = "" if h["relevant"] else "  (低于相关度下限)"
+        print(f"[{h['rank']}] {h['score']:.3f}  {h['title']} · {h['section'] or '-'}  "
+              f"({h['doc']} {h['start']}-{h['end']}){flag}")
+        print(f"    {h['text']}\n")
     return 0
 
 
@@ -96,12 +133,12 @@ def _search_batch(assistant, args) -> int:
             raise QunzhongError(f"{args.batch}:{no}: expected a JSON object with \"id\" and \"q\"")
         t0 = time.perf_counter()
         try:
-            hits = _hits_json(assistant.retrieve(q, k=args.k, history=history))
+            hits, relevant = _searched(assistant, q, args.k, history, not args.no_floor)
             error = None
         except QunzhongError as exc:
-            hits, error = [], str(exc)
+            hits, relevant, error = [], False, str(exc)
         ms = round(1000 * (time.perf_counter() - t0), 2)
-        _out({"id": qid, "hits": hits, "ms": ms, **({"error": error} if error else {})})
+        _out({"id": qid, "hits": hits, "ms": ms, "relevant": relevant, **({"error": error} if error else {})})
     return 0
 
 
@@ -192,16 +229,33 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    check_port(args.host, args.port)  # before gradio and the model load: one line, at once
     from ui.app import serve  # the CLI edge is where the web layer is started
 
-    serve(_index(args), host=args.host, port=args.port, auth=args.auth)
+    serve(_index(args), host=args.host, port=args.port, auth=args.auth, auth_file=args.auth_file)
     return 0
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port the server could not listen on, as one line."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind((host, port))
+    except OSError as exc:
+        raise QunzhongError(f"cannot serve on {host}:{port} ({exc.strerror or exc}): "
+                            f"pass another --port or --host") from None
 
 
 def cmd_feedback(args) -> int:
     from assistant.feedback import read_feedback
 
-    rows = read_feedback(paths.feedback_path())
+    path = paths.feedback_path()
+    rows, bad = read_feedback(path, count_bad=True)
+    if bad:
+        print(f"skipped {bad} unreadable line(s) in {path}", file=sys.stderr)
     if args.json:
         for row in rows:
             _out(row)
@@ -232,17 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also remove documents indexed from paths not named in this run")
     sp.add_argument("--strict", action="store_true", help="fail if any file cannot be indexed")
     sp.add_argument("--wait", action="store_true", help="wait for another ingest instead of exiting")
-    sp.add_argument("--max-file-mb", type=float, default=50, metavar="MB",
+    sp.add_argument("--max-file-mb", type=_bounded(float, 0.001, 1024 * 1024), default=50, metavar="MB",
                     help="skip (and report) files larger than this (default: 50)")
     sp.add_argument("--json", action="store_true", help="print the summary as JSON")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     sp = cmd("search", cmd_search, "show the passages that match a question")
     sp.add_argument("query", nargs="*")
-    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--k", type=K, default=5, help="how many passages (1-1000, default 5)")
     sp.add_argument("--history", nargs="*", help="earlier user turns, oldest first")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--batch", help="JSON lines {id, q, history}: one JSON line out per question")
+    sp.add_argument("--no-floor", action="store_true",
+                    help="show hits even when none clears the relevance floor `ask` applies (diagnostics)")
 
     sp = cmd("ask", cmd_ask, "answer a question with cited points")
     sp.add_argument("question", nargs="+")
@@ -258,14 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("eval", cmd_eval, "score retrieval on question sets (hit@k, mrr@10, ...)")
     sp.add_argument("files", nargs="+", help="question sets (JSON lines with id, q, gold, history)")
-    sp.add_argument("--k", type=int, default=10)
+    sp.add_argument("--k", type=K, default=10, help="cut-off for hit@k (1-1000, default 10)")
     sp.add_argument("--junk", help="noise marker list (default: dev_junk_markers.txt beside the set)")
     sp.add_argument("--json", action="store_true")
 
     sp = cmd("serve", cmd_serve, "serve the web UI")
     sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=7860)
-    sp.add_argument("--auth", help="USER:PASS to require a login (or $QUNZHONG_AUTH)")
+    sp.add_argument("--port", type=PORT, default=7860)
+    sp.add_argument("--auth", help="USER:PASS to require a login; visible to anyone who can run `ps`, so "
+                                   "for local use: prefer --auth-file or $QUNZHONG_AUTH")
+    sp.add_argument("--auth-file", help="file of USER:PASS lines (or $QUNZHONG_AUTH_FILE)")
 
     sp = cmd("feedback", cmd_feedback, "export the 👍/👎 feedback trainees left")
     sp.add_argument("--json", action="store_true")
