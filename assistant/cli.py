@@ -265,8 +265,15 @@ def cmd_feedback(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qunzhong", description="群众工作助手: cited answers from your documents.",
+    p = _Parser(prog="qunzhong", description="群众工作助手: cited answers from your documents.",
                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-v", "--verbose", action="store_true", help="log diagnostics to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
