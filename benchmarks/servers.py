@@ -117,6 +117,30 @@ def load_test(url: str, questions: list[dict], clients: int, duration: float) ->
             "error_samples": sorted(set(errors))[:3]}
 
 
+def soak(url: str, rss: RssSampler, requests: int, every: int = 250) -> dict:
+    """`requests` questions through the REST route (`/gradio_api/call/chat`, a new session per call,
+    as curl or a script would ask), resident memory recorded every `every` requests: a server that
+    keeps per-session state without bound grows linearly here (KB per request = the slope)."""
+    import httpx
+
+    points, errors = [], 0
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for n in range(1, requests + 1):
+            event = http.post("gradio_api/call/chat", json={"data": [FIRST_QUESTION, []]}).json()["event_id"]
+            body = http.get(f"gradio_api/call/chat/{event}").text
+            errors += "event: complete" not in body
+            if n % every == 0:
+                points.append((n, rss.last))
+    (n0, r0), (n1, r1) = points[0], points[-1]
+    return {"requests": requests, "errors": errors, "rss_mb": {n: rss.mb(r) for n, r in points},
+            "kb_per_request_after_first_block": round((r1 - r0) / 1024 / max(1, n1 - n0), 2)}
+
+
+def soak_section(index: Path, env: dict, requests: int) -> dict:
+    with running_server(lambda port: ours_serve_cmd(index, port), env) as srv:
+        return soak(srv["url"], srv["rss"], requests)
+
+
 def server_sections(which: str, index: Path, env: dict, questions: list[dict], clients: int,
                     duration: float, do_load: bool) -> dict:
     """Cold start to first answer, memory, and (optionally) load, for one server."""
@@ -147,3 +171,11 @@ def cli_section(ours_index: Path, tut_index: Path, env: dict, repeats: int) -> d
             times[name].append(run_timed(cmd, env)[0])
     return {name: {"median_s": round(statistics.median(v), 3), "runs": [round(x, 3) for x in v]}
             for name, v in times.items()}
+
+
+if __name__ == "__main__":  # python -m benchmarks.servers INDEX [REQUESTS]: the memory soak alone
+    import json
+    import os
+    import sys
+
+    print(json.dumps(soak_section(Path(sys.argv[1]), dict(os.environ), int(sys.argv[2]) if len(sys.argv) > 2 else 3000)))

@@ -209,3 +209,20 @@ def test_hidden_handlers_are_safe_with_hostile_arguments(served, tmp_path):
         assert "<script>" not in shown and "<img src=x" not in shown, (i, value, shown[:300])
     assert not (tmp_path / "data" / "feedback.jsonl").exists()  # no junk vote was stored
     assert Client(url, verbose=False).predict(QUESTION, [], api_name="/chat")["found"]
+
+
+def test_sessions_kept_by_the_server_are_bounded(fresh_index):
+    """Every REST call is a new Gradio session: the server keeps at most SESSIONS of them (it kept
+    10,000, ~80 KB each: memory grew 82 KB per request)."""
+    from ui.app import SESSIONS
+
+    app, url = start(fresh_index)
+    try:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            for _ in range(SESSIONS + 30):
+                event = http.post("gradio_api/call/chat", json={"data": ["", []]}).json()["event_id"]
+                assert "event: complete" in http.get(f"gradio_api/call/chat/{event}").text
+        assert len(app.server_app.state_holder.session_data) <= SESSIONS
+        assert len(app._queue.pending_event_ids_session) <= 2 * 200  # finished sessions' sets are dropped
+    finally:
+        app.close()

@@ -22,7 +22,12 @@ from ui.library import library_page, library_view, report_for
 from ui.viewer import SCROLL_JS, doc_focus, parse_target, passage_focus, render_focus, viewer_page, wire_viewer
 
 log = logging.getLogger(__name__)
-SESSIONS = 200  # browser sessions whose state the server keeps (Gradio's default, 10,000, grows without bound)
+# Gradio keeps, per session, a copy of every component's config (~80 KB): with its default of 10,000
+# sessions, and a new session for every REST call, `serve` grew 82 KB per request (a soak of 1,500
+# questions: 208 -> 308 MB). 200 sessions bound it (benchmarks/servers.py soak); the least recently
+# used is dropped first, so only a browser tab idle through 200 newer sessions loses its chat.
+SESSIONS = 200
+ANALYTICS_EVENTS = "1000"  # Gradio's per-event timing records (default 10,000)
 
 HERE = Path(__file__).parent
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
@@ -131,6 +136,16 @@ def _credentials(auth: str | None, auth_file: str | None) -> list[tuple[str, str
     return [(user, password) for user, _, password in pairs]
 
 
+def _forget_finished_sessions(app: gr.Blocks) -> None:
+    """Drop the empty event-id sets Gradio's queue keeps forever, one per session that ever called
+    (its message queues are already an LRU of 2,000): those sessions have nothing pending."""
+    queue = getattr(app, "_queue", None)
+    pending, live = getattr(queue, "pending_event_ids_session", None), getattr(queue, "pending_messages_per_session", {})
+    if isinstance(pending, dict):
+        for session in [s for s, ids in pending.items() if not ids and s not in live]:
+            pending.pop(session, None)
+
+
 def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
           prevent_thread_lock: bool = False, auth_file: str | None = None):
     """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise)."""
@@ -143,9 +158,10 @@ def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None
     assistant = Assistant(index_dir)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
     app = build_app(assistant)
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", ANALYTICS_EVENTS)  # read when the queue is made
     app.queue(default_concurrency_limit=8)
     app.launch(server_name=host, server_port=port, auth=credentials, css=CSS, head=HEAD, show_error=False,
                prevent_thread_lock=prevent_thread_lock, footer_links=["api"], theme=gr.themes.Soft(),
                auth_message="群众工作助手:请输入账号和密码。" if credentials else None,
-               app_kwargs={"middleware": [Middleware(Guard)]}, state_session_capacity=SESSIONS)
+               app_kwargs={"middleware": [Middleware(Guard, housekeeping=lambda: _forget_finished_sessions(app))]}, state_session_capacity=SESSIONS)
     return app

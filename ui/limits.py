@@ -61,13 +61,18 @@ class Guard:
     """ASGI middleware: security headers on every response, request bodies over MAX_BODY refused
     (413), and a client with too many failed logins refused (429) until its window passes."""
 
-    def __init__(self, app, max_body: int = MAX_BODY, login_failures: tuple[int, float] = LOGIN_FAILURES):
+    def __init__(self, app, max_body: int = MAX_BODY, login_failures: tuple[int, float] = LOGIN_FAILURES,
+                 housekeeping=None, every: int = 200):
         self.app, self.max_body = app, max_body
         self.failures = RateLimiter(*login_failures)
+        self.housekeeping, self.every, self.count = housekeeping, every, 0
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        self.count += 1
+        if self.housekeeping is not None and self.count % self.every == 0:
+            self.housekeeping()  # in the event loop, between requests: no handler sees it half done
         key, login = client_key(scope), scope["path"].rstrip("/").endswith("/login") and scope["method"] == "POST"
         length = dict(scope.get("headers") or []).get(b"content-length", b"0")
         if not length.isdigit() or int(length) > self.max_body:
