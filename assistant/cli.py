@@ -143,9 +143,13 @@ def _search_batch(assistant, args) -> int:
 
 
 def cmd_ask(args) -> int:
-    result = _assistant(args).ask(" ".join(args.question), history=args.history or ())
+    from assistant.service import public_answer
+
+    assistant = _assistant(args)
+    retriever = assistant.retriever()
+    result = assistant.ask(" ".join(args.question), history=args.history or (), retriever=retriever)
     if args.json:
-        _out(result.to_dict())
+        _out(public_answer(retriever, result))
         return 0
     print(result.text)
     for c in result.citations:
@@ -282,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.set_defaults(fn=fn)
         sp.add_argument("--index", help="index directory (default: $QUNZHONG_INDEX or ./data/index)")
+        sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log diagnostics to stderr")
         return sp
 
     sp = cmd("ingest", cmd_ingest, "index files or folders (default: corpus/), incrementally")

@@ -37,6 +37,14 @@ def relative_source(source: str, roots: Sequence[str] | None) -> str:
     return path.name
 
 
+def public_answer(retriever: Retriever, ans: Answer) -> dict:
+    """`ans.to_dict()` as users and scripts see it: with its index version, sources relative."""
+    out = {**ans.to_dict(), "index_version": retriever.data.version}
+    for c in out["citations"]:
+        c["source"] = relative_source(c["source"], retriever.data.manifest.get("sources"))
+    return out
+
+
 def redact_paths(text: str) -> str:
     """A message for the web page: absolute server paths shortened to their last part."""
     return _ABSOLUTE_PATH.sub(lambda m: m.group(1), text)

@@ -11,20 +11,17 @@ import gradio as gr
 
 from assistant import paths
 from assistant.feedback import answer_id as make_answer_id, record_feedback
-from assistant.service import Assistant, redact_paths, relative_source
+from assistant.service import Assistant, public_answer, redact_paths
 from index.errors import QunzhongError
 from ui.limits import RateLimiter, client_key
 
 FEEDBACK_RATE = (30, 60.0)
 
 
-def public_answer(assistant: Assistant, question: str, history: list[str]) -> dict:
+def answered(assistant: Assistant, question: str, history: list[str]) -> dict:
     r = assistant.retriever()
     ans = assistant.ask(question, history=history, retriever=r)
-    out = {**ans.to_dict(), "index_version": r.data.version}
-    sources = r.data.manifest.get("sources")
-    for c in out["citations"]:
-        c["source"] = relative_source(c["source"], sources)
+    out = public_answer(r, ans)
     out["answer_id"] = make_answer_id(r.data.version, ans.query, list(history), ans.text)
     return out
 
@@ -38,7 +35,7 @@ def add_api(assistant: Assistant) -> None:
         try:
             if not isinstance(question, str) or not isinstance(history or [], list):
                 raise QunzhongError("question must be a string and history a list of strings")
-            return public_answer(assistant, question, history or [])
+            return answered(assistant, question, history or [])
         except QunzhongError as exc:
             return {"error": redact_paths(str(exc))}
 
