@@ -290,7 +290,8 @@ SHOW_REMOVALS = 3  # more removals than this are listed before the new version i
 def _show_removals(removed: list[str]) -> None:
     if len(removed) > SHOW_REMOVALS:
         more = f" and {len(removed) - 20} more" if len(removed) > 20 else ""
-        log.warning("removing %d documents whose files are gone: %s%s", len(removed), ", ".join(removed[:20]), more)
+        log.warning("removing %d documents not found under the paths named: %s%s", len(removed),
+                    ", ".join(removed[:20]), more)
 
 
 def _keep_stale(plan: _Plan, failed: list[str], report: IngestReport) -> dict[str, Path]:

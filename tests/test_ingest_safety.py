@@ -96,5 +96,5 @@ def test_many_removals_are_listed_before_they_happen(tmp_path):
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x.txt").write_text(EXTRA, encoding="utf-8")
     proc = run_cli(tmp_path, "ingest", str(tmp_path / "other"), "--index", idx, "-q", "--prune")
-    assert "removing 4 documents whose files are gone: cases/c.txt, cases/d.txt, policy/a.txt" in proc.stderr
+    assert "removing 4 documents not found under the paths named: cases/c.txt, cases/d.txt, policy/a.txt" in proc.stderr
     assert list(load_index(Path(idx)).documents) == ["x.txt"]
