@@ -284,6 +284,8 @@ def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     if len(vectors) != len(owners) or (len(owners) and (owners.min() < 0 or owners.max() >= len(passages))):
         raise ValueError("unit vectors, owners and passages do not line up")
     vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(owners), -1)
+    if not np.isfinite(vectors).all():  # with the digests checked at load, no NaN score can reach a user
+        raise QunzhongError("the embedder returned vectors that are not finite numbers; the current index is unchanged")
     root = Path(root)
     versions = root / "versions"
     previous = current_version(root)

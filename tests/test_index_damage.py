@@ -154,6 +154,19 @@ def test_vectors_overwritten_never_show_nan(idx, tmp_path):
         assert "vectors.npy was changed after it was written" in proc.stderr
 
 
+def test_non_finite_vectors_are_never_written(idx):
+    from index.errors import QunzhongError
+    from index.store import write_index
+
+    data = load_index(idx)
+    vectors = np.array(data.vectors())
+    vectors[0, 0] = np.nan
+    with pytest.raises(QunzhongError, match="not finite"):
+        write_index(idx, {k: v for k, v in data.manifest.items() if k != "files"}, vectors, data.owners(),
+                    data.passages, list(data.documents.values()))
+    assert load_index(idx).version == data.version
+
+
 def test_index_written_before_the_fast_digest_is_checked_by_sha256(idx, tmp_path):
     """Old manifests list only sha256: they still load, and damage is still seen."""
     import hashlib
