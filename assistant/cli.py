@@ -66,6 +66,9 @@ def cmd_ingest(args) -> int:
                     strict=args.strict, wait=args.wait, progress=not args.quiet, prune=args.prune)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    if report.kept:
+        print(f"kept {len(report.kept)} document(s) indexed from paths not named in this run "
+              f"(--prune removes them)", file=sys.stderr)
     if args.json:
         _out(report.to_dict())
     else:

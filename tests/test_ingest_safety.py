@@ -72,6 +72,7 @@ def test_one_file_adds_and_only_prune_removes(tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["added"] == ["extra.txt"] and report["removed"] == [] and len(report["kept"]) == 4
+    assert "kept 4 document(s) indexed from paths not named in this run (--prune removes them)" in proc.stderr
     assert len(load_index(Path(idx)).documents) == 5
     # Sources now cover both: the usual run over the folder removes only what left the folder.
     (corpus / "cases" / "d.txt").unlink()
