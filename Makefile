@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 INDEX ?= data/index
-EVAL ?= ../shared/eval
+# dev sets: ../shared/eval beside the clone, else the copies in tests/resources/eval (EVAL=DIR to choose)
+EVAL ?= $(if $(wildcard ../shared/eval/dev_questions.jsonl),../shared/eval,tests/resources/eval)
 
 .PHONY: setup run serve ingest lint test test-fast browser eval bench bench-quick clean
 

@@ -24,6 +24,24 @@ EXAMPLES = """examples:
 """
 
 
+def _bounded(kind, low, high=None):
+    """An argparse type: a number of `kind` in [low, high], else a one-line usage error."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value != value or value < low or (high is not None and value > high):  # NaN fails too
+            raise argparse.ArgumentTypeError(f"must be {'between' if high else 'at least'} {low}"
+                                             f"{f' and {high}' if high else ''}, not {text}")
+        return value
+    return parse
+
+
+K = _bounded(int, 1, 1000)
+PORT = _bounded(int, 1, 65535)
+
+
 def _out(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -58,14 +76,15 @@ def cmd_ingest(args) -> int:
     from index.settings import Settings
     from ingest.build import ingest
 
-    if args.max_file_mb <= 0:
-        raise QunzhongError("--max-file-mb must be positive")
     sources = args.paths or [str(paths.default_corpus())]
     settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
     report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
-                    strict=args.strict, wait=args.wait, progress=not args.quiet)
+                    strict=args.strict, wait=args.wait, progress=not args.quiet, prune=args.prune)
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    if report.kept:
+        print(f"kept {len(report.kept)} document(s) indexed from paths not named in this run "
+              f"(--prune removes them)", file=sys.stderr)
     if args.json:
         _out(report.to_dict())
     else:
@@ -73,8 +92,24 @@ def cmd_ingest(args) -> int:
     return 0
 
 
-def _hits_json(hits) -> list[dict]:
-    return [h.public() for h in hits]
+def _searched(assistant, query: str, k: int, history, floor: bool) -> tuple[list[dict], bool]:
+    """(hits as JSON rows, is the question relevant), from one retrieval. Each hit says whether
+    it clears the relevance floor `ask` applies; with `floor`, a question below it has no hits."""
+    retriever = assistant.retriever()
+    found = retriever.search(query, k=k, history=history)
+    cut = retriever.settings.relevance_floor
+    relevant = found.margin >= cut
+    if floor and not relevant:
+        return [], False
+    return [{**h.public(), "source": public_source(h.passage.source, retriever),
+             "relevant": bool(h.dense - found.background >= cut)} for h in found.hits], relevant
+
+
+def public_source(source: str, retriever) -> str:
+    """A passage's file as scripts see it: relative to the indexed folder it came from."""
+    from assistant.service import relative_source
+
+    return relative_source(source, retriever.data.manifest.get("sources"))
 
 
 def cmd_search(args) -> int:
@@ -83,16 +118,16 @@ def cmd_search(args) -> int:
         return _search_batch(assistant, args)
     if not args.query:
         raise QunzhongError("search needs a QUERY or --batch FILE")
-    hits = assistant.retrieve(" ".join(args.query), k=args.k, history=args.history or ())
+    hits, _ = _searched(assistant, " ".join(args.query), args.k, args.history or (), not args.no_floor)
     if args.json:
-        _out(_hits_json(hits))
+        _out(hits)
         return 0
     if not hits:
         print("未找到相关内容。")
     for h in hits:
-        p = h.passage
-        print(f"[{h.rank}] {h.score:.3f}  {p.citation}  ({p.doc} {p.start}-{p.end})")
-        print(f"    {p.text}\n")
+        flag = "" if h["relevant"] else "  (低于相关度下限)"
+        print(f"[{h['rank']}] {h['score']:.3f}  {h['citation']}  ({h['doc']} {h['start']}-{h['end']}){flag}")
+        print(f"    {h['text']}\n")
     return 0
 
 
@@ -112,22 +147,26 @@ def _search_batch(assistant, args) -> int:
             raise QunzhongError(f"{args.batch}:{no}: expected a JSON object with \"id\" and \"q\"")
         t0 = time.perf_counter()
         try:
-            hits = _hits_json(assistant.retrieve(q, k=args.k, history=history))
+            hits, relevant = _searched(assistant, q, args.k, history, not args.no_floor)
             error = None
         except QunzhongError as exc:
-            hits, error = [], str(exc)
+            hits, relevant, error = [], False, str(exc)
         ms = round(1000 * (time.perf_counter() - t0), 2)
-        _out({"id": qid, "hits": hits, "ms": ms, **({"error": error} if error else {})})
+        _out({"id": qid, "hits": hits, "ms": ms, "relevant": relevant, **({"error": error} if error else {})})
     return 0
 
 
 def cmd_ask(args) -> int:
+    from assistant.service import public_answer
+
+    assistant = _assistant(args)
     llm = _llm(args)
     if llm is not None:
-        return _ask_generated(_assistant(args), llm, args)
-    result = _assistant(args).ask(" ".join(args.question), history=args.history or ())
+        return _ask_generated(assistant, llm, args)
+    retriever = assistant.retriever()
+    result = assistant.ask(" ".join(args.question), history=args.history or (), retriever=retriever)
     if args.json:
-        _out(result.to_dict())
+        _out(public_answer(retriever, result))
         return 0
     print(result.text)
     for c in result.citations:
@@ -257,16 +296,33 @@ def _eval_answers(retriever, llm, files) -> list[dict]:
 
 
 def cmd_serve(args) -> int:
+    check_port(args.host, args.port)  # before gradio and the model load: one line, at once
     from ui.app import serve  # the CLI edge is where the web layer is started
 
-    serve(_index(args), host=args.host, port=args.port, auth=args.auth, llm=_llm(args))
+    serve(_index(args), host=args.host, port=args.port, auth=args.auth, auth_file=args.auth_file, llm=_llm(args))
     return 0
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port the server could not listen on, as one line."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind((host, port))
+    except OSError as exc:
+        raise QunzhongError(f"cannot serve on {host}:{port} ({exc.strerror or exc}): "
+                            f"pass another --port or --host") from None
 
 
 def cmd_feedback(args) -> int:
     from assistant.feedback import read_feedback
 
-    rows = read_feedback(paths.feedback_path())
+    path = paths.feedback_path()
+    rows, bad = read_feedback(path, count_bad=True)
+    if bad:
+        print(f"skipped {bad} unreadable line(s) in {path}", file=sys.stderr)
     if args.json:
         for row in rows:
             _out(row)
@@ -276,8 +332,15 @@ def cmd_feedback(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qunzhong", description="群众工作助手: cited answers from your documents.",
+    p = _Parser(prog="qunzhong", description="群众工作助手: cited answers from your documents.",
                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-v", "--verbose", action="store_true", help="log diagnostics to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -286,25 +349,32 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.set_defaults(fn=fn)
         sp.add_argument("--index", help="index directory (default: $QUNZHONG_INDEX or ./data/index)")
+        sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log diagnostics to stderr")
         return sp
 
     sp = cmd("ingest", cmd_ingest, "index files or folders (default: corpus/), incrementally")
     sp.add_argument("paths", nargs="*", help="files or folders (.txt .md .docx .pdf .html)")
     sp.add_argument("--embedder", help="e5-small (default) or st:MODEL_NAME_OR_PATH")
-    sp.add_argument("--full", action="store_true", help="rebuild every document")
+    sp.add_argument("--full", action="store_true",
+                    help="rebuild every document from PATHS only (documents indexed from elsewhere leave)")
+    sp.add_argument("--prune", action="store_true",
+                    help="also remove documents indexed from paths not named in this run")
     sp.add_argument("--strict", action="store_true", help="fail if any file cannot be indexed")
     sp.add_argument("--wait", action="store_true", help="wait for another ingest instead of exiting")
-    sp.add_argument("--max-file-mb", type=float, default=50, metavar="MB",
+    sp.add_argument("--max-file-mb", type=_bounded(float, 0.001, 1024 * 1024), default=50, metavar="MB",
                     help="skip (and report) files larger than this (default: 50)")
     sp.add_argument("--json", action="store_true", help="print the summary as JSON")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     sp = cmd("search", cmd_search, "show the passages that match a question")
     sp.add_argument("query", nargs="*")
-    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--k", type=K, default=5, help="how many passages (1-1000, default 5)")
     sp.add_argument("--history", nargs="*", help="earlier user turns, oldest first")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--batch", help="JSON lines {id, q, history}: one JSON line out per question")
+    sp.add_argument("--no-floor", action="store_true",
+                    help="show hits even when none clears the relevance floor `ask` applies (diagnostics)")
 
     sp = cmd("ask", cmd_ask, "answer a question with cited points")
     sp.add_argument("question", nargs="+")
@@ -322,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("eval", cmd_eval, "score retrieval on question sets (hit@k, mrr@10, ...)")
     sp.add_argument("files", nargs="+", help="question sets (JSON lines with id, q, gold, history)")
-    sp.add_argument("--k", type=int, default=10)
+    sp.add_argument("--k", type=K, default=10, help="cut-off for hit@k (1-1000, default 10)")
     sp.add_argument("--junk", help="noise marker list (default: dev_junk_markers.txt beside the set)")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--answers", action="store_true",
@@ -331,8 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("serve", cmd_serve, "serve the web UI")
     sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=7860)
-    sp.add_argument("--auth", help="USER:PASS to require a login (or $QUNZHONG_AUTH)")
+    sp.add_argument("--port", type=PORT, default=7860)
+    sp.add_argument("--auth", help="USER:PASS to require a login; visible to anyone who can run `ps`, so "
+                                   "for local use: prefer --auth-file or $QUNZHONG_AUTH")
+    sp.add_argument("--auth-file", help="file of USER:PASS lines (or $QUNZHONG_AUTH_FILE)")
     _llm_options(sp)
 
     sp = cmd("feedback", cmd_feedback, "export the 👍/👎 feedback trainees left")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -22,6 +23,31 @@ from index.settings import Settings
 from index.store import load_index, read_pointer
 
 log = logging.getLogger(__name__)
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:`'\"()]+/)*([^\s/:`'\"()]+)")
+
+
+def relative_source(source: str, roots: Sequence[str] | None) -> str:
+    """`source` (an absolute path on the server) relative to the indexed folder it came from:
+    what users and scripts see, never the server's own layout. A file named on its own, or one
+    of an index that did not record its folders, is shown by name."""
+    path = Path(source)
+    for root in sorted(roots or (), key=len):
+        if Path(root) in path.parents:
+            return path.relative_to(root).as_posix()
+    return path.name
+
+
+def public_answer(retriever: Retriever, ans: Answer) -> dict:
+    """`ans.to_dict()` as users and scripts see it: with its index version, sources relative."""
+    out = {**ans.to_dict(), "index_version": retriever.data.version}
+    for c in out["citations"]:
+        c["source"] = relative_source(c["source"], retriever.data.manifest.get("sources"))
+    return out
+
+
+def redact_paths(text: str) -> str:
+    """A message for the web page: absolute server paths shortened to their last part."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1), text)
 
 
 class Assistant:
@@ -52,7 +78,14 @@ class Assistant:
         current = self._retriever
         if current is not None and seen is not None and seen == self._pointer_seen:
             return current  # the hot path: one stat, no file read
-        pointer = read_pointer(self.index_dir)
+        try:
+            pointer = read_pointer(self.index_dir)
+        except QunzhongError:
+            if current is None:
+                raise
+            log.exception("index pointer unreadable; still serving %s", self._version)
+            self._pointer_seen = seen  # logged once per change of CURRENT
+            return current
         version = pointer.get("version") if pointer else None
         if current is not None and version in (self._version, self._failed):
             self._pointer_seen = seen
@@ -98,7 +131,7 @@ class Assistant:
     def status(self, retriever: Retriever | None = None) -> dict:
         r = retriever or self.retriever()
         m = r.data.manifest
-        return {"index": str(self.index_dir), "version": r.data.version, "embedder": m["embedder"]["name"],
+        return {"index": self.index_dir.name, "version": r.data.version, "embedder": m["embedder"]["name"],
                 "dim": m["embedder"]["dim"], "documents": len(m.get("documents", {})),
                 "passages": len(r.passages), "built_at": m.get("created"), "app_version": m.get("app_version"),
                 "settings": m.get("settings", {})}

@@ -69,7 +69,8 @@ def running_server(cmd_for_port, env: dict, timeout: float = 180) -> Iterator[di
             raise RuntimeError(f"first answer failed: {str(result)[:300]}")
         time.sleep(0.3)
         srv.update(url=url, ready_s=round(ready, 2), first_answer_s=round(first, 2),
-                   rss_after_first_mb=tree_rss_mb(proc.pid, include_self=False))  # not the launcher
+                   rss_after_first_mb=tree_rss_mb(proc.pid, include_self=False),  # not the launcher
+                   rss_now=lambda: tree_rss_mb(proc.pid, include_self=False))
         yield srv
     finally:
         proc.terminate()
@@ -124,6 +125,30 @@ def load_test(url: str, questions: list[dict], clients: int, duration: float) ->
             "error_samples": sorted(set(errors))[:3]}
 
 
+def soak(url: str, rss_now, requests: int, every: int = 250) -> dict:
+    """`requests` questions through the REST route (`/gradio_api/call/chat`, a new session per call,
+    as curl or a script would ask), resident memory recorded every `every` requests: a server that
+    keeps per-session state without bound grows linearly here (KB per request = the slope)."""
+    import httpx
+
+    points, errors = [], 0
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for n in range(1, requests + 1):
+            event = http.post("gradio_api/call/chat", json={"data": [FIRST_QUESTION, []]}).json()["event_id"]
+            body = http.get(f"gradio_api/call/chat/{event}").text
+            errors += "event: complete" not in body
+            if n % every == 0:
+                points.append((n, rss_now()))
+    (n0, r0), (n1, r1) = points[0], points[-1]
+    return {"requests": requests, "errors": errors, "rss_mb": {n: round(r, 1) for n, r in points},
+            "kb_per_request_after_first_block": round((r1 - r0) * 1024 / max(1, n1 - n0), 2)}
+
+
+def soak_section(index: Path, env: dict, requests: int) -> dict:
+    with running_server(lambda port: ours_serve_cmd(index, port), env) as srv:
+        return soak(srv["url"], srv["rss_now"], requests)
+
+
 def server_sections(which: str, index: Path, env: dict, questions: list[dict], clients: int,
                     duration: float, do_load: bool) -> dict:
     """Cold start to first answer, memory, and (optionally) load, for one server."""
@@ -164,3 +189,11 @@ def cli_peak_mb(cmd: list[str], env: dict) -> float | None:
         record = Path(tmp) / "peak.json"
         run_timed(with_peak(cmd, record), env)
         return read_peak(record)
+
+
+if __name__ == "__main__":  # python -m benchmarks.servers INDEX [REQUESTS]: the memory soak alone
+    import json
+    import os
+    import sys
+
+    print(json.dumps(soak_section(Path(sys.argv[1]), dict(os.environ), int(sys.argv[2]) if len(sys.argv) > 2 else 3000)))

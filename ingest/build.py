@@ -44,6 +44,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # not under the paths named this run: kept (see --prune)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     embedder: str = ""
@@ -59,6 +60,7 @@ class IngestReport:
         line = (f"{self.documents} documents, {self.passages} passages in {self.seconds:.1f}s "
                 f"(added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                 f"unchanged {len(self.unchanged)}")
+        line += f", kept {len(self.kept)} outside the named paths" if self.kept else ""
         line += f", skipped {len(self.skipped)})" if self.skipped else ")"
         if not self.written:
             return line + "; nothing changed, nothing written"
@@ -100,13 +102,22 @@ class _Plan:
     base: dict | None                 # manifest of a reusable current version
     base_version: str = ""
     todo: list[tuple[Path, str]] = field(default_factory=list)    # to load, clean, split, embed
+    known: dict = field(default_factory=dict)                     # the current version's documents
+    seen: set = field(default_factory=set)                        # doc ids of the files found now
+    recorded: list | None = None                                  # the paths the current version covers
     reuse: dict[str, Path] = field(default_factory=dict)          # unchanged: doc id -> its file now
+    sources: list[str] = field(default_factory=list)              # the paths the new version covers
 
 
 def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str | None = None,
            settings: Settings | None = None, full: bool = False, strict: bool = False,
-           wait: bool = False, progress: bool = True, embedder: Embedder | None = None) -> IngestReport:
-    """Bring the index at `root` up to date with the files under `paths`."""
+           wait: bool = False, progress: bool = True, embedder: Embedder | None = None,
+           prune: bool = False) -> IngestReport:
+    """Bring the index at `root` up to date with the files under `paths`.
+
+    A document whose file is gone from under a named path leaves the index. One that was indexed
+    from elsewhere (the run names other paths than the index's recorded sources) is kept unless
+    `prune` or `full`; one under a folder that cannot be listed is kept (the folder is skipped)."""
     t0 = time.perf_counter()
     root = Path(root)
     settings = settings or Settings()
@@ -117,6 +128,7 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
         report.skipped = list(skipped)
         name = report.embedder = embedder.name if embedder else _embedder_name(root, embedder_name)
         plan = _plan(root, files, doc_ids(paths, files), name, settings, full, report)
+        _plan_missing(plan, paths, prune or full, report)
         if plan.base is None or plan.todo or report.removed:
             _update(root, plan, report, settings, strict, progress, _Lazy(name, embedder))
         if not report.written:
@@ -181,9 +193,35 @@ def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, se
         else:
             plan.todo.append((f, doc))
             (report.changed if doc in known else report.added).append(doc)
-    seen = set(ids.values())
-    report.removed = sorted(d for d in known if d not in seen)
+    plan.known, plan.seen, plan.recorded = known, set(ids.values()), (manifest or {}).get("sources")
     return plan
+
+
+def _plan_missing(plan: _Plan, paths: Sequence[str | Path], prune: bool, report: IngestReport) -> None:
+    """Sort the indexed documents no file stands for now into removed and kept."""
+    named = [Path(p).resolve() for p in paths]
+    unreadable = [Path(s.path).resolve() for s in report.skipped]
+    same_run = plan.recorded is not None and {str(p) for p in named} == set(plan.recorded)
+    for doc in sorted(d for d in plan.known if d not in plan.seen):
+        source = str(plan.known[doc].get("source", ""))
+        if _under(source, unreadable):
+            report.unchanged.append(doc)
+        elif prune or same_run or _under(source, named):
+            report.removed.append(doc)
+            continue
+        else:
+            report.kept.append(doc)
+        if plan.base is not None:
+            plan.reuse[doc] = Path(source)
+        else:
+            plan.todo.append((Path(source), doc))
+    kept = (plan.recorded or []) if not (prune or same_run) else []
+    plan.sources = sorted({*kept, *(str(p) for p in named)})
+
+
+def _under(source: str, roots: Sequence[Path]) -> bool:
+    path = Path(source)
+    return any(path == r or r in path.parents for r in roots)
 
 
 def _sha256(path: Path, max_bytes: int) -> str | None:
@@ -238,11 +276,22 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
         raise QunzhongError("no document could be indexed; the previous index (if any) is unchanged")
     passages, vectors, owners = _assemble(docs)
     info = {"name": embedder.get().name, "dim": embedder.get().dim} if new else prev.manifest["embedder"]
-    manifest = _manifest(info, settings, docs)
+    manifest = {**_manifest(info, settings, docs), "sources": plan.sources}
+    _show_removals(report.removed)
     lexicon = _lexicon(docs)
     report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs], lexicon)
     report.written = True
     report.documents, report.passages = len(docs), len(passages)
+
+
+SHOW_REMOVALS = 3  # more removals than this are listed before the new version is written
+
+
+def _show_removals(removed: list[str]) -> None:
+    if len(removed) > SHOW_REMOVALS:
+        more = f" and {len(removed) - 20} more" if len(removed) > 20 else ""
+        log.warning("removing %d documents not found under the paths named: %s%s", len(removed),
+                    ", ".join(removed[:20]), more)
 
 
 def _keep_stale(plan: _Plan, failed: list[str], report: IngestReport) -> dict[str, Path]:

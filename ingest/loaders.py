@@ -112,14 +112,16 @@ def _unsupported(path: Path) -> str:
     return f"unsupported type {path.suffix.lower()}" if path.suffix else "unsupported type (no suffix)"
 
 
-def _walk(root: Path) -> list[Path]:
-    """Supported, non-hidden files under root, in sorted path order."""
+def _walk(root: Path, skipped: list[Skipped]) -> list[Path]:
+    """Supported, non-hidden files under root, in sorted path order. A folder that cannot be
+    listed is added to `skipped`: what was indexed from it stays (ingest.build)."""
     found: list[Path] = []
 
-    def warn(exc: OSError) -> None:
+    def unreadable(exc: OSError) -> None:
         log.warning("cannot list %s: %s", exc.filename, exc.strerror)
+        skipped.append(Skipped(str(exc.filename), f"cannot list folder: {exc.strerror or exc}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=warn):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
         for name in filenames:
             path = Path(dirpath, name)
@@ -155,7 +157,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Skipped]]:
         if not path.exists():
             raise ConfigError(f"path does not exist: {raw}")
         if path.is_dir():
-            found.update(dict.fromkeys(_walk(path)))
+            found.update(dict.fromkeys(_walk(path, skipped)))
         elif (reason := _explicit_skip(path)) is not None:
             skipped.append(Skipped(str(raw), reason))
         else:
@@ -359,9 +361,19 @@ def _extract_pdf(data: bytes) -> tuple[str, str | None]:
 def _extract_html(data: bytes) -> Extracted:
     from ingest.html_text import declared_charset, page_text
 
+    elements = data.count(b"<") - data.count(b"</")  # start tags (and comments): counted in C, at once
+    if elements > MAX_HTML_ELEMENTS:
+        raise _Reject(f"more than {MAX_HTML_ELEMENTS:,} HTML elements ({elements:,}), the limit for web pages: "
+                      f"save the page as .txt or split it")
     html, encoding = decode_text(data, declared_charset(data))
     text, chrome, title, wanted = page_text(html)
     return Extracted(text, encoding, chrome, title, locate_lines(text, wanted))
+
+
+# The HTML parser keeps a tree of every element, ~700 bytes each, and slows with depth: a 15 MB page
+# of nested <div>s took 1 GB and 40 s. 200,000 elements (~150 MB, a few seconds) is far above a
+# real page (a long government page has a few thousand) and bounds what one file can cost.
+MAX_HTML_ELEMENTS = 200_000
 
 
 _EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None] | Extracted]] = {

@@ -86,6 +86,14 @@ def zero(path: Path) -> None:
     path.write_bytes(bytes(path.stat().st_size))
 
 
+def overwrite_middle(path: Path, n: int = 20_000) -> None:
+    """Same size, different bytes: only a checksum can see it (the audit's NaN scores)."""
+    data = bytearray(path.read_bytes())
+    start = max(0, len(data) // 2 - n // 2)
+    data[start:start + n] = b"\xff" * min(n, len(data) - start)
+    path.write_bytes(bytes(data))
+
+
 def zero_owners(idx: Path) -> None:
     zero(version_dir(idx) / "owners.npy")
 
@@ -99,10 +107,14 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "deleted manifest": (lambda idx: (version_dir(idx) / "manifest.json").unlink(), "manifest missing"),
     "edited manifest": (edit_manifest, "was changed after it was written"),
     "passage line removed": (drop_passage_line, "passages.jsonl is truncated"),
-    "passages reordered": (swap_passage_lines, "out of step"),
-    "owners zeroed": (zero_owners, "owners.npy cannot be read"),
+    "passages reordered": (swap_passage_lines, "passages.jsonl was changed after it was written"),
+    "owners zeroed": (zero_owners, "owners.npy was changed after it was written"),
+    "vectors overwritten": (lambda idx: overwrite_middle(version_dir(idx) / "vectors.npy"),
+                            "vectors.npy was changed after it was written"),
+    "documents overwritten": (lambda idx: overwrite_middle(version_dir(idx) / "documents.jsonl", 40),
+                              "documents.jsonl was changed after it was written"),
     "term counts truncated": (lambda idx: truncate(version_dir(idx) / "lexical.npz"), "truncated"),
-    "term counts zeroed": (lambda idx: zero(version_dir(idx) / "lexical.npz"), "lexical.npz cannot be read"),
+    "term counts zeroed": (lambda idx: zero(version_dir(idx) / "lexical.npz"), "lexical.npz was changed"),
     "CURRENT points nowhere": (point_nowhere, "which is not in"),
     "CURRENT garbage": (lambda idx: (idx / "CURRENT").write_bytes(b"\x00\xffgarbage{"), "unreadable"),
     "CURRENT escapes": (lambda idx: (idx / "CURRENT").write_text('{"version": "../../etc"}'),
@@ -129,7 +141,55 @@ def test_damage_is_refused_with_the_fix(idx, tmp_path, kind):
         assert len(lines) == 1 and lines[0].startswith("error: ") and FIX.format(idx=idx) in lines[0], args
 
 
-@pytest.mark.parametrize("kind", ["truncated faiss", "passages reordered", "CURRENT garbage"])
+def test_damaged_faiss_file_is_refused_when_it_is_read(idx, tmp_path):
+    """A small index reads vectors.faiss only on first use: its checksum is checked then."""
+    overwrite_middle(version_dir(idx) / "vectors.faiss", 200)
+    data = load_index(idx)
+    with pytest.raises(IndexCorruptError, match="vectors.faiss was changed after it was written"):
+        data.faiss_index
+
+
+def test_vectors_overwritten_never_show_nan(idx, tmp_path):
+    overwrite_middle(version_dir(idx) / "vectors.npy")
+    for args in (("search", "接待群众"), ("ask", "怎样接待群众")):
+        proc = cli(tmp_path, *args, "--index", str(idx))
+        assert proc.returncode == 1 and "nan" not in proc.stdout.lower() and "RuntimeWarning" not in proc.stderr
+        assert "vectors.npy was changed after it was written" in proc.stderr
+
+
+def test_non_finite_vectors_are_never_written(idx):
+    from index.errors import QunzhongError
+    from index.store import write_index
+
+    data = load_index(idx)
+    vectors = np.array(data.vectors())
+    vectors[0, 0] = np.nan
+    with pytest.raises(QunzhongError, match="not finite"):
+        write_index(idx, {k: v for k, v in data.manifest.items() if k != "files"}, vectors, data.owners(),
+                    data.passages, list(data.documents.values()))
+    assert load_index(idx).version == data.version
+
+
+def test_index_written_before_the_fast_digest_is_checked_by_sha256(idx, tmp_path):
+    """Old manifests list only sha256: they still load, and damage is still seen."""
+    import hashlib
+
+    path = version_dir(idx) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for meta in manifest["files"].values():
+        meta.pop("xxh3_128")
+    text = json.dumps(manifest, ensure_ascii=False, indent=1)
+    path.write_text(text, encoding="utf-8")
+    pointer = json.loads((idx / "CURRENT").read_text())
+    pointer["manifest_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    (idx / "CURRENT").write_text(json.dumps(pointer))
+    assert len(load_index(idx).passages) > 0
+    overwrite_middle(version_dir(idx) / "vectors.npy")
+    with pytest.raises(IndexCorruptError, match="vectors.npy was changed"):
+        load_index(idx)
+
+
+@pytest.mark.parametrize("kind", ["truncated faiss", "passages reordered", "CURRENT garbage", "vectors overwritten"])
 def test_plain_ingest_repairs_damage(idx, tmp_path, demo, kind):
     DAMAGE[kind][0](idx)
     report = ingest([tmp_path / "docs"], idx, embedder=demo, progress=False)

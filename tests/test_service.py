@@ -73,3 +73,14 @@ def test_a_missing_index_is_a_clear_error(tmp_path):
 
     with pytest.raises(IndexMissingError, match="qunzhong ingest"):
         Assistant(tmp_path / "nowhere").retriever()
+
+
+def test_a_garbage_pointer_leaves_the_loaded_version_serving(tiny_index, caplog):
+    _, root = tiny_index
+    assistant = Assistant(root)
+    old = assistant.retriever()
+    (root / "CURRENT").write_bytes(b"\x00\xffgarbage{")
+    with caplog.at_level("ERROR", logger="assistant.service"):
+        assert assistant.retriever() is old
+        assert assistant.ask("遇到情绪激动的上访群众应该怎么接待?").found
+    assert sum("index pointer unreadable" in r.getMessage() for r in caplog.records) == 1  # logged once

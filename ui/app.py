@@ -12,15 +12,22 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant.service import Assistant
+from assistant.service import Assistant, redact_paths
 from index.errors import QunzhongError
 from ui import render
 from ui.api import add_api
 from ui.chat import chat_page, wire_chat
 from ui.library import library_page, library_view, report_for
+from ui.limits import Guard
 from ui.viewer import SCROLL_JS, doc_focus, parse_target, passage_focus, render_focus, viewer_page, wire_viewer
 
 log = logging.getLogger(__name__)
+# Gradio keeps, per session, a copy of every component's config (~80 KB): with its default of 10,000
+# sessions, and a new session for every REST call, `serve` grew 82 KB per request (a soak of 1,500
+# questions: 208 -> 308 MB). 200 sessions bound it (benchmarks/servers.py soak); the least recently
+# used is dropped first, so only a browser tab idle through 200 newer sessions loses its chat.
+SESSIONS = 200
+ANALYTICS_EVENTS = "1000"  # Gradio's per-event timing records (default 10,000)
 
 HERE = Path(__file__).parent
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
@@ -44,17 +51,20 @@ def build_app(assistant: Assistant, llm=None) -> gr.Blocks:
                 library = library_page()
         asked = wire_chat(assistant, chat, llm)
         wire_viewer(assistant, viewer, shown, tabs)
-        _wire_opener(assistant, opener, shown, viewer, library, tabs)
+        _wire_opener(assistant, opener, shown, chat["cited"], viewer, library, tabs)
         _wire_refresh(assistant, app, asked, shown, chat, viewer, library)
         add_api(assistant)
     return app
 
 
-def _wire_opener(assistant: Assistant, opener, shown, viewer: dict, library: dict, tabs) -> None:
-    """One handler for every clickable element that opens a passage, a document or a report."""
+def _wire_opener(assistant: Assistant, opener, shown, cited, viewer: dict, library: dict, tabs) -> None:
+    """One handler for every clickable element that opens a passage, a document or a report.
+
+    A passage id is resolved in the index version it was shown from: the session's citation
+    cards (`cited`) for a card, the viewer's focus for a button in the viewer."""
     keep = gr.update()
 
-    def open_target(raw, mode, shown):
+    def open_target(raw, mode, shown, cited, focus):
         target = parse_target(raw)
         if target is None:
             return keep, keep, keep, keep, keep, keep
@@ -64,19 +74,20 @@ def _wire_opener(assistant: Assistant, opener, shown, viewer: dict, library: dic
             if target.kind == "d":
                 focus = doc_focus(assistant, shown, target.num)
             else:
-                focus = passage_focus(assistant, target.num, target.sub)
+                version = cited if target.kind == "p" else (focus or {}).get("version")
+                focus = passage_focus(assistant, target.num, target.sub, version)
             if not focus:
                 return keep, keep, keep, keep, keep, keep
             info, body = render_focus(assistant, focus, mode)
         except QunzhongError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(redact_paths(str(exc)))
             return keep, keep, keep, keep, keep, keep
         docs = (shown or {}).get("docs", [])
         pick = docs.index(focus["doc"]) if focus["doc"] in docs else None
         return gr.update(value=pick), info, body, focus, gr.Tabs(selected="viewer"), keep
 
     outputs = [viewer["doc"], viewer["info"], viewer["body"], viewer["focus"], tabs, library["report"]]
-    opener.change(open_target, [opener, viewer["mode"], shown], outputs, api_visibility="private",
+    opener.change(open_target, [opener, viewer["mode"], shown, cited, viewer["focus"]], outputs, api_visibility="private",
                  show_progress="hidden").then(None, opener, js=SCROLL_JS)
 
 
@@ -89,7 +100,8 @@ def _wire_refresh(assistant: Assistant, app: gr.Blocks, asked, shown, chat: dict
             r = assistant.retriever()
             status = render.status_line(assistant.status(r))
         except QunzhongError as exc:
-            return f'<div class="qz-status">⚠️ {render.esc(str(exc))}</div>', gr.update(), gr.update(), shown
+            return (f'<div class="qz-status">⚠️ {render.esc(redact_paths(str(exc)))}</div>', gr.update(), gr.update(),
+                    shown)
         if not force and shown and shown.get("version") == r.data.version:
             return status, gr.update(), gr.update(), shown
         new, table, choices = library_view(r)
@@ -102,20 +114,47 @@ def _wire_refresh(assistant: Assistant, app: gr.Blocks, asked, shown, chat: dict
         event.then(refresh, shown, outputs, api_visibility="private", show_progress="hidden")
 
 
-def _auth(auth: str | None):
-    auth = auth or os.environ.get("QUNZHONG_AUTH")
-    if not auth:
+def _credentials(auth: str | None, auth_file: str | None) -> list[tuple[str, str]] | None:
+    """USER:PASS pairs from --auth (visible in `ps`: for local use), else from --auth-file or
+    $QUNZHONG_AUTH_FILE (one pair a line), else from $QUNZHONG_AUTH."""
+    auth_file = auth_file or os.environ.get("QUNZHONG_AUTH_FILE")
+    if auth:
+        lines, where = [auth], "--auth"
+    elif auth_file:
+        try:
+            lines = Path(auth_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise QunzhongError(f"cannot read the auth file {auth_file}: {exc.strerror or exc}") from None
+        lines, where = [line.strip() for line in lines if line.strip() and not line.startswith("#")], auth_file
+    elif os.environ.get("QUNZHONG_AUTH"):
+        lines, where = [os.environ["QUNZHONG_AUTH"]], "$QUNZHONG_AUTH"
+    else:
         return None
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise QunzhongError("--auth (or $QUNZHONG_AUTH) must look like USER:PASS")
-    return [(user, password)]
+    pairs = [line.partition(":") for line in lines]
+    if not pairs or any(not sep or not user or not password for user, sep, password in pairs):
+        raise QunzhongError(f"{where} must hold USER:PASS (--auth, --auth-file or $QUNZHONG_AUTH)")
+    return [(user, password) for user, _, password in pairs]
+
+
+def _forget_finished_sessions(app: gr.Blocks) -> None:
+    """Drop the empty event-id sets Gradio's queue keeps forever, one per session that ever called
+    (its message queues are already an LRU of 2,000): those sessions have nothing pending."""
+    queue = getattr(app, "_queue", None)
+    pending, live = getattr(queue, "pending_event_ids_session", None), getattr(queue, "pending_messages_per_session", {})
+    if isinstance(pending, dict):
+        for session in [s for s, ids in pending.items() if not ids and s not in live]:
+            pending.pop(session, None)
 
 
 def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          prevent_thread_lock: bool = False, llm=None):
+          prevent_thread_lock: bool = False, auth_file: str | None = None, llm=None):
     """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise)."""
-    credentials = _auth(auth)
+    from starlette.middleware import Middleware
+
+    from assistant.cli import check_port
+
+    credentials = _credentials(auth, auth_file)
+    check_port(host, port)  # a busy port is one line, before the model loads
     assistant = Assistant(index_dir)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
     if llm is not None:
@@ -123,8 +162,10 @@ def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None
 
         warm_up()  # the citation check's tagger, too
     app = build_app(assistant, llm)
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", ANALYTICS_EVENTS)  # read when the queue is made
     app.queue(default_concurrency_limit=8)
     app.launch(server_name=host, server_port=port, auth=credentials, css=CSS, head=HEAD, show_error=False,
                prevent_thread_lock=prevent_thread_lock, footer_links=["api"], theme=gr.themes.Soft(),
-               auth_message="群众工作助手:请输入账号和密码。" if credentials else None)
+               auth_message="群众工作助手:请输入账号和密码。" if credentials else None,
+               app_kwargs={"middleware": [Middleware(Guard, housekeeping=lambda: _forget_finished_sessions(app))]}, state_session_capacity=SESSIONS)
     return app

@@ -8,7 +8,7 @@ import gradio as gr
 from assistant import paths
 from assistant.feedback import record_feedback
 from assistant.generate import Reply, stream_reply
-from assistant.service import Assistant
+from assistant.service import Assistant, redact_paths
 from index.errors import QunzhongError
 from ui import render
 
@@ -47,7 +47,8 @@ def chat_page() -> dict:
             sources = gr.HTML(SOURCES_EMPTY, elem_id="qz-sources", js_on_load=None)
     gr.Examples(EXAMPLES, inputs=msg, label="示例问题(点击填入输入框)", examples_per_page=8)
     return {"status": status, "chatbot": chatbot, "msg": msg, "send": send, "comment": comment, "new": new,
-            "sources": sources, "turns": gr.State([]), "records": gr.State({})}
+            "sources": sources, "turns": gr.State([]), "records": gr.State({}),
+            "cited": gr.State("")}  # the index version the shown citation cards come from
 
 
 def wire_chat(assistant: Assistant, c: dict, llm=None):
@@ -61,11 +62,11 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         history = list(history or [])
         if not (message or "").strip():
             gr.Warning("请输入问题。")
-            yield gr.update(), history, gr.update(), turns, records, gr.update()
+            yield gr.update(), history, gr.update(), turns, records, gr.update(), gr.update()
             return
         waiting = history + [{"role": "user", "content": render.md_text(message)},
                              {"role": "assistant", "content": WAITING}]
-        yield "", waiting, render.empty(WAITING), turns, records, gr.update()
+        yield "", waiting, render.empty(WAITING), turns, records, gr.update(), ""
         try:
             r = assistant.retriever()
             ans = assistant.ask(message, history=turns, retriever=r)
@@ -73,24 +74,25 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         except Exception as exc:  # the edge: a one-line warning, the page stays usable
             if not isinstance(exc, QunzhongError):
                 log.exception("answering %r failed", message)
-            gr.Warning(str(exc) if isinstance(exc, QunzhongError) else "出错了,未能回答这个问题;详情已记入服务器日志。")
-            yield message, history, SOURCES_EMPTY, turns, records, gr.update()
+            gr.Warning(redact_paths(str(exc)) if isinstance(exc, QunzhongError)
+                       else "出错了,未能回答这个问题;详情已记入服务器日志。")
+            yield message, history, SOURCES_EMPTY, turns, records, gr.update(), ""
             return
         waiting[-1] = {"role": "assistant", "content": render.answer_markdown(ans)}
         record = {"question": ans.query, "history": list(turns), "answer": ans.text,
                   "passage_ids": [c.hit.passage.id for c in ans.citations], "index_version": r.data.version}
         records = {**records, str(len(waiting) - 1): record}
-        yield "", waiting, render.citation_cards(ans), turns + [ans.query], records, status
+        yield "", waiting, render.citation_cards(ans), turns + [ans.query], records, status, r.data.version
 
     def respond_generated(message, history, turns, records):
         history = list(history or [])
         if not (message or "").strip():
             gr.Warning("请输入问题。")
-            yield gr.update(), history, gr.update(), turns, records, gr.update()
+            yield gr.update(), history, gr.update(), turns, records, gr.update(), gr.update()
             return
         chat = history + [{"role": "user", "content": render.md_text(message)},
                           {"role": "assistant", "content": WAITING}]
-        yield "", chat, render.empty(WAITING), turns, records, gr.update()
+        yield "", chat, render.empty(WAITING), turns, records, gr.update(), ""
         try:
             r = assistant.retriever()
             final = None
@@ -99,13 +101,14 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
                     final = event
                     break
                 chat[-1] = {"role": "assistant", "content": streaming_markdown(event.text)}
-                yield gr.update(), chat, gr.update(), turns, records, gr.update()
+                yield gr.update(), chat, gr.update(), turns, records, gr.update(), gr.update()
             status = render.status_line(assistant.status(r))
         except Exception as exc:  # the edge: a one-line warning, the page stays usable
             if not isinstance(exc, QunzhongError):
                 log.exception("answering %r failed", message)
-            gr.Warning(str(exc) if isinstance(exc, QunzhongError) else "出错了,未能回答这个问题;详情已记入服务器日志。")
-            yield message, history, SOURCES_EMPTY, turns, records, gr.update()
+            gr.Warning(redact_paths(str(exc)) if isinstance(exc, QunzhongError)
+                       else "出错了,未能回答这个问题;详情已记入服务器日志。")
+            yield message, history, SOURCES_EMPTY, turns, records, gr.update(), ""
             return
         ans = final.base
         chat[-1] = {"role": "assistant", "content": reply_markdown(final)}
@@ -114,7 +117,7 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
                   "generated": final.generated, "model": final.model,
                   "struck": [s.claim for s in final.struck]}
         records = {**records, str(len(chat) - 1): record}
-        yield "", chat, reply_cards(final), turns + [ans.query], records, status
+        yield "", chat, reply_cards(final), turns + [ans.query], records, status, r.data.version
 
     def vote(records, comment, evt: gr.LikeData):
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -130,19 +133,19 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
                             **record)
         except (QunzhongError, OSError) as exc:
             log.exception("feedback not saved")
-            gr.Warning(f"反馈未能保存:{exc}")
+            gr.Warning(f"反馈未能保存:{redact_paths(str(exc))}")
             return gr.update()
         gr.Info("已记录反馈,谢谢!")
         return ""
 
     def clear():
-        return [], [], {}, render.empty("新对话已开始。"), ""
+        return [], [], {}, render.empty("新对话已开始。"), "", ""
 
     inputs = [c["msg"], c["chatbot"], c["turns"], c["records"]]
-    outputs = [c["msg"], c["chatbot"], c["sources"], c["turns"], c["records"], c["status"]]
+    outputs = [c["msg"], c["chatbot"], c["sources"], c["turns"], c["records"], c["status"], c["cited"]]
     asked = [c["msg"].submit(respond, inputs, outputs, api_visibility="private"),
              c["send"].click(respond, inputs, outputs, api_visibility="private")]
-    resets = [c["chatbot"], c["turns"], c["records"], c["sources"], c["comment"]]
+    resets = [c["chatbot"], c["turns"], c["records"], c["sources"], c["comment"], c["cited"]]
     c["new"].click(clear, None, resets, api_visibility="private")
     c["chatbot"].clear(clear, None, resets, api_visibility="private")
     c["chatbot"].like(vote, [c["records"], c["comment"]], c["comment"], api_visibility="private")

@@ -72,8 +72,16 @@ def wire_viewer(assistant: Assistant, viewer: dict, shown: gr.State, tabs) -> No
     v["back"].click(lambda: gr.Tabs(selected="chat"), None, tabs, api_visibility="private")
 
 
-def passage_focus(assistant: Assistant, pid: int, loc: int = 0) -> dict:
+UPDATED = "资料库已更新,请重新提问。"
+
+
+def passage_focus(assistant: Assistant, pid: int, loc: int = 0, version: str | None = None) -> dict:
+    """The viewer's focus on passage `pid` of index `version` (the version the clicked card or
+    button was shown from): a passage id means nothing in another version, so none is opened."""
     r = assistant.retriever()
+    if version != r.data.version:
+        gr.Warning(UPDATED)
+        return {}
     p = Assistant.passage(r, pid)
     if p is None or not 0 <= loc < len(locations(p)):
         gr.Warning("该引用不在当前资料库中,请重新提问。")

@@ -1,0 +1,49 @@
+"""What admins type is documented: every option of every command and every environment variable
+the code reads appears in the README; `make eval` works in a clone without ../shared."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from assistant.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_cli_option_is_in_the_readme():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    missing = []
+    for name, sp in sub.choices.items():
+        for action in sp._actions:
+            flags = [f for f in action.option_strings if f not in ("-h", "--help", "--index", "-v", "--verbose")]
+            if flags and not any(re.search(rf"{re.escape(name)}\b[^\n]*{re.escape(f)}\b", README) or
+                                 f"`{name} {f}`" in README for f in flags):
+                missing.append(f"{name} {flags[0]}")
+    assert not missing, missing
+    assert "qunzhong -v ingest" in README and "ask --json" in README and "`also`" in README
+
+
+def test_every_environment_variable_is_in_the_readme():
+    code = "\n".join(p.read_text(encoding="utf-8") for d in ("assistant", "index", "ingest", "ui")
+                     for p in (ROOT / d).rglob("*.py"))
+    names = set(re.findall(r"\b(QUNZHONG_[A-Z_]+)\b", code))
+    assert {"QUNZHONG_FEEDBACK", "QUNZHONG_CORPUS", "QUNZHONG_AUTH_FILE"} <= names
+    assert not [n for n in sorted(names) if n not in README]
+
+
+def test_make_eval_without_shared_uses_the_copies_in_tests(tmp_path):
+    if shutil.which("make") is None:
+        import pytest
+
+        pytest.skip("make is not installed")
+    clone = tmp_path / "clone"  # no ../shared beside it
+    clone.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, clone / name)
+    out = subprocess.run(["make", "-n", "eval"], cwd=clone, capture_output=True, text=True).stdout
+    assert "eval tests/resources/eval/dev_questions.jsonl tests/resources/eval/dev_multiturn.jsonl" in out
+    assert (ROOT / "tests/resources/eval/dev_questions.jsonl").exists()
