@@ -101,7 +101,7 @@ def _searched(assistant, query: str, k: int, history, floor: bool) -> tuple[list
     relevant = found.margin >= cut
     if floor and not relevant:
         return [], False
-    return [{**h.public(), "source": public_source(h.passage.source, retriever),
+    return [{**h.public(), "source_relative": public_source(h.passage.source, retriever),
              "relevant": bool(h.dense - found.background >= cut)} for h in found.hits], relevant
 
 
@@ -147,7 +147,9 @@ def _search_batch(assistant, args) -> int:
             raise QunzhongError(f"{args.batch}:{no}: expected a JSON object with \"id\" and \"q\"")
         t0 = time.perf_counter()
         try:
-            hits, relevant = _searched(assistant, q, args.k, history, not args.no_floor)
+            # Batch lines always list the ranking (scripts and evaluations measure it) and say in
+            # `relevant` whether `ask` would answer; --no-floor is accepted and changes nothing.
+            hits, relevant = _searched(assistant, q, args.k, history, False)
             error = None
         except QunzhongError as exc:
             hits, relevant, error = [], False, str(exc)

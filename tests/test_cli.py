@@ -43,11 +43,13 @@ def test_search_json_shape_and_spans(small_index):
     hits = json.loads(run(tmp, "search", QUESTION, "--json", "--index", str(idx)).stdout)
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1)) and len(hits) == 5
     for h in hits:
-        assert set(h) >= {"rank", "score", "doc", "title", "section", "text", "source", "start", "end", "relevant"}
-        assert h["relevant"] is True and not Path(h["source"]).is_absolute()  # relative to the indexed folder
-        original = (tmp / "docs" / h["source"]).read_text(encoding="utf-8")[h["start"]:h["end"]]
+        assert set(h) >= {"rank", "score", "doc", "title", "section", "text", "source", "start", "end", "relevant",
+                          "source_relative", "citation", "date"}
+        assert isinstance(h["relevant"], bool) and not Path(h["source_relative"]).is_absolute()
+        assert Path(h["source"]).resolve() == (tmp / "docs" / h["source_relative"]).resolve()
+        original = Path(h["source"]).read_text(encoding="utf-8")[h["start"]:h["end"]]
         assert _letters(h["text"]) in _letters(original) or _in_order(_letters(h["text"]), _letters(original))
-    assert any(w in h["text"] for h in hits[:3] for w in ("上访", "接待", "来访"))
+    assert any(w in h["text"] for h in hits[:3] for w in ("上访", "接待", "来访")) and hits[0]["relevant"]
 
 
 def _letters(s):
