@@ -45,5 +45,12 @@ def test_make_eval_without_shared_uses_the_copies_in_tests(tmp_path):
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy(ROOT / name, clone / name)
     out = subprocess.run(["make", "-n", "eval"], cwd=clone, capture_output=True, text=True).stdout
-    assert "eval tests/resources/eval/dev_questions.jsonl tests/resources/eval/dev_multiturn.jsonl" in out
-    assert (ROOT / "tests/resources/eval/dev_questions.jsonl").exists()
+    assert "benchmarks/eval_all.py --shared tests/resources/eval" in out
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from eval_all import suites
+
+    sets = {name: path for _, files in suites(ROOT / "tests/resources/eval").values() for name, path, _ in files}
+    assert sets["dev_questions"] == ROOT / "tests/resources/eval/dev_questions.jsonl" and sets["dev_questions"].exists()
+    assert all(p.exists() for p in sets.values())
