@@ -68,7 +68,7 @@ class Retriever:
         self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
         self._normalised: dict[int, tuple[str, set[int] | None]] = {}  # text, fingerprints
         self._windows: dict[int, set[str]] = {}
-        self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
+        self._vectors: dict[str, object] = {}  # question text -> its vector, translation (bounded)
         self._vectors_lock = threading.Lock()
         self.translator = QueryTranslator(embedder, self.words.known, picks=self.settings.translation_picks)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
@@ -122,13 +122,20 @@ class Retriever:
 
     def translation(self, text: str, vec: np.ndarray | None = None):
         """An English question's dictionary translation, its word choices informed by the
-        passages its own (shifted) vector finds first."""
+        passages its own (shifted) vector finds first. Cached with the question's vector."""
+        text = embedding_text(text)
+        key = "\x00translation\x00" + text
+        cached = self._vectors.get(key)
+        if cached is not None:
+            return cached
         if vec is None:
-            vec = _l2_normalised(self._embed_query(embedding_text(text)) - language_shift(self.embedder)[0])
+            vec = _l2_normalised(self._embed_query(text) - language_shift(self.embedder)[0])
         dense = self.dense_scores(vec)
         n = min(self.settings.feedback_passages, len(dense))
         top = np.sort(np.argpartition(-dense, n - 1)[:n]) if n else np.zeros(0, dtype=np.int64)
-        return self.translator.translate(text, lambda term: self.words.share_in(term, top))
+        out = self.translator.translate(text, lambda term: self.words.share_in(term, top))
+        self._vectors[key] = out
+        return out
 
     def query_vector(self, query: str, history: Sequence[str] = ()) -> tuple[np.ndarray, float]:
         """The query's vector, pulled toward earlier turns when it reads as a follow-up.

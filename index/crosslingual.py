@@ -314,7 +314,7 @@ class QueryTranslator:
 
     embedder: object
     known: object                       # word -> bool: is it in the index vocabulary?
-    max_candidates: int = 24
+    max_candidates: int = 6
     picks: int = 1                      # translations of each unit in the pseudo-question
     _vectors: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -326,13 +326,29 @@ class QueryTranslator:
         sets, share = translate(query, self.known)
         if not sets:
             return Translation([], 0.0, "")
-        cands = [list(s.terms[: self.max_candidates]) for s in sets]
+        cands, fbs = [], []
+        for s in sets:
+            terms = list(s.terms)
+            fb = np.array([feedback(t) for t in terms] if feedback is not None else [0.0] * len(terms),
+                          dtype=np.float32)
+            # Only the few the passages use most are embedded: each costs the engine a call.
+            keep = np.argsort(-fb, kind="stable")[: self.max_candidates]
+            cands.append([terms[i] for i in keep])
+            fbs.append(fb[keep])
+        # The embedder is asked only where the passages do not decide: a tie at the top.
+        open_sets = [i for i, fb in enumerate(fbs) if len(fb) > 1 and fb[0] == fb[1]]
+        self._embed([t for i in open_sets for t in cands[i]] + [sets[i].source for i in open_sets])
+        picks = []
+        for i, (s, c, fb) in enumerate(zip(sets, cands, fbs)):
+            score = fb
+            if i in open_sets:
+                score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source] + fb
+            picks.extend(c[j] for j in np.argsort(-score, kind="stable")[: self.picks])
+        return Translation(sets, share, "".join(dict.fromkeys(picks)))
         self._embed([t for c in cands for t in c] + [s.source for s in sets])
         picks = []
-        for s, c in zip(sets, cands):
-            score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source]
-            if feedback is not None:
-                score = score + np.array([feedback(t) for t in c], dtype=np.float32)
+        for s, c, fb in zip(sets, cands, fbs):
+            score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source] + fb
             picks.extend(c[i] for i in np.argsort(-score, kind="stable")[: self.picks])
         return Translation(sets, share, "".join(dict.fromkeys(picks)))
 
