@@ -41,10 +41,11 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from index.ann import EXACT_UNITS, build_faiss
+from index.ann import build_faiss
 from index.durable import durable_open, fsync_path
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, QunzhongError
 from index.schema import DocumentRecord, Location, Passage
+from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class IndexData:
 
     @functools.cached_property
     def faiss_index(self):
-        """The FAISS index of the unit vectors, read on first use: up to EXACT_UNITS vectors the
+        """The FAISS index of the unit vectors, read on first use: up to Settings.exact_units vectors the
         retriever scans vectors.npy itself, and a process that never needs FAISS never imports
         it (about 40 ms and 20 MB). `load_index` reads it at once for a larger index."""
         import faiss
@@ -436,7 +437,7 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
     if LEXICON_FILE in manifest["files"]:
         _read(path / LEXICON_FILE, fix, _lexicon_readable)
     data = IndexData(root=root, version=vid, manifest=manifest, passages=passages, documents={d.doc: d for d in docs})
-    if len(vectors) > EXACT_UNITS:  # the retriever searches FAISS: refuse a bad file now, not mid-question
+    if len(vectors) > Settings.exact_units:  # the retriever searches FAISS: refuse a bad file now, not mid-question
         data.faiss_index
     return data
 

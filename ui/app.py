@@ -113,10 +113,11 @@ def _auth(auth: str | None):
 
 
 def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          prevent_thread_lock: bool = False, llm=None):
-    """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise)."""
+          prevent_thread_lock: bool = False, llm=None, settings: dict | None = None):
+    """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise);
+    `settings`: overrides of query-time settings (`index.settings.Settings`)."""
     credentials = _auth(auth)
-    assistant = Assistant(index_dir)
+    assistant = Assistant(index_dir, settings)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
     if llm is not None:
         from assistant.check import warm_up
