@@ -2,7 +2,7 @@
 
     DIR/CURRENT                  {"version": "v...", "manifest_sha256": "..."}
     DIR/.lock                    flock-ed by an ingest while it writes; holds its pid
-    DIR/versions/v.../manifest.json   format, embedder, settings, documents, file checksums
+    DIR/versions/v.../manifest.json   schema (index.migrations), embedder, settings, documents, checksums
     DIR/versions/v.../vectors.faiss   faiss.write_index of the match-unit vectors
     DIR/versions/v.../vectors.npy     the same vectors, reused by incremental ingest
     DIR/versions/v.../owners.npy      for each unit vector, the id of its passage
@@ -44,12 +44,12 @@ import numpy as np
 from index.ann import build_faiss
 from index.durable import durable_open, fsync_path
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, QunzhongError
+from index.migrations import migrate, stamps
 from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 REQUIRED_FILES = ("vectors.faiss", "vectors.npy", "owners.npy", "passages.jsonl", "documents.jsonl")
 LEXICON_FILE = "lexical.npz"  # versions written before it existed load without it
 DATA_FILES = (*REQUIRED_FILES, LEXICON_FILE)
@@ -210,7 +210,7 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     _write_jsonl(tmp / "documents.jsonl", (document_to_row(d) for d in documents))
     if lexicon is not None:
         _save_lexicon(tmp / LEXICON_FILE, lexicon)
-    manifest = {**manifest, "format_version": FORMAT_VERSION,
+    manifest = {**manifest, **stamps(manifest),
                 "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256_file(tmp / name)}
                           for name in DATA_FILES if (tmp / name).exists()}}
     text = json.dumps(manifest, ensure_ascii=False, indent=1)
@@ -335,10 +335,9 @@ def read_manifest(root: Path) -> tuple[str, dict]:
         manifest = json.loads(raw)
     except ValueError as exc:
         raise IndexCorruptError(f"index manifest {path} is not valid JSON: {fix}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexMismatchError(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: {fix}")
-    return vid, manifest
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"index manifest {path} is not a JSON object: {fix}")
+    return vid, migrate(manifest, path.parent, root, fix)  # older schemas brought forward, in memory
 
 
 def _check_files(path: Path, manifest: dict, fix: str, checksums: bool = False) -> None:
