@@ -51,9 +51,30 @@ def _index(args) -> Path:
 
 
 def _assistant(args):
+    overrides = _settings(args)  # a bad --setting fails before the model loads
     from assistant.service import Assistant
 
-    return Assistant(_index(args))
+    return Assistant(_index(args), settings=overrides)
+
+
+def _settings(args) -> dict:
+    """The --setting NAME VALUE overrides, type-checked against the settings table."""
+    from index.settings import Settings
+
+    return Settings.parse_overrides(getattr(args, "setting", None))
+
+
+class _HelpSettings(argparse.Action):
+    """--help-settings: the settings table (name, default, help), then exit."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from index.settings import Settings
+
+        rows = [(name, repr(default), ("[ingest] " if name in Settings.INGEST_FIELDS else "") + help_)
+                for name, _, default, help_ in Settings.table()]
+        width = [max(len(r[i]) for r in rows) for i in (0, 1)]
+        sys.stdout.write("".join(f"{n:<{width[0]}}  {d:<{width[1]}}  {h}\n" for n, d, h in rows))
+        parser.exit()
 
 
 def _llm(args):
@@ -301,7 +322,8 @@ def cmd_serve(args) -> int:
     check_port(args.host, args.port)  # before gradio and the model load: one line, at once
     from ui.app import serve  # the CLI edge is where the web layer is started
 
-    serve(_index(args), host=args.host, port=args.port, auth=args.auth, auth_file=args.auth_file, llm=_llm(args))
+    serve(_index(args), host=args.host, port=args.port, auth=args.auth, auth_file=args.auth_file, llm=_llm(args),
+          settings=_settings(args))
     return 0
 
 
@@ -345,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="qunzhong", description="群众工作助手: cited answers from your documents.",
                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-v", "--verbose", action="store_true", help="log diagnostics to stderr")
+    p.add_argument("--help-settings", action=_HelpSettings, nargs=0, help="list every setting with its default and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name, fn, help_):
@@ -353,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--index", help="index directory (default: $QUNZHONG_INDEX or ./data/index)")
         sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log diagnostics to stderr")
+        if name in ("search", "ask", "eval", "serve"):
+            sp.add_argument("--setting", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                            help="change a query-time setting for this run (repeatable; see --help-settings)")
         return sp
 
     sp = cmd("ingest", cmd_ingest, "index files or folders (default: corpus/), incrementally")

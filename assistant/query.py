@@ -5,8 +5,8 @@ import re
 import unicodedata
 
 from index.errors import QueryError
+from index.settings import Settings
 
-MAX_QUERY_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 
@@ -18,7 +18,7 @@ _POINTS_BACK = re.compile(
     r"该(?=[项条事人])|呢[??]?$|"
     r"\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her|such)\b", re.IGNORECASE)
 
-def clean_query(text: str | None) -> str:
+def clean_query(text: str | None, max_chars: int = Settings.max_query_chars) -> str:
     """Strip control characters and excess space; refuse an empty query; clip a huge one."""
     if text is not None and not isinstance(text, str):
         raise QueryError("问题必须是文字 (the query must be text)")
@@ -26,7 +26,7 @@ def clean_query(text: str | None) -> str:
     text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
     if not any(ch.isalnum() for ch in text):
         raise QueryError("问题为空:请输入要查询的问题 (empty query)")
-    return text[:MAX_QUERY_CHARS]
+    return text[:max_chars]
 
 
 # Closing punctuation of a question ("?", "。", "!", "...") and what follows it.
@@ -40,17 +40,18 @@ def embedding_text(query: str) -> str:
     return _CLOSING.sub("", query) or query
 
 
-def clean_history(history) -> list[str]:
+def clean_history(history, turns: int = Settings.history_turns, max_chars: int = Settings.max_query_chars) -> list[str]:
+    """The last `turns` usable earlier turns, each cleaned like a question."""
     out = []
     for turn in history or ():
         try:
-            out.append(clean_query(turn))
+            out.append(clean_query(turn, max_chars))
         except QueryError:
             continue
-    return out[-2:]
+    return out[-turns:] if turns > 0 else []
 
 
-def followup_strength(query: str, short: int = 10, weak: float = 0.4) -> float:
+def followup_strength(query: str, short: int = Settings.followup_short, weak: float = Settings.followup_weak) -> float:
     """1.0 for a question that points back or is too short to stand alone (fewer than `short`
     letters), `weak` for one that may merely continue the topic."""
     letters = sum(1 for ch in query if ch.isalnum())

@@ -12,7 +12,6 @@ import numpy as np
 
 from assistant.query import clean_history, clean_query, embedding_text, followup_strength
 from assistant.relevance import RelevanceGate
-from index.ann import EXACT_UNITS
 from index.crosslingual import QueryTranslator, is_english, language_shift
 from index.embedders import Embedder
 from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache
@@ -147,14 +146,14 @@ class Retriever:
         vec = self.turn_vector(query)
         if not history:
             return vec, 0.0
-        weight = self.settings.history_weight * followup_strength(query)
+        weight = self.settings.history_weight * followup_strength(query, self.settings.followup_short, self.settings.followup_weak)
         turns = [self.turn_vector(turn) for turn in history]
         past = turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
         return _l2_normalised(vec + weight * past), weight
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
         """Each passage's best unit cosine."""
-        if len(self._units) <= EXACT_UNITS:
+        if len(self._units) <= self.settings.exact_units:
             return np.maximum.reduceat(self._units @ vec, self._bounds[:-1])
         n = min(len(self._units), self.settings.candidates * 8)
         sims, ids = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
@@ -204,8 +203,8 @@ class Retriever:
     def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
         """The top `k` passages for a question in its conversation, with the query vector and
         the background the relevance floor compares against."""
-        query = clean_query(query)
-        history = tuple(clean_history(history))
+        query = clean_query(query, self.settings.max_query_chars)
+        history = tuple(clean_history(history, self.settings.history_turns, self.settings.max_query_chars))
         sig = self.signals(query, history)
         hits = []
         if self.passages:

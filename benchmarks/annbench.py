@@ -5,7 +5,7 @@
 
 DATA_DIR holds base.npy (the vectors), queries.npy and truth.npy (exact top-10 ids), and
 meta.json {"real": n} when the first n queries are real question embeddings. KIND is an
-`index.ann` kind, or "numpy": the exact matrix product the retriever uses below EXACT_UNITS.
+`index.ann` kind, or "numpy": the exact matrix product the retriever uses below Settings.exact_units.
 A child process per kind keeps memory figures apart: index memory is the resident-set
 growth from before the build to after it, with the memory-mapped input released.
 `--sweep` re-searches the built index at several nprobe (IVF) or efSearch (HNSW) values;
@@ -38,7 +38,7 @@ def recall_at_k(found: list[np.ndarray], truth: np.ndarray, k: int = K) -> float
 
 
 class NumpyExact:
-    """What the retriever does below EXACT_UNITS: one matrix-vector product over all units."""
+    """What the retriever does below Settings.exact_units: one matrix-vector product over all units."""
 
     def __init__(self, vectors) -> None:
         self.vectors = np.array(vectors, dtype=np.float32)

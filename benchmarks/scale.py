@@ -2,7 +2,7 @@
 
 Vector store: clustered synthetic unit vectors at each size (passages x units per passage,
 as in the real index), our index kind (`index.ann.choose_kind`, or the retriever's exact
-matrix product below EXACT_UNITS) against the tutorial's exact IndexFlatIP, each built and
+matrix product below Settings.exact_units) against the tutorial's exact IndexFlatIP, each built and
 searched in a child process (`benchmarks.annbench`).
 
 Ingest: a generated corpus (recombined corpus sentences) indexed with a free stand-in
@@ -67,7 +67,8 @@ def make_vectors(folder: Path, seeds: np.ndarray, n_units: int, real_queries: np
 
 def vector_store_section(work: Path, seeds: np.ndarray, real_queries: np.ndarray | None, sizes, upp: float,
                          n_queries: int, candidates: bool) -> dict:
-    from index.ann import EXACT_UNITS, choose_kind, ivf_cells
+    from index.ann import choose_kind, ivf_cells
+    from index.settings import Settings
 
     env = child_env(work)
     out = {"units_per_passage": round(upp, 3), "sizes": []}
@@ -76,12 +77,12 @@ def vector_store_section(work: Path, seeds: np.ndarray, real_queries: np.ndarray
         folder = work / f"vectors_{n}"
         meta = make_vectors(folder, seeds, units, real_queries, n_queries)
         kind = choose_kind(units)
-        ours_kind = "numpy" if kind == "Flat" and units <= EXACT_UNITS else kind
+        ours_kind = "numpy" if kind == "Flat" and units <= Settings.exact_units else kind
         flat_q = FLAT_QUERIES_BIG if units > 1_000_000 else None
         row = {"passages": n, "units": units, "data": meta, "kind": kind,
                "ours": _annbench(folder, ours_kind, env)[0],
                "tutorial": _annbench(folder, "Flat", env, flat_q)[0]}
-        if candidates and units > EXACT_UNITS:
+        if candidates and units > Settings.exact_units:
             nl = ivf_cells(units)
             sweep = ",".join(str(x) for x in SWEEP)
             row["candidates"] = [r for c in CANDIDATES for r in _annbench(folder, c.format(nl=nl, np=sweep), env)]

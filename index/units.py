@@ -15,7 +15,10 @@ from index.schema import Passage
 
 UNITS_VERSION = 1
 
-WINDOW = 30  # the dup metric's window: passages sharing one count as repeats
+# The dup metric's window (shared/eval README): two passages sharing one normalised 30-character
+# window count as repeats. A definition of what the eval measures, not a tunable: it stays a
+# constant, outside `Settings`, so a setting can never change how results are scored.
+WINDOW = 30
 
 _SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
 

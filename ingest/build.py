@@ -510,7 +510,7 @@ def _lexicon(docs: list[DocumentEntry]) -> dict:
 def faiss_kind(settings: Settings, n_units: int) -> str:
     from index.ann import choose_kind
 
-    return choose_kind(n_units) if settings.faiss_kind == "auto" else settings.faiss_kind
+    return choose_kind(n_units, settings.exact_units) if settings.faiss_kind == "auto" else settings.faiss_kind
 
 
 def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> dict:

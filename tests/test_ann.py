@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.ann import EXACT_UNITS, build_faiss, choose_kind
+from index.ann import build_faiss, choose_kind
+from index.settings import Settings
 
 DIM = 384
 K = 10
@@ -60,7 +61,7 @@ def test_search_parameters_survive_write_and_read(tmp_path, clustered):
 
 
 def test_choose_kind_is_exact_when_small_and_builds_when_large(clustered):
-    assert choose_kind(0) == choose_kind(EXACT_UNITS) == "Flat"
+    assert choose_kind(0) == choose_kind(Settings.exact_units) == "Flat"
     kind = choose_kind(300_000)
     assert kind.startswith("IVF") and ",SQfp16|nprobe=" in kind
     base, queries = clustered

@@ -147,15 +147,17 @@ def _forget_finished_sessions(app: gr.Blocks) -> None:
 
 
 def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          prevent_thread_lock: bool = False, auth_file: str | None = None, llm=None):
-    """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise)."""
+          prevent_thread_lock: bool = False, auth_file: str | None = None, llm=None,
+          settings: dict | None = None):
+    """Build the app on the index at `index_dir` and launch it (127.0.0.1 unless told otherwise);
+    `settings`: overrides of query-time settings (`index.settings.Settings`)."""
     from starlette.middleware import Middleware
 
     from assistant.cli import check_port
 
     credentials = _credentials(auth, auth_file)
     check_port(host, port)  # a busy port is one line, before the model loads
-    assistant = Assistant(index_dir)
+    assistant = Assistant(index_dir, settings)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
     if llm is not None:
         from assistant.check import warm_up
