@@ -43,12 +43,18 @@ class Retrieval:
     history: tuple[str, ...]    # as cleaned
     hits: list[Hit]
     vector: np.ndarray          # the query vector (language-neutral, with its conversation)
-    background: float           # its similarity to general vocabulary (assistant.relevance)
+    background: float           # the relevance vector's similarity to general vocabulary
+    best: float | None = None   # a follow-up: the best passage for the whole conversation
 
     @property
     def margin(self) -> float:
-        """How far the best passage beats the background; -inf when nothing was found."""
-        return max(h.dense for h in self.hits) - self.background if self.hits else float("-inf")
+        """How far the best passage beats the background; -inf when nothing was found. A
+        follow-up is judged in its conversation (the question and its earlier turns weighed
+        alike): "那之后呢?" is about what was asked before it."""
+        if not self.hits:
+            return float("-inf")
+        best = self.best if self.best is not None else max(h.dense for h in self.hits)
+        return best - self.background
 
 
 class Retriever:
@@ -147,9 +153,11 @@ class Retriever:
         if not history:
             return vec, 0.0
         weight = self.settings.history_weight * followup_strength(query, self.settings.followup_short, self.settings.followup_weak)
+        return _l2_normalised(vec + weight * self._past_vector(history)), weight
+
+    def _past_vector(self, history: Sequence[str]) -> np.ndarray:
         turns = [self.turn_vector(turn) for turn in history]
-        past = turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
-        return _l2_normalised(vec + weight * past), weight
+        return turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
         """Each passage's best unit cosine."""
@@ -210,7 +218,11 @@ class Retriever:
         if self.passages:
             fused = self.fuse(sig)
             hits = self._dedupe(np.argsort(-fused)[: max(k * 8, 50)].tolist(), fused, sig, k)
-        return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector))
+        if not history or not hits:
+            return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector))
+        conversation = _l2_normalised(self.turn_vector(query) + self._past_vector(history))
+        return Retrieval(query, history, hits, sig.vector, self.gate.background(conversation),
+                         float(self.dense_scores(conversation).max()))
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.search(query, k, history).hits
