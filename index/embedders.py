@@ -123,6 +123,34 @@ class SentenceTransformerEmbedder:
         return self._encode(list(texts), self._query_prefix)
 
 
+class Memo:
+    """An embedder that embeds each distinct passage text once while it lives (one ingest run).
+
+    The cleaner's sentences, a text repeated in one document or across documents, and a unit
+    that equals a line the cleaner already embedded all cost one embedding. Each text's vector
+    does not depend on the others in its batch (both engines embed texts independently), so the
+    vectors are those the wrapped embedder gives. Queries pass straight through."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
+        self._rows: dict[str, np.ndarray] = {}
+        self.hits = self.embedded = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        new = list(dict.fromkeys(t for t in texts if t not in self._rows))
+        if new:
+            self._rows.update(zip(new, self.inner.embed_passages(new)))
+        self.embedded += len(new)
+        self.hits += len(texts) - len(new)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._rows[t] for t in texts]).astype(np.float32, copy=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+
 @functools.lru_cache(maxsize=4)
 def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
     """The process-wide embedder for `name` (models load once)."""
