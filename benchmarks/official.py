@@ -4,8 +4,9 @@ against the tutorial pipeline on the same files, in the same run, alternating wh
 Each repetition builds ours from scratch (a fresh index directory, so nothing is reused) and the
 tutorial's index, one after the other; the next repetition swaps the order. The ratio is the
 median of ours over the median of the tutorial's, and each pair's ratio is kept to show the
-spread. Besides seconds, the texts and tokens each pipeline asked the engine to embed are
-counted (untimed, afterwards): a figure the machine's load cannot move.
+spread. Beside wall seconds, the process's CPU seconds (what the work cost, much less moved by
+other programs on a busy machine) and the texts and tokens each pipeline asked the engine to
+embed (counted untimed, afterwards: a figure the machine's load cannot move).
 """
 from __future__ import annotations
 
@@ -58,18 +59,19 @@ def _ours(paths: list[Path], root: Path, embedder) -> tuple[float, dict]:
     from ingest.build import ingest
 
     counting = Counting(embedder)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = ingest(paths, root, embedder=counting, progress=False)
-    seconds = time.perf_counter() - t0
-    return seconds, {"passages": report.passages, "units": report.embedded, **counting.work()}
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return seconds, {"cpu_s": round(cpu, 2), "passages": report.passages, "units": report.embedded,
+                     **counting.work()}
 
 
 def _tutorial(files: list[Path], embedder) -> tuple[float, dict]:
     counting = Counting(embedder)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     tut = Tutorial.build(files, counting)
-    seconds = time.perf_counter() - t0
-    return seconds, {"passages": len(tut.chunks), **counting.work()}
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return seconds, {"cpu_s": round(cpu, 2), "passages": len(tut.chunks), **counting.work()}
 
 
 def official_section(work: Path, embedder, reps: int, shelf: bool = False) -> dict:
@@ -86,16 +88,20 @@ def official_section(work: Path, embedder, reps: int, shelf: bool = False) -> di
 
 
 def _compare(work: Path, paths: list[Path], files: list[Path], embedder, reps: int) -> dict:
-    ours_s, tut_s, ours_w, tut_w = [], [], {}, {}
+    wall: dict[str, list[float]] = {"ours": [], "tutorial": []}
+    cpu: dict[str, list[float]] = {"ours": [], "tutorial": []}
+    work_of: dict[str, dict] = {}
     for rep in range(reps):
         runs = [("ours", lambda: _ours(paths, work / f"ours-{rep}", embedder)),
                 ("tutorial", lambda: _tutorial(files, embedder))]
         for side, run in runs[:: 1 if rep % 2 == 0 else -1]:
             seconds, w = run()
-            (ours_s if side == "ours" else tut_s).append(round(seconds, 2))
-            (ours_w if side == "ours" else tut_w).update(w)
-    ratio = float(np.median(ours_s) / np.median(tut_s))
-    return {"files": len(files), "chars": sum(len(raw_text(f)) for f in files), "ours_s": ours_s,
-            "tutorial_s": tut_s, "ratio": round(ratio, 3),
-            "pair_ratios": [round(a / b, 3) for a, b in zip(ours_s, tut_s)], "ours_work": ours_w,
-            "tutorial_work": tut_w, "target": TARGET}
+            wall[side].append(round(seconds, 2))
+            cpu[side].append(w.pop("cpu_s"))
+            work_of[side] = w
+    ratio = lambda d: round(float(np.median(d["ours"]) / np.median(d["tutorial"])), 3)
+    return {"files": len(files), "chars": sum(len(raw_text(f)) for f in files), "ours_s": wall["ours"],
+            "tutorial_s": wall["tutorial"], "ratio": ratio(wall), "ours_cpu_s": cpu["ours"],
+            "tutorial_cpu_s": cpu["tutorial"], "cpu_ratio": ratio(cpu),
+            "pair_ratios": [round(a / b, 3) for a, b in zip(wall["ours"], wall["tutorial"])],
+            "ours_work": work_of["ours"], "tutorial_work": work_of["tutorial"], "target": TARGET}

@@ -15,6 +15,7 @@ class Settings:
     context_title: bool = False   # prepend the document title to the text the embedder sees
     semantic_cleaning: bool = True  # let the cleaner use embeddings to find inserted sentences
     units: str = "sentence+path"  # what is embedded: each sentence led by its section path
+    # ("sentence+pooled-path": path and sentence embedded apart, each path once; see ingest.build)
     max_file_bytes: int = 50 * 1024 * 1024
     # Retrieval (query time; read from the manifest, may be overridden per process).
     candidates: int = 45          # dense scores are min-max scaled over this many best passages

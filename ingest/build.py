@@ -512,7 +512,8 @@ def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> 
         "settings": settings.to_dict(),
         "ingest_key": settings.ingest_key(),
         "faiss": {"kind": faiss_kind(settings, sum(len(e.owners) for e in docs)), "rule": "index.ann.choose_kind"},
-        "units": "sentences led by their section path; a passage scores as its best unit",
+        "units": ("sentences and their section path embedded apart, combined by length" if settings.units == POOLED_PATH
+                  else "sentences led by their section path") + "; a passage scores as its best unit",
         "lexical": {"stamp": lexicon_stamp(), "fields": ["bigrams", "words"], "file": "lexical.npz"},
         "documents": {e.record.doc: {"sha256": e.record.sha256, "title": e.record.title, "source": e.record.source,
                                      "passages": len(e.passages), "chars": len(e.record.original),

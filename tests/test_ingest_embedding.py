@@ -115,3 +115,4 @@ def test_official_section_compares_both_pipelines_on_the_same_files(tmp_path, e5
     assert out["ratio"] == pytest.approx(np.median(out["ours_s"]) / np.median(out["tutorial_s"]), rel=1e-2)
     assert out["tutorial_work"]["texts"] == out["tutorial_work"]["passages"] > 0
     assert out["ours_work"]["tokens"] > out["ours_work"]["texts"] > 0
+    assert len(out["ours_cpu_s"]) == 2 and out["cpu_ratio"] > 0
