@@ -60,6 +60,16 @@ def test_memo_embeds_each_text_once_with_the_same_vectors(e5):
     assert memo.embed_passages([]).shape == (0, e5.dim)
 
 
+def test_memo_forgets_the_oldest_texts_beyond_its_bound(e5):
+    rec = Recording(e5)
+    memo = Memo(rec, keep=2)
+    texts = ["第一句话在这里。", "第二句话在这里。", "第三句话在这里。"]
+    got = memo.embed_passages(texts)  # a batch larger than the bound still comes back whole
+    np.testing.assert_allclose(got, e5.embed_passages(texts), atol=1e-6)
+    memo.embed_passages([texts[2], texts[0]])
+    assert rec.batches == [texts, [texts[0]]]  # the third was kept, the first forgotten
+
+
 @pytest.mark.slow
 def test_ingest_vectors_are_those_of_the_units_embedded_directly(tmp_path, e5):
     rec = Recording(e5)
