@@ -1,7 +1,7 @@
 """Where time and memory go, ours against the LangChain-tutorial pipeline, in one run.
 
-    python benchmarks/bench.py [--quick] [--only ingest,latency,cold,memory,load,scale]
-                               [--out benchmarks/results/bench.json] [--clients 16]
+    python benchmarks/bench.py [--quick] [--only ingest,official,latency,cold,memory,load,scale]
+                               [--shelf] [--out benchmarks/results/bench.json] [--clients 16]
 
 Prints one table (ours, tutorial, ratio ours/tutorial, target) and writes the figures as
 JSON. Every ratio compares two measurements from this run on this machine; shared
@@ -28,12 +28,13 @@ from benchmarks.report import build_table  # noqa: E402
 
 log = logging.getLogger("benchmarks")
 
-SECTIONS = ("ingest", "latency", "cold", "memory", "load", "scale")
+SECTIONS = ("ingest", "official", "latency", "cold", "memory", "load", "scale")
 QUICK = {"latency_reps": 3, "latency_budget_s": 30, "load_s": 15, "cli_repeats": 2, "scale_passages": (10_000, 100_000),
-         "scale_queries": 100, "candidates": False, "generated_docs": 20}
+         "scale_queries": 100, "candidates": False, "generated_docs": 20,
+         "official_reps": 2}
 FULL = {"latency_reps": 5, "latency_budget_s": 240, "load_s": 60, "cli_repeats": 3,
         "scale_passages": (10_000, 100_000, 1_000_000), "scale_queries": 200, "candidates": True,
-        "generated_docs": 120}
+        "generated_docs": 120, "official_reps": 4}
 
 
 def parse_args(argv):
@@ -43,6 +44,9 @@ def parse_args(argv):
     p.add_argument("--out", type=Path, help="JSON results (default: benchmarks/results/bench[-quick].json)")
     p.add_argument("--clients", type=int, default=16, help="concurrent clients in the load test")
     p.add_argument("--load-seconds", type=float, help="duration of the load test")
+    p.add_argument("--shelf", action="store_true",
+                   help="official section: also the whole regs shelf, 109 documents (about 20 minutes a pipeline)")
+    p.add_argument("--reps", type=int, help="official section: repetitions of ours and the tutorial (alternating)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (indexes) for inspection")
     args = p.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -82,6 +86,11 @@ def run(args, cfg: dict, work: Path) -> dict:
     root = tut_dir = tut = None
     if only & {"ingest", "latency", "cold", "memory", "load"}:
         root, tut_dir, tut = _indexes(work, embedder, res, "ingest" in only)
+    if "official" in only:
+        from benchmarks.official import official_section
+
+        res["official"] = official_section(work / "official", embedder, args.reps or cfg["official_reps"],
+                                           args.shelf)
     if "latency" in only:
         from benchmarks.local import latency_section
 

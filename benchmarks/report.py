@@ -1,6 +1,7 @@
 """The printed table: every figure for ours and the tutorial pipeline, their ratio, and the target."""
 from __future__ import annotations
 
+from statistics import median
 from typing import Callable
 
 
@@ -82,6 +83,7 @@ def build_table(res: dict) -> Table:
         t.add("one document changed: vectors embedded / reused (edit indexed: "
               f"{_num(_get(ing, 'changed_document', 'edit_indexed', default=None))})",
               f"{changed['embedded_units']} / {changed.get('reused_units', 0)}", ing["tutorial_changed"]["embedded_units"])
+    _official(t, res.get("official", {}))
     if "latency" in res:
         lat = res["latency"]
         t.section(f"warm latency, ms ({lat['questions']} dev questions x {lat['repetitions']})")
@@ -106,6 +108,23 @@ def build_table(res: dict) -> Table:
     if "scale" in res:
         _scale(t, res["scale"])
     return t
+
+
+def _official(t: Table, off: dict) -> None:
+    for name, o in off.items():
+        if "skipped" in o:
+            t.note(f"[ingest of {name}] skipped: {o['skipped']}")
+            continue
+        t.section(f"ingest of {name} ({o['files']} files, {o['chars']:,} characters), {len(o['ours_s'])} runs each")
+        t.add("seconds, median", median(o["ours_s"]), median(o["tutorial_s"]), f"<= {o['target']}x tutorial",
+              lambda a, b: a <= o["target"] * b)
+        t.note(f"  pairs ours/tutorial: {', '.join(f'{r:.2f}' for r in o['pair_ratios'])}")
+        t.add("CPU seconds, median", median(o["ours_cpu_s"]), median(o["tutorial_cpu_s"]), f"<= {o['target']}x tutorial",
+              lambda a, b: a <= o["target"] * b)
+        ow, tw = o["ours_work"], o["tutorial_work"]
+        t.add("passages", ow["passages"], tw["passages"])
+        t.add("texts embedded", ow["texts"], tw["texts"])
+        t.add("tokens embedded", ow["tokens"], tw["tokens"])
 
 
 def _servers(t: Table, res: dict) -> None:

@@ -1,7 +1,8 @@
 """The pipeline a user builds from the LangChain RAG tutorial: the baseline every figure is compared to.
 
-RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50) over the raw files (no
-cleaning, no structure), the same embedder (multilingual-e5-small with the passage:/query:
+RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50) over the raw text of each
+file (no cleaning, no structure; a .docx, .pdf or .html file's text as our loader extracts it,
+the tutorial's document loaders' job; a .txt file as read), the same embedder (multilingual-e5-small with the passage:/query:
 prefixes), FAISS IndexFlatIP; retrieve = embed the question + search; answer = the top
 chunks "stuffed" into one reply (what the tutorial's chain hands an LLM; there is none
 here, as in ours). It has no incremental ingest: every ingest rebuilds everything.
@@ -37,8 +38,7 @@ class Tutorial:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
-        chunks = [{"source": str(f), "text": t} for f in files
-                  for t in splitter.split_text(f.read_text(encoding="utf-8", errors="replace"))]
+        chunks = [{"source": str(f), "text": t} for f in files for t in splitter.split_text(raw_text(f))]
         texts = [c["text"] for c in chunks]
         parts = [embedder.embed_passages(texts[i:i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
         index = faiss.IndexFlatIP(embedder.dim)
@@ -69,6 +69,13 @@ class Tutorial:
         hits = self.retrieve(question, k)
         context = "\n\n".join(f"[{n}] {h['text']}" for n, h in enumerate(hits, 1))
         return {"query": question, "answer": context, "sources": [h["source"] for h in hits]}
+
+
+def raw_text(path: Path) -> str:
+    """The file's text before any cleaning: what a LangChain document loader hands the splitter."""
+    from ingest.loaders import load_file
+
+    return load_file(path).text
 
 
 def files_of(corpus: Path) -> list[Path]:

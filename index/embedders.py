@@ -8,6 +8,7 @@ folder (for example a downloaded bge-small-zh-v1.5).
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import os
 import threading
@@ -122,6 +123,38 @@ class SentenceTransformerEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(list(texts), self._query_prefix)
+
+
+class Memo:
+    """An embedder that embeds each distinct passage text once while it lives (one ingest run).
+
+    The cleaner's sentences, a text repeated in one document or across documents, and a unit
+    that equals a line the cleaner already embedded all cost one embedding. Each text's vector
+    does not depend on the others in its batch (both engines embed texts independently), so the
+    vectors are those the wrapped embedder gives. Queries pass straight through. The oldest
+    texts are forgotten beyond `keep` (50,000 vectors of 384 floats: 77 MB), so a corpus of any
+    size costs bounded memory; repeats are mostly near each other (a document's cleaner and units)."""
+
+    def __init__(self, embedder: Embedder, keep: int = 50_000) -> None:
+        self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
+        self._rows: dict[str, np.ndarray] = {}
+        self._keep = keep
+        self.hits = self.embedded = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        new = list(dict.fromkeys(t for t in texts if t not in self._rows))
+        if new:
+            self._rows.update(zip(new, self.inner.embed_passages(new)))
+        out = np.stack([self._rows[t] for t in texts]).astype(np.float32, copy=False) if texts else None
+        for old in list(itertools.islice(self._rows, max(0, len(self._rows) - self._keep))):
+            del self._rows[old]
+        self.embedded += len(new)
+        self.hits += len(texts) - len(new)
+        return out if out is not None else np.zeros((0, self.dim), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
 
 
 @functools.lru_cache(maxsize=4)

@@ -32,6 +32,8 @@ class Settings:
     min_chars: int = _s(60, "a shorter tail is merged into its neighbour passage")
     context_title: bool = _s(False, "prepend the document title to the text the embedder sees")
     semantic_cleaning: bool = _s(True, "let the cleaner use embeddings to find inserted sentences")
+    units: str = _s("sentence+path", 'what is embedded: each sentence led by its section path ("sentence+path"), '
+                    'or path and sentence embedded apart, each path once per document ("sentence+pooled-path")')
     max_file_bytes: int = _s(50 * 1024 * 1024, "ingest skips (and reports) larger files")
     # Retrieval (query time; read from the manifest, may be overridden per process).
     candidates: int = _s(45, "dense scores are min-max scaled over this many best passages")
@@ -59,10 +61,10 @@ class Settings:
     check_lexical_floor: float = _s(0.6, "share of a sentence's content words (or bigrams) found in the passage")
     check_dense_floor_cross: float = _s(0.83, "the cosine floor for a sentence read across languages (English)")
 
-    INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning")
+    INGEST_FIELDS = ("max_chars", "min_chars", "context_title", "semantic_cleaning", "units")
     # Fields removed from the table, with the value every index was built under: they stay in
     # `ingest_key` so indexes built before their removal keep their key (and are not re-embedded).
-    RETIRED = {"units": "sentence+path"}
+    RETIRED = {}  # none now (`units` came back as a real choice)
 
     def ingest_key(self) -> str:
         """Hash of the choices that shape passages: a change forces re-embedding."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
-from index.embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
+from index.embedders import DEFAULT_EMBEDDER, Embedder, Memo, get_embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, LoadError, QunzhongError
 from index.settings import Settings
 from index.store import app_version, ingest_lock, load_index, remove_strays, verify_index, write_index
@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # numpy and the pipeline (langchain) load only when something
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
+# Bump when cleaning, structure or splitting give the same file other passages: every document is
+# processed again at the next ingest (vectors of unchanged sentence units are reused). 2: articles
+# as units, chapter names, page chrome and headers removed, precise inserted-line rule.
+PIPELINE_VERSION = 2
+POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 
 class StrictModeError(QunzhongError):
@@ -138,14 +143,16 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
 
 
 class _Lazy:
-    """The embedder, loaded on first use: a run with nothing new to embed never loads a model."""
+    """The embedder, loaded on first use: a run with nothing new to embed never loads a model.
+    Within the run each distinct text is embedded once (`Memo`), whether the cleaner or a unit
+    asked for it first."""
 
     def __init__(self, name: str, given: Embedder | None):
-        self.name, self._embedder = name, given
+        self.name, self._given, self._embedder = name, given, None
 
-    def get(self) -> Embedder:
+    def get(self) -> Memo:
         if self._embedder is None:
-            self._embedder = get_embedder(self.name)
+            self._embedder = Memo(self._given if self._given is not None else get_embedder(self.name))
         return self._embedder
 
 
@@ -178,7 +185,8 @@ def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, se
     vid, manifest, damaged = _current(root)
     known = (manifest or {}).get("documents", {})
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
-                and manifest.get("ingest_key") == settings.ingest_key())
+                and manifest.get("ingest_key") == settings.ingest_key()
+                and manifest.get("pipeline_version", 1) == PIPELINE_VERSION)
     plan = _Plan(base=manifest if reusable else None, base_version=vid or "")
     report.full = not reusable and (manifest is not None or damaged)  # a first build is not a rebuild
     for f in files:
@@ -400,19 +408,26 @@ def _process_all(todo: list[tuple[Path, str]], settings: Settings, embedder: _La
 
     out: list[DocumentEntry] = []
     failed: list[str] = []
-    bar = tqdm(total=len(todo), desc="indexing", unit="doc", disable=not progress or not todo, leave=False)
+    bar = tqdm(total=len(todo), desc="indexing", unit="doc", disable=not progress or not todo, leave=False,
+               bar_format="{desc} {n_fmt}/{total_fmt} documents |{bar}| {elapsed}<{remaining} left{postfix}")
     for doc, loaded in _loaded(todo, settings, report, failed):
-        bar.set_postfix_str(doc[-30:])
+        _show(bar, out, doc)
         pdoc = _process_one(loaded, doc, settings, embedder.get())
-        bar.update(1)
         if isinstance(pdoc, str):
             report.skipped.append(Skipped(str(loaded.path), pdoc))
             _forget(report, doc)
             failed.append(doc)
-            continue
-        out.append(_embed_document(pdoc, embedder.get(), progress, report, known))
+        else:
+            out.append(_embed_document(pdoc, embedder.get(), settings, progress, report, known))
+        bar.update(1)
     bar.close()
     return out, failed
+
+
+def _show(bar, done: list[DocumentEntry], doc: str) -> None:
+    """Passages and units indexed so far, and the document being processed, after the bar."""
+    passages, units = sum(len(e.passages) for e in done), sum(len(e.owners) for e in done)
+    bar.set_postfix_str(f"{passages} passages, {units} units; {doc[-30:]}")
 
 
 def _process_one(loaded: LoadedFile, doc: str, settings: Settings, embedder: Embedder):
@@ -428,7 +443,7 @@ def _process_one(loaded: LoadedFile, doc: str, settings: Settings, embedder: Emb
     return pdoc if pdoc.passages else "no text left after cleaning"
 
 
-def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestReport,
+def _embed_document(pdoc, embedder: Embedder, settings: Settings, progress: bool, report: IngestReport,
                     known: "_KnownUnits") -> DocumentEntry:
     import numpy as np
 
@@ -437,6 +452,7 @@ def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestRepo
     units = [match_units(p) for p in pdoc.passages]
     owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
     texts = [u for us in units for u in us]
+    paths = [p.section.replace(" / ", " ") for p, us in zip(pdoc.passages, units) for _ in us]
     vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
     rows = [known.rows.get(t, -1) for t in texts]
     todo = [i for i, r in enumerate(rows) if r < 0]
@@ -444,10 +460,34 @@ def _embed_document(pdoc, embedder: Embedder, progress: bool, report: IngestRepo
     if done:
         vectors[done] = known.vectors[[rows[i] for i in done]]
     if todo:
-        vectors[todo] = _embed(embedder, [texts[i] for i in todo], progress)
+        embed = _pooled_path if settings.units == POOLED_PATH else _embed_texts
+        vectors[todo] = embed(embedder, [texts[i] for i in todo], [paths[i] for i in todo], progress)
     report.embedded += len(todo)
     report.reused += len(done)
     return DocumentEntry(pdoc.record, pdoc.passages, vectors, owners)
+
+
+def _embed_texts(embedder: Embedder, texts: list[str], paths: list[str], progress: bool) -> np.ndarray:
+    return _embed(embedder, texts, progress)
+
+
+def _pooled_path(embedder: Embedder, texts: list[str], paths: list[str], progress: bool) -> np.ndarray:
+    """Units as a section path and a sentence embedded apart: a path is embedded once for the
+    document, a sentence without it (the cleaner has often embedded it already), and the unit's
+    vector is their mean weighted by length, as mean pooling over the joined text would weigh
+    them. Not the same vectors as embedding the joined text (`Settings.units`)."""
+    import numpy as np
+
+    heads = [p if p and t.startswith(p + "\n") else "" for t, p in zip(texts, paths)]
+    bodies = [t[len(h) + 1:] if h else t for t, h in zip(texts, heads)]
+    out = _embed(embedder, bodies, progress)
+    distinct = sorted({h for h in heads if h})
+    by_head = dict(zip(distinct, _embed(embedder, distinct, False)))
+    for i, (h, b) in enumerate(zip(heads, bodies)):
+        if h:
+            v = len(h) * by_head[h] + len(b) * out[i]
+            out[i] = v / (np.linalg.norm(v) or 1.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -481,7 +521,8 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
     from tqdm import tqdm
 
     parts = []
-    with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress, leave=False) as bar:
+    with tqdm(total=len(texts), desc="embedding", unit="unit", disable=not progress or len(texts) <= EMBED_BATCH,
+              leave=False) as bar:
         for i in range(0, len(texts), EMBED_BATCH):
             parts.append(embedder.embed_passages(texts[i:i + EMBED_BATCH]))
             bar.update(len(parts[-1]))
@@ -524,8 +565,10 @@ def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> 
                      "min_chars": settings.min_chars, "overlap": 0},
         "settings": settings.to_dict(),
         "ingest_key": settings.ingest_key(),
+        "pipeline_version": PIPELINE_VERSION,
         "faiss": {"kind": faiss_kind(settings, sum(len(e.owners) for e in docs)), "rule": "index.ann.choose_kind"},
-        "units": "sentences led by their section path; a passage scores as its best unit",
+        "units": ("sentences and their section path embedded apart, combined by length" if settings.units == POOLED_PATH
+                  else "sentences led by their section path") + "; a passage scores as its best unit",
         "lexical": {"stamp": lexicon_stamp(), "fields": ["bigrams", "words"], "file": "lexical.npz"},
         "documents": {e.record.doc: {"sha256": e.record.sha256, "title": e.record.title, "source": e.record.source,
                                      "passages": len(e.passages), "chars": len(e.record.original),
