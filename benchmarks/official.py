@@ -99,7 +99,8 @@ def _compare(work: Path, paths: list[Path], files: list[Path], embedder, reps: i
             wall[side].append(round(seconds, 2))
             cpu[side].append(w.pop("cpu_s"))
             work_of[side] = w
-    ratio = lambda d: round(float(np.median(d["ours"]) / np.median(d["tutorial"])), 3)
+    def ratio(d):
+        return round(float(np.median(d["ours"]) / np.median(d["tutorial"])), 3)
     return {"files": len(files), "chars": sum(len(raw_text(f)) for f in files), "ours_s": wall["ours"],
             "tutorial_s": wall["tutorial"], "ratio": ratio(wall), "ours_cpu_s": cpu["ours"],
             "tutorial_cpu_s": cpu["tutorial"], "cpu_ratio": ratio(cpu),
