@@ -30,12 +30,12 @@ def test_every_setting_has_a_default_of_its_type_and_one_line_of_help():
     assert Settings().to_dict() == {name: default for name, _, default, _ in rows}
 
 
-def test_ingest_key_is_the_one_indexes_were_built_with_before_units_was_retired():
+def test_ingest_key_is_the_one_existing_indexes_were_built_with():
     before = {"max_chars": 220, "min_chars": 60, "context_title": False, "semantic_cleaning": True,
               "units": "sentence+path"}  # the dict every existing index hashed
     assert Settings().ingest_key() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
-    assert "units" not in Settings().to_dict()
     assert Settings(max_chars=300).ingest_key() != Settings().ingest_key()
+    assert Settings(units="sentence+pooled-path").ingest_key() != Settings().ingest_key()
 
 
 def test_overrides_are_typed_against_the_table():
