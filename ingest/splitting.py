@@ -2,9 +2,8 @@
 
 A passage is a group of whole sentences (sentence ends 。!?;… stay with
 their sentence) of at most `max_chars` characters, never crossing a section
-heading. langchain's RecursiveCharacterTextSplitter does the splitting; the
-spans are recovered by locating each chunk in the cleaned text, so they are
-exact.
+heading. langchain's RecursiveCharacterTextSplitter does the splitting and
+reports where each chunk starts (`add_start_index`), so spans are exact.
 """
 from __future__ import annotations
 
@@ -29,19 +28,18 @@ def make_splitter(max_chars: int):
 
     return RecursiveCharacterTextSplitter(
         separators=SEPARATORS, keep_separator="end", chunk_size=max_chars, chunk_overlap=0,
-        strip_whitespace=True, length_function=len)
+        strip_whitespace=True, length_function=len, add_start_index=True)
 
 
 def split_span(text: str, start: int, end: int, splitter) -> list[Chunk]:
-    """Chunks of text[start:end], each located exactly in `text`."""
+    """Chunks of text[start:end], each located by the splitter itself (`add_start_index`)."""
     out: list[Chunk] = []
-    cursor = start
-    for piece in splitter.split_text(text[start:end]):
-        at = text.find(piece, cursor, end)
-        if at < 0:  # cannot happen with strip-only splitting; keep the invariant loud
+    for doc in splitter.create_documents([text[start:end]]):
+        at = start + doc.metadata["start_index"]
+        piece = doc.page_content
+        if doc.metadata["start_index"] < 0 or text[at:at + len(piece)] != piece:  # keep the invariant loud
             raise ValueError(f"chunk not found in source: {piece[:30]!r}")
         out.append(Chunk(at, at + len(piece), piece))
-        cursor = at + len(piece)
     return out
 
 
