@@ -75,7 +75,7 @@ class Retriever:
         self._windows: dict[int, set[str]] = {}
         self._vectors: dict[str, object] = {}  # question text -> its vector, translation (bounded)
         self._vectors_lock = threading.Lock()
-        self.translator = QueryTranslator(embedder, self.words.known, picks=self.settings.translation_picks)
+        self.translator = QueryTranslator(embedder, self.words.known)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
             self._neutralise_english_units()

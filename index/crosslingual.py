@@ -315,7 +315,7 @@ class QueryTranslator:
     embedder: object
     known: object                       # word -> bool: is it in the index vocabulary?
     max_candidates: int = 6
-    picks: int = 1                      # translations of each unit in the pseudo-question
+    tie_candidates: int = 3
     _vectors: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -335,15 +335,18 @@ class QueryTranslator:
             keep = np.argsort(-fb, kind="stable")[: self.max_candidates]
             cands.append([terms[i] for i in keep])
             fbs.append(fb[keep])
-        # The embedder is asked only where the passages do not decide: a tie at the top.
-        open_sets = [i for i, fb in enumerate(fbs) if len(fb) > 1 and fb[0] == fb[1]]
-        self._embed([t for i in open_sets for t in cands[i]] + [sets[i].source for i in open_sets])
+        # The embedder is asked only where the passages do not decide, and only about the
+        # candidates tied at the top (at most `tie_candidates`): every text costs the engine.
+        tied = [[t for t, f in zip(c, fb) if f == fb[0]][: self.tie_candidates] for c, fb in zip(cands, fbs)]
+        open_sets = [i for i, t in enumerate(tied) if len(t) > 1]
+        self._embed([t for i in open_sets for t in tied[i]] + [sets[i].source for i in open_sets])
         picks = []
         for i, (s, c, fb) in enumerate(zip(sets, cands, fbs)):
-            score = fb
             if i in open_sets:
-                score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source] + fb
-            picks.extend(c[j] for j in np.argsort(-score, kind="stable")[: self.picks])
+                sims = np.stack([self._vectors[t] for t in tied[i]]) @ self._vectors[s.source]
+                picks.append(tied[i][int(np.argmax(sims))])
+            else:
+                picks.append(c[0])
         return Translation(sets, share, "".join(dict.fromkeys(picks)))
         self._embed([t for c in cands for t in c] + [s.source for s in sets])
         picks = []

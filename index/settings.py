@@ -46,7 +46,6 @@ class Settings:
     followup_weak: float = _s(0.4, "share of the history pull for a follow-up that does not point back")
     max_query_chars: int = _s(500, "a longer question is clipped to this many characters")
     translation_weight: float = _s(1.0, "an English question's pull toward its dictionary translation")
-    translation_picks: int = _s(1, "dictionary translations per English word in the pseudo-question")
     feedback_passages: int = _s(20, "passages an English question's first vector finds, to choose translations")
     relevance_floor: float = _s(0.025, "best passage must beat the general-vocabulary background by this")
     background_top: int = _s(10, "the background is the mean of the question's closest entries")
