@@ -77,14 +77,25 @@ def content_words(text: str, keep: frozenset = frozenset()) -> list[str]:
 _NEGATION = frozenset({"not", "no", "nor", "cannot"})
 
 
-@dataclass(frozen=True)
 class Glosses:
     """The dictionary read backwards: a whole gloss (stemmed content words) -> headwords, and a
-    content word -> headwords of short glosses that contain it."""
+    content word -> headwords of short glosses that contain it. Kept as space-joined strings
+    (about a fifth of the memory of tuples of words); lookups split them."""
 
-    whole: dict[tuple[str, ...], tuple[str, ...]]
-    partial: dict[str, tuple[str, ...]]
-    longest: int = 3
+    longest = 3
+
+    def __init__(self, whole: dict[str, str], partial: dict[str, str]):
+        self._whole, self._partial = whole, partial
+
+    def whole(self, key: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._whole.get(" ".join(key), "").split())
+
+    def partial(self, word: str) -> tuple[str, ...]:
+        return tuple(self._partial.get(word, "").split())
+
+    def keys(self):
+        """Every whole gloss, as a tuple of stemmed words."""
+        return (tuple(k.split(" ")) for k in self._whole)
 
 
 def _entries():
@@ -103,7 +114,7 @@ def _entries():
             yield simplified, rest.split("/")[1:-1]
 
 
-GLOSS_FORMAT = 1  # bump when the reading of glosses changes
+GLOSS_FORMAT = 2  # bump when the reading of glosses changes
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,13 +124,12 @@ def glosses() -> Glosses:
     if path is not None and path.exists():
         try:
             raw = json.loads(gzip.decompress(path.read_bytes()))
-            return Glosses({tuple(k.split(" ")): tuple(v) for k, v in raw["whole"].items()},
-                           {k: tuple(v) for k, v in raw["partial"].items()})
+            return Glosses(raw["whole"], raw["partial"])
         except (OSError, ValueError, KeyError) as exc:  # only a cache: rebuild it
             log.debug("unusable gloss cache %s (%s)", path, exc)
     built = _build_glosses()
     if path is not None:
-        raw = {"whole": {" ".join(k): v for k, v in built.whole.items()}, "partial": built.partial}
+        raw = {"whole": built._whole, "partial": built._partial}
         try:
             write_atomic(path, gzip.compress(json.dumps(raw, ensure_ascii=False).encode(), 6))
         except OSError as exc:
@@ -158,8 +168,8 @@ def _build_glosses() -> Glosses:
                 for w in set(key):
                     partial.setdefault(w, []).append(word)
     log.debug("CC-CEDICT: %d glosses, %d words", len(whole), len(partial))
-    return Glosses({k: tuple(dict.fromkeys(v)) for k, v in whole.items()},
-                   {k: tuple(dict.fromkeys(v)) for k, v in partial.items()})
+    return Glosses({" ".join(k): " ".join(dict.fromkeys(v)) for k, v in whole.items()},
+                   {k: " ".join(dict.fromkeys(v)) for k, v in partial.items()})
 
 
 @dataclass(frozen=True)
@@ -183,15 +193,15 @@ def translate(query: str, known) -> tuple[list[SynonymSet], float]:
     while i < len(words):
         for n in range(min(g.longest, len(words) - i), 0, -1):
             unit = tuple(words[i:i + n])
-            terms = [t for t in g.whole.get(unit, ()) if known(t)]
+            terms = [t for t in g.whole(unit) if known(t)]
             weight = 1.0
             if not terms and n == 1:
                 # Porter stems of one family can differ (petitioner -> petition, petition ->
                 # petit): the stem's own stem is tried, then longer glosses containing either.
                 stems = tuple(dict.fromkeys((unit[0], _stem(unit[0]))))
-                terms = [t for t in g.whole.get(stems[-1:], ()) if known(t)]
+                terms = [t for t in g.whole(stems[-1:]) if known(t)]
                 if not terms:
-                    terms, weight = [t for s in stems for t in g.partial.get(s, ()) if known(t)], 0.5
+                    terms, weight = [t for s in stems for t in g.partial(s) if known(t)], 0.5
                 terms = list(dict.fromkeys(terms))
             if terms:
                 sets.append(SynonymSet(" ".join(surface[i:i + n]), tuple(terms), weight))

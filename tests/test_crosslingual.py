@@ -18,14 +18,14 @@ def test_content_words_drop_function_words_and_stem():
 
 def test_the_dictionary_is_read_backwards_from_cc_cedict():
     g = glosses()
-    assert "处理" in g.whole[("handl",)]          # 处理: to handle; to deal with
-    assert "群众" in g.whole[("mass",)]            # 群众: the masses
-    assert "上访" in g.partial[content_words("petition")[0]]  # a longer gloss that contains it
+    assert "处理" in g.whole(("handl",))          # 处理: to handle; to deal with
+    assert "群众" in g.whole(("mass",))            # 群众: the masses
+    assert "上访" in g.partial(content_words("petition")[0])  # a longer gloss that contains it
 
 
 def test_a_negated_gloss_never_translates_its_word():
     """不同 is glossed "not the same": it must not stand for "same"."""
-    assert "不同" not in glosses().whole.get(("same",), ())
+    assert "不同" not in glosses().whole(("same",))
 
 
 def test_translation_keeps_only_words_the_index_knows():
@@ -39,10 +39,10 @@ def test_translation_keeps_only_words_the_index_knows():
 
 def test_phrases_translate_before_words():
     g = glosses()
-    phrase = next(k for k in g.whole if len(k) == 2 and k[0] != k[1])
+    phrase = next(k for k in g.keys() if len(k) == 2 and k[0] != k[1])
     words = " ".join(phrase)
     sets, _ = translate(words, lambda t: True)
-    assert sets[0].source.count(" ") == 1 and set(sets[0].terms) == set(g.whole[phrase])
+    assert sets[0].source.count(" ") == 1 and set(sets[0].terms) == set(g.whole(phrase))
 
 
 def test_a_synonym_set_counts_as_one_term():
