@@ -120,6 +120,7 @@ class Assistant:
         dictionary alone takes ~0.7 s), so the first visitor does not wait for them."""
         retriever = self.retriever()
         retriever.retrieve("群众工作的基本方法", k=1)
+        retriever.retrieve("How to work with the masses", k=1)  # the dictionary and the language shift
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.retriever().retrieve(query, k=k, history=history)

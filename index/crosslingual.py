@@ -132,6 +132,7 @@ def glosses() -> Glosses:
         raw = {"whole": built._whole, "partial": built._partial}
         try:
             write_atomic(path, gzip.compress(json.dumps(raw, ensure_ascii=False).encode(), 6))
+            _drop_stale(path, "cedict-glosses-")
         except OSError as exc:
             log.warning("cannot cache the dictionary at %s (%s)", path, exc)
     return built
@@ -149,6 +150,13 @@ def _dictionary_version() -> str:
 def _cache_file(name: str) -> Path | None:
     base = cache_dir()
     return None if base is None else base / name
+
+
+def _drop_stale(path: Path, prefix: str) -> None:
+    """Remove caches of other formats or dictionary versions beside `path` (only caches)."""
+    for stale in path.parent.glob(prefix + "*"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
 
 
 def _build_glosses() -> Glosses:
@@ -223,6 +231,7 @@ def is_english(query: str) -> bool:
 # --- the dense side -------------------------------------------------------------------------
 
 SHIFT_PAIRS = 256  # dictionary entries whose two languages estimate the language direction
+SAMPLE_FORMAT = 2  # bump when the choice of entries (shift_pairs) changes
 
 
 @dataclass(frozen=True)
@@ -272,7 +281,7 @@ _sample_lock = threading.Lock()
 
 def _load_or_embed_sample(embedder, key: str) -> DictionarySample:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[-80:]
-    path = _cache_file(f"dictionary-sample-{slug}-{SHIFT_PAIRS}-{GLOSS_FORMAT}.npz")
+    path = _cache_file(f"dictionary-sample-{slug}-{SHIFT_PAIRS}-{SAMPLE_FORMAT}.npz")
     if path is not None and path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -292,6 +301,7 @@ def _load_or_embed_sample(embedder, key: str) -> DictionarySample:
         np.savez(buf, **{f: getattr(sample, f) for f in _FIELDS})
         try:
             write_atomic(path, buf.getvalue())
+            _drop_stale(path, f"dictionary-sample-{slug}-")
         except OSError as exc:
             log.warning("cannot cache the dictionary sample at %s (%s)", path, exc)
     return sample
