@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.cache import cache_dir
 from index.domain import DOMAIN_TERMS
 
 log = logging.getLogger(__name__)
@@ -198,13 +199,8 @@ class CompactDictionary:
 
 
 def _cache_path() -> Path | None:
-    base = os.environ.get("QUNZHONG_CACHE")
-    if not base:
-        try:
-            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qunzhong"
-        except RuntimeError:  # no home directory to be found
-            return None
-    return Path(base) / f"jieba-trie-{dictionary_stamp()}.npz"
+    base = cache_dir()
+    return None if base is None else base / f"jieba-trie-{dictionary_stamp()}.npz"
 
 
 @functools.lru_cache(maxsize=1)

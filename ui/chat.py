@@ -56,35 +56,6 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
     With `llm` (an assistant.generate.LLMConfig) answers are written by the model and checked."""
 
     def respond(message, history, turns, records):
-        if llm is not None:
-            yield from respond_generated(message, history, turns, records)
-            return
-        history = list(history or [])
-        if not (message or "").strip():
-            gr.Warning("请输入问题。")
-            yield gr.update(), history, gr.update(), turns, records, gr.update(), gr.update()
-            return
-        waiting = history + [{"role": "user", "content": render.md_text(message)},
-                             {"role": "assistant", "content": WAITING}]
-        yield "", waiting, render.empty(WAITING), turns, records, gr.update(), ""
-        try:
-            r = assistant.retriever()
-            ans = assistant.ask(message, history=turns, retriever=r)
-            status = render.status_line(assistant.status(r))
-        except Exception as exc:  # the edge: a one-line warning, the page stays usable
-            if not isinstance(exc, QunzhongError):
-                log.exception("answering %r failed", message)
-            gr.Warning(redact_paths(str(exc)) if isinstance(exc, QunzhongError)
-                       else "出错了,未能回答这个问题;详情已记入服务器日志。")
-            yield message, history, SOURCES_EMPTY, turns, records, gr.update(), ""
-            return
-        waiting[-1] = {"role": "assistant", "content": render.answer_markdown(ans)}
-        record = {"question": ans.query, "history": list(turns), "answer": ans.text,
-                  "passage_ids": [c.hit.passage.id for c in ans.citations], "index_version": r.data.version}
-        records = {**records, str(len(waiting) - 1): record}
-        yield "", waiting, render.citation_cards(ans), turns + [ans.query], records, status, r.data.version
-
-    def respond_generated(message, history, turns, records):
         history = list(history or [])
         if not (message or "").strip():
             gr.Warning("请输入问题。")
@@ -95,13 +66,15 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         yield "", chat, render.empty(WAITING), turns, records, gr.update(), ""
         try:
             r = assistant.retriever()
-            final = None
-            for event in stream_reply(r, llm, message, turns):
-                if isinstance(event, Reply):
-                    final = event
-                    break
-                chat[-1] = {"role": "assistant", "content": streaming_markdown(event.text)}
-                yield gr.update(), chat, gr.update(), turns, records, gr.update(), gr.update()
+            if llm is None:
+                shown = extractive(assistant.ask(message, history=turns, retriever=r))
+            else:
+                for event in stream_reply(r, llm, message, turns):
+                    if isinstance(event, Reply):
+                        shown = generated(event)
+                        break
+                    chat[-1] = {"role": "assistant", "content": streaming_markdown(event.text)}
+                    yield gr.update(), chat, gr.update(), turns, records, gr.update(), gr.update()
             status = render.status_line(assistant.status(r))
         except Exception as exc:  # the edge: a one-line warning, the page stays usable
             if not isinstance(exc, QunzhongError):
@@ -110,14 +83,11 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
                        else "出错了,未能回答这个问题;详情已记入服务器日志。")
             yield message, history, SOURCES_EMPTY, turns, records, gr.update(), ""
             return
-        ans = final.base
-        chat[-1] = {"role": "assistant", "content": reply_markdown(final)}
-        record = {"question": ans.query, "history": list(turns), "answer": final.text,
-                  "passage_ids": [c.hit.passage.id for c in ans.citations], "index_version": r.data.version,
-                  "generated": final.generated, "model": final.model,
-                  "struck": [s.claim for s in final.struck]}
+        markdown, cards, record = shown
+        chat[-1] = {"role": "assistant", "content": markdown}
+        record = {**record, "history": list(turns), "index_version": r.data.version}
         records = {**records, str(len(chat) - 1): record}
-        yield "", chat, reply_cards(final), turns + [ans.query], records, status, r.data.version
+        yield "", chat, cards, turns + [record["question"]], records, status, r.data.version
 
     def vote(records, comment, evt: gr.LikeData):
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -153,6 +123,20 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
 
 
 STREAMING = "*正在生成回答(尚未核对出处)……*"
+
+
+def extractive(ans) -> tuple[str, str, dict]:
+    """(chat markdown, citation cards, feedback record) of an extractive answer."""
+    record = {"question": ans.query, "answer": ans.text, "passage_ids": [c.hit.passage.id for c in ans.citations]}
+    return render.answer_markdown(ans), render.citation_cards(ans), record
+
+
+def generated(reply: Reply) -> tuple[str, str, dict]:
+    """The same for a generated answer, with what the citation check struck."""
+    ans = reply.base
+    record = {"question": ans.query, "answer": reply.text, "passage_ids": [c.hit.passage.id for c in ans.citations],
+              "generated": reply.generated, "model": reply.model, "struck": [s.claim for s in reply.struck]}
+    return reply_markdown(reply), reply_cards(reply), record
 
 
 def streaming_markdown(text: str) -> str:
