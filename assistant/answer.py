@@ -45,11 +45,6 @@ class Answer:
                 "citations": [c.to_dict() for c in self.citations]}
 
 
-def relevance_margin(retriever: Retriever, hits: Sequence[Hit], vec: np.ndarray) -> float:
-    """How far the best passage beats the general-vocabulary background (assistant.relevance)."""
-    return max(h.dense for h in hits) - retriever.gate.background(vec) if hits else float("-inf")
-
-
 def is_relevant(retriever: Retriever, query: str, history: Sequence[str] = ()) -> bool:
     return retriever.search(query, k=5, history=history).margin >= retriever.settings.relevance_floor
 

@@ -38,7 +38,9 @@ class Report:
         return out
 
 
-def read_questions(path: str | Path) -> list[Question]:
+def read_questions(path: str | Path, only_set: str | None = None) -> list[Question]:
+    """The questions of a JSON-lines set; with `only_set`, only the rows whose "set" field is it
+    (a file of follow-ups over several indexes)."""
     out = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -49,6 +51,8 @@ def read_questions(path: str | Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
+            if only_set is not None and row.get("set") != only_set:
+                continue
             out.append(Question(str(row["id"]), row["q"], tuple(row["gold"]), tuple(row.get("history", ())),
                                 row.get("lang") or guess_lang(row["q"])))
         except (ValueError, KeyError, TypeError) as exc:

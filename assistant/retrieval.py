@@ -73,7 +73,8 @@ class Retriever:
         self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
         self._normalised: dict[int, tuple[str, set[int] | None]] = {}  # text, fingerprints
         self._windows: dict[int, set[str]] = {}
-        self._vectors: dict[str, object] = {}  # question text -> its vector, translation (bounded)
+        self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
+        self._translations: dict[str, object] = {}  # English question -> its translation (bounded)
         self._vectors_lock = threading.Lock()
         self.translator = QueryTranslator(embedder, self.words.known)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
@@ -88,6 +89,7 @@ class Retriever:
         question as if it were new."""
         for retriever in list(_live):
             retriever._vectors.clear()
+            retriever._translations.clear()
             retriever.translator._vectors.clear()
         clear_term_cache()
 
@@ -129,8 +131,7 @@ class Retriever:
         """An English question's dictionary translation, its word choices informed by the
         passages its own (shifted) vector finds first. Cached with the question's vector."""
         text = embedding_text(text)
-        key = "\x00translation\x00" + text
-        cached = self._vectors.get(key)
+        cached = self._translations.get(text)
         if cached is not None:
             return cached
         if vec is None:
@@ -139,7 +140,10 @@ class Retriever:
         n = min(self.settings.feedback_passages, len(dense))
         top = np.sort(np.argpartition(-dense, n - 1)[:n]) if n else np.zeros(0, dtype=np.int64)
         out = self.translator.translate(text, lambda term: self.words.share_in(term, top))
-        self._vectors[key] = out
+        with self._vectors_lock:
+            if len(self._translations) >= 1024:
+                self._translations.clear()
+            self._translations[text] = out
         return out
 
     def query_vector(self, query: str, history: Sequence[str] = ()) -> tuple[np.ndarray, float]:

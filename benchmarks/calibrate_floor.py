@@ -22,13 +22,8 @@ EVAL = ROOT / "tests" / "resources" / "eval"
 
 
 def margins(retriever, rows: list[dict]) -> list[float]:
-    from assistant.answer import relevance_margin
-
-    out = []
-    for row in rows:
-        result = retriever.search(row["q"], k=5, history=row.get("history") or ())
-        out.append(relevance_margin(retriever, result.hits, result.vector))
-    return out
+    """Each question's relevance margin, exactly as `ask` judges it (Retrieval.margin)."""
+    return [retriever.search(row["q"], k=5, history=row.get("history") or ()).margin for row in rows]
 
 
 def best_floor(on: list[float], off: list[float]) -> tuple[float, int]:

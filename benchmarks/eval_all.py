@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.evaluation import Question, evaluate, format_table, read_markers, read_questions  # noqa: E402
+from assistant.evaluation import evaluate, format_table, read_markers, read_questions  # noqa: E402
 
 RES = ROOT / "tests" / "resources"
 HELDOUT = RES / "eval" / "heldout"
@@ -52,19 +51,6 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
     else:
         print(f"note: {regs} not found; the official-documents sets are skipped (--shared DIR)", file=sys.stderr)
     return out
-
-
-def _questions(path: Path, only: str | None) -> list[Question]:
-    if only is None:
-        return read_questions(path)
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    keep = [json.dumps(r, ensure_ascii=False) for r in rows if r.get("set") == only]
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as fh:
-        fh.write("\n".join(keep) + "\n")
-    try:
-        return read_questions(fh.name)
-    finally:
-        Path(fh.name).unlink()
 
 
 def main(argv=None) -> int:
@@ -97,7 +83,7 @@ def main(argv=None) -> int:
 
         for set_name, path, only in sets:
             if path.exists():
-                reports.append(evaluate(set_name, _questions(path, only), search, markers))
+                reports.append(evaluate(set_name, read_questions(path, only), search, markers))
     print(format_table(reports))
     if args.json:
         Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1))
