@@ -76,7 +76,7 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
         self._translations: dict[str, object] = {}  # English question -> its translation (bounded)
         self._vectors_lock = threading.Lock()
-        self.translator = QueryTranslator(embedder, self.words.known)
+        self.translator = QueryTranslator(self.words.known)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
             self._neutralise_english_units()
@@ -90,7 +90,6 @@ class Retriever:
         for retriever in list(_live):
             retriever._vectors.clear()
             retriever._translations.clear()
-            retriever.translator._vectors.clear()
         clear_term_cache()
 
     def _neutralise_english_units(self) -> None:

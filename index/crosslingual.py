@@ -328,57 +328,23 @@ class Translation:
 
 @dataclass
 class QueryTranslator:
-    """Translates English questions into the index's vocabulary. Among a unit's dictionary
-    translations, the one the embedder puts closest to the English words is the pseudo-question's
-    pick (the embedder is multilingual at word level even where it is weak at sentence level)."""
+    """Translates English questions into the index's vocabulary. The pseudo-question keeps, for
+    each English unit, the translations the passages the question already finds use most
+    (pseudo-relevance feedback); where they use several alike, all of them (at most
+    `tied_candidates`), so the embedding of the pseudo-question weighs the senses instead of a
+    guess choosing one. (On the tuning set this equals or beats asking the embedder which
+    sense is nearest the English word, and it costs no engine call.)"""
 
-    embedder: object
     known: object                       # word -> bool: is it in the index vocabulary?
-    max_candidates: int = 6
-    tie_candidates: int = 3
-    _vectors: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    tied_candidates: int = 3
 
     def translate(self, query: str, feedback=None) -> Translation:
         """`feedback(term) -> float`, when given, is how much the passages the question already
-        finds use a term: the translation those passages use wins (pseudo-relevance feedback),
-        the embedder's word similarity breaks ties and decides where feedback is silent."""
+        finds use a term."""
         sets, share = translate(query, self.known)
-        if not sets:
-            return Translation([], 0.0, "")
-        cands, fbs = [], []
+        picks: list[str] = []
         for s in sets:
-            terms = list(s.terms)
-            fb = np.array([feedback(t) for t in terms] if feedback is not None else [0.0] * len(terms),
-                          dtype=np.float32)
-            # Only the few the passages use most are embedded: each costs the engine a call.
-            keep = np.argsort(-fb, kind="stable")[: self.max_candidates]
-            cands.append([terms[i] for i in keep])
-            fbs.append(fb[keep])
-        # The embedder is asked only where the passages do not decide, and only about the
-        # candidates tied at the top (at most `tie_candidates`): every text costs the engine.
-        tied = [[t for t, f in zip(c, fb) if f == fb[0]][: self.tie_candidates] for c, fb in zip(cands, fbs)]
-        open_sets = [i for i, t in enumerate(tied) if len(t) > 1]
-        self._embed([t for i in open_sets for t in tied[i]] + [sets[i].source for i in open_sets])
-        picks = []
-        for i, (s, c, fb) in enumerate(zip(sets, cands, fbs)):
-            if i in open_sets:
-                sims = np.stack([self._vectors[t] for t in tied[i]]) @ self._vectors[s.source]
-                picks.append(tied[i][int(np.argmax(sims))])
-            else:
-                picks.append(c[0])
-        return Translation(sets, share, "".join(dict.fromkeys(picks)))
-        self._embed([t for c in cands for t in c] + [s.source for s in sets])
-        picks = []
-        for s, c, fb in zip(sets, cands, fbs):
-            score = np.stack([self._vectors[t] for t in c]) @ self._vectors[s.source] + fb
-            picks.extend(c[i] for i in np.argsort(-score, kind="stable")[: self.picks])
-        return Translation(sets, share, "".join(dict.fromkeys(picks)))
-
-    def _embed(self, texts: list[str]) -> None:
-        with self._lock:
-            todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-            if len(self._vectors) > 50_000:  # bounded: a long-running server sees many words
-                self._vectors.clear()
-            if todo:
-                self._vectors.update(zip(todo, self.embedder.embed_queries(todo)))
+            scores = [feedback(t) for t in s.terms] if feedback is not None else [0.0] * len(s.terms)
+            top = max(scores)
+            picks.extend([t for t, f in zip(s.terms, scores) if f == top][: self.tied_candidates])
+        return Translation(sets, share if sets else 0.0, "".join(dict.fromkeys(picks)))
