@@ -8,8 +8,10 @@ a *synonym set*: its Chinese translations that occur in the index's own vocabula
 side scores a set as one term (Pirkola's structured query), so a word with eight translations
 counts once, not eight times.
 
-Nothing here knows the corpus or its questions: the dictionary is general, the index vocabulary
-filters it, and the weights are the dictionary's own (a whole-gloss match counts more than a
+The general dictionary lacks the field's own English ("petitioner" for 信访人): the established
+English names of the petition-work terms, each with its source, are read as further glosses
+(`data/domain_english.tsv`). Nothing here knows the corpus or its questions: the dictionary is
+general, the index vocabulary filters it, and the weights are the dictionary's own (a whole-gloss match counts more than a
 gloss that merely contains the word).
 """
 from __future__ import annotations
@@ -180,6 +182,28 @@ def _build_glosses() -> Glosses:
                    {k: " ".join(dict.fromkeys(v)) for k, v in partial.items()})
 
 
+@functools.lru_cache(maxsize=1)
+def domain_glosses() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The English names of petition-work terms (`data/domain_english.tsv`, each with its
+    source), read like dictionary glosses: stemmed content words -> the terms they name."""
+    text = resources.files("index").joinpath("data", "domain_english.tsv").read_text(encoding="utf-8")
+    out: dict[tuple[str, ...], list[str]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        term, renderings = line.split("\t")[:2]
+        for rendering in renderings.split(";"):
+            key = tuple(content_words(rendering))
+            if key:
+                out.setdefault(key, []).append(term)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def _whole(g: Glosses, unit: tuple[str, ...]) -> tuple[str, ...]:
+    """The general dictionary's headwords for a whole gloss, then the field's own terms."""
+    return tuple(dict.fromkeys(g.whole(unit) + domain_glosses().get(unit, ())))
+
+
 @dataclass(frozen=True)
 class SynonymSet:
     source: str                 # the English unit as written (words joined by spaces)
@@ -201,13 +225,13 @@ def translate(query: str, known) -> tuple[list[SynonymSet], float]:
     while i < len(words):
         for n in range(min(g.longest, len(words) - i), 0, -1):
             unit = tuple(words[i:i + n])
-            terms = [t for t in g.whole(unit) if known(t)]
+            terms = [t for t in _whole(g, unit) if known(t)]
             weight = 1.0
             if not terms and n == 1:
                 # Porter stems of one family can differ (petitioner -> petition, petition ->
                 # petit): the stem's own stem is tried, then longer glosses containing either.
                 stems = tuple(dict.fromkeys((unit[0], _stem(unit[0]))))
-                terms = [t for t in g.whole(stems[-1:]) if known(t)]
+                terms = [t for t in _whole(g, stems[-1:]) if known(t)]
                 if not terms:
                     terms, weight = [t for s in stems for t in g.partial(s) if known(t)], 0.5
                 terms = list(dict.fromkeys(terms))

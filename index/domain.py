@@ -3,8 +3,9 @@ petition-work terms that word segmentation keeps whole (`data/domain_terms.tsv`)
 made by "伪原创" rewriting tools folded back on whole words (`data/rewrite_folds.tsv`), and
 stopwords (function words of Chinese and English).
 
-English questions are not bridged by a glossary: see index.crosslingual (a general dictionary
-and the multilingual embedder)."""
+English questions are not bridged by a glossary of question words: see index.crosslingual (a
+general dictionary, plus the field's established English names of these terms with their
+sources, `data/domain_english.tsv`)."""
 from __future__ import annotations
 
 from importlib import resources

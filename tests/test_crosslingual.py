@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, index_texts
-from index.crosslingual import content_words, glosses, is_english, translate
+from index.crosslingual import content_words, domain_glosses, glosses, is_english, translate
+from index.domain import DOMAIN_TERMS
 from index.lexical import BM25, tokenize
 
 
@@ -35,6 +36,27 @@ def test_translation_keeps_only_words_the_index_knows():
     assert found["handle"] == {"处理"} and found["masses"] == {"群众"} and "上访" in found["petition"]
     assert share == 1.0
     assert translate("Zorblax quindle", vocab.__contains__) == ([], 0.0)
+
+
+def test_the_fields_english_names_come_with_a_source_and_name_domain_terms():
+    """data/domain_english.tsv: each row a domain term, its English names and a source."""
+    from importlib import resources
+
+    text = resources.files("index").joinpath("data", "domain_english.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert rows and all(len(r) == 3 and all(x.strip() for x in r) for r in rows)
+    assert {r[0] for r in rows} <= set(DOMAIN_TERMS)
+    assert "信访人" in domain_glosses()[tuple(content_words("petitioner"))]
+
+
+def test_an_english_name_of_the_field_reaches_its_chinese_term():
+    """"petitioner" is not a CC-CEDICT gloss of 信访人; the field's English usage makes it one,
+    beside what the dictionary gives (诉求: to petition)."""
+    vocab = {"信访人", "诉求", "接待"}
+    sets, _ = translate("How should a petitioner be received?", vocab.__contains__)
+    assert {"信访人"} <= set(next(s.terms for s in sets if s.source == "petitioner"))
+    sets, _ = translate("How should a petitioner be received?", {"诉求"}.__contains__)
+    assert next(s.terms for s in sets if s.source == "petitioner") == ("诉求",)
 
 
 def test_phrases_translate_before_words():

@@ -102,7 +102,8 @@ def test_a_bad_setting_is_one_line(small, capsys, pair, words):
 
 def test_settings_from_a_subprocess(tmp_path):
     proc = run_cli(tmp_path, "--help-settings")
-    assert proc.returncode == 0 and "relevance_floor" in proc.stdout and "0.025" in proc.stdout
+    assert proc.returncode == 0 and "relevance_floor" in proc.stdout \
+        and str(Settings().relevance_floor) in proc.stdout
     proc = run_cli(tmp_path, "eval", "x.jsonl", "--setting", "history_turns", "two")
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
         "error: --setting history_turns needs a value of type int, not 'two'"]
