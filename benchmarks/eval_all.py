@@ -37,7 +37,8 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
     out = {
         "dev": ([ROOT / "corpus"], [("dev_questions", dev_sets / "dev_questions.jsonl", None),
                                     ("dev_questions_en", RES / "eval" / "tuning" / "dev_questions_en.jsonl", None),
-                                    ("dev_multiturn", dev_sets / "dev_multiturn.jsonl", None)]),
+                                    ("dev_multiturn", dev_sets / "dev_multiturn.jsonl", None),
+                                    ("dev_multiturn_en", RES / "eval" / "tuning" / "dev_multiturn_en.jsonl", None)]),
         "pages": ([ROOT / "corpus", RES / "cleaning", RES / "ui"],
                   [("heldout_pages", HELDOUT / "pages_heldout.jsonl", None),
                    ("heldout_pages_multiturn", HELDOUT / "multiturn_heldout.jsonl", "pages")]),
