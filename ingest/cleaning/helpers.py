@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from index.chars import HAN_ALL
 from ingest.cleaning.core import Span
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = HAN_ALL
 # Full-width punctuation that sits between CJK characters.
 CJK_PUNCT = "\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014-\u2026"
 TERMINAL = "。!?!?;;…"

@@ -6,6 +6,7 @@ import re
 from ingest.cleaning.core import Span
 from ingest.cleaning.helpers import SENTENCE, ends_sentence, line_with_break, lines_of
 from ingest.structure import TEMPLATE_TAG, is_breadcrumb, is_heading_line
+from index.chars import HAN
 
 # Lines that *start* like page metadata: upload/author/time lines, breadcrumbs,
 # copyright and disclaimer lines, keyword/tag lines.
@@ -19,7 +20,7 @@ _META_START = re.compile(
     r"(?:posted|uploaded|published|written|shared)\s+(?:on|by)\b|published\s*:|last\s+updated)", re.I)
 # A run of page statistics "浏览:356 下载:12 大小:30KB" (breadcrumbs: ingest.structure.is_breadcrumb).
 _STAT = re.compile(
-    r"[\u4e00-\u9fffA-Za-z]{1,6}\s*[::]\s*(?:\d[\d.,:/\-\s]*(?:KB|MB|GB|页|次|人|个|分|元)?|[A-Za-z0-9_*]{2,})(?=\s|$)",
+    rf"[{HAN}A-Za-z]{{1,6}}\s*[::]\s*(?:\d[\d.,:/\-\s]*(?:KB|MB|GB|页|次|人|个|分|元)?|[A-Za-z0-9_*]{{2,}})(?=\s|$)",
     re.I)
 _META_LINE_SHORT = 120
 
@@ -46,9 +47,9 @@ _WIDGET = re.compile(
 _WIDGET_LINE_MAX = 30
 # Short lines that name the site itself ("51范文网", "www.example.com").
 _SITE_NAME = re.compile(
-    r"\s*(?:www\.)?[A-Za-z0-9]+[\u4e00-\u9fff]{0,8}网\s*$"
-    r"|\s*[\u4e00-\u9fff]{1,4}(?:网|文库)\s*$"
-    r"|\s*[\u4e00-\u9fff]{0,6}(?:范文|文库|文档|资料|学习|大全|作文|论文|公文|文秘|写作|办公)[\u4e00-\u9fff]{0,4}(?:网|库|之家|网站)\s*$"
+    rf"\s*(?:www\.)?[A-Za-z0-9]+[{HAN}]{{0,8}}网\s*$"
+    rf"|\s*[{HAN}]{{1,4}}(?:网|文库)\s*$"
+    rf"|\s*[{HAN}]{{0,6}}(?:范文|文库|文档|资料|学习|大全|作文|论文|公文|文秘|写作|办公)[{HAN}]{{0,4}}(?:网|库|之家|网站)\s*$"
     r"|\s*(?:https?://)?(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?/?\s*$", re.I)
 _CHROME_LINE_MAX = 160
 _META_LINE_MAX = 300
