@@ -315,12 +315,23 @@ def is_breadcrumb(line: str) -> bool:
     return bool(_FROM_HOME.match(s) or _TRAIL.fullmatch(s))
 
 
-_EXT = re.compile(r"\s*\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf|html?)\s*$", re.I)
-_SITE_SUFFIX = re.compile(
-    r"\s*[-_|–—·]+\s*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|范文|资料库|\.com|\.cn|\.net)\s*$", re.I)
+# File extensions and site names after a title: "….docx", "… - 某某范文网" (also read by the cleaner's title_tag).
+FILE_EXTENSIONS = r"docx?|pdf|pptx?|xlsx?|txt|wps|rtf|html?"
+FILE_EXT = re.compile(rf"[^\S\n]*\.(?:{FILE_EXTENSIONS})[^\S\n]*$", re.I | re.M)
+SITE_SUFFIX = re.compile(
+    r"[^\S\n]*[-_|–—·]+[^\S\n]*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|范文|资料库|\.com|\.cn|\.net)[^\S\n]*$",
+    re.I | re.M)
+# A line that is nothing but a site's name: "51范文网", "某某文库", "www.example.com".
 _SITE_NAME = re.compile(
-    rf"^(?:www\.)?[\w.\-]{{0,12}}?(?:\d*[{HAN}]{{0,8}})(?:网|文库|网站|之家|文档网|范文网|资料网)$"
-    r"|^(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?$", re.I)
+    rf"(?:www\.)?[A-Za-z0-9.\-]{{0,16}}?[{HAN}]{{0,8}}(?:网|文库|网站|之家|文档网|范文网|资料网)"
+    rf"|[{HAN}]{{0,6}}(?:范文|文库|文档|资料|学习|大全|作文|论文|公文|文秘|写作|办公)[{HAN}]{{0,4}}(?:网|库|之家|网站)"
+    r"|(?:https?://)?(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?/?", re.I)
+
+
+def is_site_name(line: str) -> bool:
+    return _SITE_NAME.fullmatch(line.strip()) is not None
+
+
 _NOT_TITLE = re.compile(
     r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[::]|时间[::]|当前位置|"
     r"copyright|©|版权|预览|阅读全文|^\s*[-*•·]\s", re.I)
@@ -332,13 +343,13 @@ def _title_candidate(line: str) -> str:
     s = line.strip().strip("《》")
     s = TEMPLATE_TAG.sub("", s)
     for _ in range(2):
-        s = _EXT.sub("", s)
-        s = _SITE_SUFFIX.sub("", s)
+        s = FILE_EXT.sub("", s)
+        s = SITE_SUFFIX.sub("", s)
     return s.strip(" _-|.")
 
 
 def _plausible_title(s: str) -> bool:
-    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or _SITE_NAME.match(s) or is_breadcrumb(s):
+    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or is_site_name(s) or is_breadcrumb(s):
         return False
     if re.search(r"[。!?!?]", s[:-1]) or _match_marker(s, 0):
         return False  # a sentence or a section heading, not a title

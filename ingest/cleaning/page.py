@@ -5,6 +5,7 @@ import re
 
 from ingest.cleaning.core import Span
 from ingest.cleaning.helpers import ends_sentence, line_end, line_with_break, lines_of
+from ingest.structure import FILE_EXTENSIONS
 
 # A page counter in any of its common shapes.
 COUNTER = re.compile(
@@ -20,7 +21,7 @@ _COUNTER_LINE = re.compile(
     r"|\s*第\s*\d{1,4}\s*页\s*$"
     r"|\s*\d{1,4}\s*/\s*\d{1,4}\s*$"
     r"|\s*page\s+\d{1,4}\s*$"
-    r"|.{0,120}\.(?:docx?|pdf|pptx?|xlsx?|txt|wps)\s*[_\-\s]\s*第\s*\d{1,4}\s*页\s*$", re.I)
+    rf"|.{{0,120}}\.(?:{FILE_EXTENSIONS})\s*[_\-\s]\s*第\s*\d{{1,4}}\s*页\s*$", re.I)
 
 
 def _widen(text: str, a: int, b: int, chars: str) -> Span:

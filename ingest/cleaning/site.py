@@ -5,7 +5,7 @@ import re
 
 from ingest.cleaning.core import Span
 from ingest.cleaning.helpers import SENTENCE, ends_sentence, line_with_break, lines_of
-from ingest.structure import TEMPLATE_TAG, is_breadcrumb, is_heading_line
+from ingest.structure import FILE_EXT, SITE_SUFFIX, TEMPLATE_TAG, is_breadcrumb, is_heading_line, is_site_name
 from index.chars import HAN
 
 # Lines that *start* like page metadata: upload/author/time lines, breadcrumbs,
@@ -45,12 +45,6 @@ _WIDGET = re.compile(
     r"read more|click here|share (?:this|on|to)|sign up|log in|subscribe|download|report this|"
     r"facebook|twitter|linkedin|whatsapp", re.I)
 _WIDGET_LINE_MAX = 30
-# Short lines that name the site itself ("51范文网", "www.example.com").
-_SITE_NAME = re.compile(
-    rf"\s*(?:www\.)?[A-Za-z0-9]+[{HAN}]{{0,8}}网\s*$"
-    rf"|\s*[{HAN}]{{1,4}}(?:网|文库)\s*$"
-    rf"|\s*[{HAN}]{{0,6}}(?:范文|文库|文档|资料|学习|大全|作文|论文|公文|文秘|写作|办公)[{HAN}]{{0,4}}(?:网|库|之家|网站)\s*$"
-    r"|\s*(?:https?://)?(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?/?\s*$", re.I)
 _CHROME_LINE_MAX = 160
 _META_LINE_MAX = 300
 
@@ -69,7 +63,7 @@ def _is_chrome_line(line: str, index: int, total: int) -> bool:
     if len(s) <= _WIDGET_LINE_MAX and _WIDGET.search(s):
         return True
     near_edge = index < 5 or index >= total - 5
-    return near_edge and len(s) <= 16 and bool(_SITE_NAME.match(s))
+    return near_edge and len(s) <= 16 and is_site_name(s)
 
 
 def site_boilerplate(text: str) -> list[Span]:
@@ -154,10 +148,6 @@ def filler_intro(text: str) -> list[Span]:
     return spans
 
 
-_FILE_EXT = re.compile(r"[ \t]*\.(?:docx?|pdf|pptx?|xlsx?|txt|wps)[ \t]*$", re.I | re.M)
-_SITE_SUFFIX = re.compile(
-    r"[ \t]*[-_|–—·][ \t]*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|资料库|\.com|\.cn|\.net)[ \t]*$", re.I | re.M)
-
 _TITLE_MAX = 60
 _SENTENCE_MARK = re.compile("[。!?!?;;]")
 
@@ -189,7 +179,7 @@ def title_tag(text: str) -> list[Span]:
     for a, b in lines_of(text)[:8]:
         if b - a > 80:
             continue
-        for pattern in (_FILE_EXT, _SITE_SUFFIX):
+        for pattern in (FILE_EXT, SITE_SUFFIX):
             m = pattern.search(text, a, b)
             if m and m.start() > a:
                 spans.append(m.span())
