@@ -16,6 +16,15 @@ CLOSERS = "”’」』)】》\"')"
 DANGLING = "。,,;;!?!?、"
 # A sentence of a line: up to and including its end marks.
 SENTENCE = re.compile(r"[^。!?!?\n]*(?:[。!?!?]+[”’\"]?|$)")
+# Phrases of a site's page furniture that two rules read: a line with one is chrome
+# (site.site_boilerplate), and one starting a line in a page's second half opens its tail
+# (page.footer_zone).
+PREVIEW_END = "展开阅读全文|预览已结束"
+RELATED = "相关资源|猜你喜欢|相关搜索|配套讲稿"
+RELATED_LABELS = "阅读全文|相关文档|相关推荐|热门推荐|推荐阅读"
+LICENCE = "版权声明|免责声明|copyright|©"
+NEIGHBOURS = "上一篇|下一篇"
+KEYWORDS = r"关\s*键\s*词"
 # Chinese heading markers that may start a line ("一、", "(二)", "二是", "第三章", "篇一", "1、").
 HEADING_START = re.compile(
     r"[((]?[一二三四五六七八九十]{1,3}[、)).．]|[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十\d]{1,3}[篇章节部]"
