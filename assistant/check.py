@@ -23,11 +23,10 @@ import numpy as np
 from index.chars import HAN, han_count
 from index.crosslingual import is_english
 from index.lexical import bigram_tokenize, tokenize
-from ingest.splitting import normalise, unit_sentences
+from index.units import SENTENCE, normalise, unit_sentences
 
 _MARK = re.compile(r"\s*[\[【]\s*(\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)\s*[\]】]")
 _MARK_AFTER_END = re.compile(r"([。!?!?;;.])((?:\s*[\[【]\s*\d{1,2}(?:\s*[,,、]\s*\d{1,2})*\s*[\]】])+)")
-_SENTENCE = re.compile(r"[^。!?!?;;\n]+(?:[。!?!?;;]+[”’」』\"')]*|\n|$)|(?<=\n)")
 _EN_SPLIT = re.compile(rf"(?<=[.!?])[\"')\]]?\s+(?=[A-Z\"“({HAN}])")
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)]\s*|[-*•]\s+|#+\s+)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -72,7 +71,7 @@ def split_cited(text: str) -> list[tuple[str, str, tuple[int, ...]]]:
     A marker written after the sentence's closing mark ("……接待。[1]") belongs to that sentence."""
     text = _MARK_AFTER_END.sub(lambda m: m.group(2) + m.group(1), text)
     out = []
-    for piece in _SENTENCE.findall(text):
+    for piece in SENTENCE.findall(text):
         for sent in _EN_SPLIT.split(piece):
             cited = tuple(dict.fromkeys(int(n) for m in _MARK.finditer(sent)
                                         for n in re.split(r"\s*[,,、]\s*", m.group(1))))

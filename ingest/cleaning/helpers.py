@@ -5,17 +5,16 @@ import re
 from collections import Counter
 
 from index.chars import HAN_ALL
+from index.units import SENTENCE_END
 from ingest.cleaning.core import Span
 
 CJK = HAN_ALL
 # Full-width punctuation that sits between CJK characters.
 CJK_PUNCT = "\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014-\u2026"
-TERMINAL = "。!?!?;;…"
+TERMINAL = SENTENCE_END
 CLOSERS = "”’」』)】》\"')"
 # Punctuation that cannot start a line of its own: a line starting with it continues the previous one.
 DANGLING = "。,,;;!?!?、"
-# A sentence of a line: up to and including its end marks.
-SENTENCE = re.compile(r"[^。!?!?\n]*(?:[。!?!?]+[”’\"]?|$)")
 # Phrases of a site's page furniture that two rules read: a line with one is chrome
 # (site.site_boilerplate), and one starting a line in a page's second half opens its tail
 # (page.footer_zone).

@@ -7,10 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.cleaning.core import Embed, Span
-from ingest.cleaning.helpers import (CLOSERS, DANGLING, SENTENCE, TERMINAL, bigram_counts, ends_sentence, is_cjk,
+from ingest.cleaning.helpers import (CLOSERS, DANGLING, TERMINAL, bigram_counts, ends_sentence, is_cjk,
                                      lines_of)
 from ingest.structure import is_heading_line
 from index.chars import HAN
+from index.units import SENTENCE
 
 log = logging.getLogger(__name__)
 

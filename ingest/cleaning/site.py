@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 
 from ingest.cleaning.core import Span
-from ingest.cleaning.helpers import (KEYWORDS, LICENCE, NEIGHBOURS, PREVIEW_END, RELATED, RELATED_LABELS, SENTENCE,
+from ingest.cleaning.helpers import (KEYWORDS, LICENCE, NEIGHBOURS, PREVIEW_END, RELATED, RELATED_LABELS,
                                      ends_sentence, line_with_break, lines_of)
 from ingest.structure import FILE_EXT, SITE_SUFFIX, TEMPLATE_TAG, is_breadcrumb, is_heading_line, is_site_name
 from index.chars import HAN
+from index.units import SENTENCE
 
 # Lines that *start* like page metadata: upload/author/time lines, breadcrumbs,
 # copyright and disclaimer lines, keyword/tag lines.

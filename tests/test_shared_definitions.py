@@ -1,4 +1,7 @@
-"""The cleaner and the title detector read one definition of a site name and a site suffix."""
+"""Definitions read by more than one part: a site name and suffix (cleaner and title detector),
+a sentence (cleaner, units, answer check)."""
+from assistant.check import split_cited
+from index.units import sentences
 from ingest.cleaning import clean
 from ingest.structure import detect_title, is_site_name
 
@@ -19,3 +22,13 @@ def test_a_title_glued_to_a_site_name_is_not_a_site_name():
     assert not is_site_name("群众工作心得")
     cleaned = clean(f"信访工作总结_某某文库\n\n{BODY}").text
     assert cleaned.startswith("信访工作总结\n")
+
+
+def test_a_sentence_is_the_same_for_the_cleaner_the_units_and_the_check():
+    text = "各单位要落实首问负责制;本站整理了以下内容供大家参考。群众来访要热情接待……依法及时处理。"
+    assert sentences(text) == ["各单位要落实首问负责制;", "本站整理了以下内容供大家参考。", "群众来访要热情接待……",
+                               "依法及时处理。"]
+    assert [claim for _, claim, _ in split_cited(text)] == sentences(text)
+    # the filler clause goes, the duty before the ";" stays
+    cleaned = clean(f"{BODY}\n\n{text}\n\n{BODY}").text
+    assert "各单位要落实首问负责制;" in cleaned and "本站整理" not in cleaned
