@@ -20,14 +20,14 @@ from typing import Sequence
 
 import numpy as np
 
+from index.chars import HAN, han_count
 from index.crosslingual import is_english
 from index.lexical import bigram_tokenize, tokenize
-from ingest.splitting import normalise, unit_sentences
+from index.units import SENTENCE, normalise, unit_sentences
 
 _MARK = re.compile(r"\s*[\[【]\s*(\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)\s*[\]】]")
 _MARK_AFTER_END = re.compile(r"([。!?!?;;.])((?:\s*[\[【]\s*\d{1,2}(?:\s*[,,、]\s*\d{1,2})*\s*[\]】])+)")
-_SENTENCE = re.compile(r"[^。!?!?;;\n]+(?:[。!?!?;;]+[”’」』\"')]*|\n|$)|(?<=\n)")
-_EN_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z\"“(\u4e00-\u9fff])")
+_EN_SPLIT = re.compile(rf"(?<=[.!?])[\"')\]]?\s+(?=[A-Z\"“({HAN}])")
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)]\s*|[-*•]\s+|#+\s+)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
@@ -71,7 +71,7 @@ def split_cited(text: str) -> list[tuple[str, str, tuple[int, ...]]]:
     A marker written after the sentence's closing mark ("……接待。[1]") belongs to that sentence."""
     text = _MARK_AFTER_END.sub(lambda m: m.group(2) + m.group(1), text)
     out = []
-    for piece in _SENTENCE.findall(text):
+    for piece in SENTENCE.findall(text):
         for sent in _EN_SPLIT.split(piece):
             cited = tuple(dict.fromkeys(int(n) for m in _MARK.finditer(sent)
                                         for n in re.split(r"\s*[,,、]\s*", m.group(1))))
@@ -153,7 +153,7 @@ def claim_names(claim: str) -> set[str]:
 def _mostly_chinese(text: str) -> bool:
     """Mostly Chinese (names are read from Chinese sentences; English ones are checked through
     the Chinese they quote)."""
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    cjk = han_count(text)
     return cjk >= len(re.findall(r"[A-Za-z]+", text))
 
 
@@ -177,7 +177,7 @@ def content_terms(claim: str, translator=None) -> tuple[set[str], set[str]]:
     translation into the index's words (index.crosslingual)."""
     translated = translator.translate(claim).pseudo if translator is not None and is_cross_lingual(claim) else ""
     if translated:
-        quoted = "".join(re.findall(r"[\u4e00-\u9fff]+", claim))
+        quoted = "".join(re.findall(rf"[{HAN}]+", claim))
         text = f"{translated} {quoted}"
         return set(tokenize(text)), set(bigram_tokenize(quoted)) | set(tokenize(translated))
     return set(tokenize(claim)), set(bigram_tokenize(claim))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from index.chars import han_count
 from index.errors import ConfigError
 from index.units import norm_windows, normalise
 
@@ -62,7 +63,7 @@ def read_questions(path: str | Path, only_set: str | None = None) -> list[Questi
 
 def guess_lang(text: str) -> str:
     """"zh" when CJK characters outnumber Latin letters, else "en" (for sets without a lang field)."""
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    cjk = han_count(text)
     latin = sum(ch.isascii() and ch.isalpha() for ch in text)
     return "zh" if cjk >= latin else "en"
 

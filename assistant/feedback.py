@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from index.durable import durable_open
 from index.errors import QunzhongError
 
 _lock = threading.Lock()
@@ -105,10 +106,8 @@ def record_feedback(path: Path, **fields) -> dict:
         if _key(row) in seen:
             return {**row, "duplicate": True}
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
+        with durable_open(path, "a", encoding="utf-8") as f:
             f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
         seen.add(_key(row))
         if ident[1] is None:  # the file was created just now
             _seen[(path, os.stat(path).st_ino)] = seen

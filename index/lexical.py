@@ -20,12 +20,13 @@ from typing import Sequence
 
 import numpy as np
 
+from index.chars import HAN
 from index.domain import STOPWORDS, VARIANTS
 from index.segment import cut_for_search, dictionary_stamp
 
 log = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
+_TOKEN = re.compile(rf"[{HAN}]|[A-Za-z]+|\d+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -40,7 +41,7 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-_NOT_WORD = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
+_NOT_WORD = re.compile(rf"[^{HAN}A-Za-z0-9]+")
 
 
 def bigram_tokenize(text: str) -> list[str]:

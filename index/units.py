@@ -20,7 +20,10 @@ UNITS_VERSION = 1
 # constant, outside `Settings`, so a setting can never change how results are scored.
 WINDOW = 30
 
-_SENTENCE = re.compile(r"[^。!?!?;;…\n]+[。!?!?;;…]*[”’」』)]?")
+# A sentence: up to its end marks and one closing quote or bracket. The cleaner and the answer
+# check split by it too, so a sentence is the same thing everywhere.
+SENTENCE_END = "。!?;…"
+SENTENCE = re.compile(rf"[^{SENTENCE_END}\n]+[{SENTENCE_END}]*[”’」』)]?")
 
 
 def normalise(s: str) -> str:
@@ -30,7 +33,7 @@ def normalise(s: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences of `text` (ends kept), dropping fragments with fewer than 6 letters/digits."""
-    return [s.strip() for s in _SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
+    return [s.strip() for s in SENTENCE.findall(text) if sum(ch.isalnum() for ch in s) >= 6]
 
 
 def unit_sentences(text: str, section: str) -> list[str]:

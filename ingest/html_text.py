@@ -13,6 +13,7 @@ import codecs
 import re
 from typing import TYPE_CHECKING
 
+from index.chars import EAST_ASIAN
 from ingest.encoding import Rejected
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ _BLOCKS = frozenset("""address article aside blockquote body caption center dd d
     header hgroup hr html legend li main menu nav ol p pre section summary table
     tbody tfoot thead tr ul""".split())
 _CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_CJK_BREAK_RE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\r\f]*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])")
+_CJK_BREAK_RE = re.compile(rf"(?<=[{EAST_ASIAN}])[ \t\r\f]*\n\s*(?=[{EAST_ASIAN}])")
 _SPACE_RE = re.compile(r"\s+")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TITLE_SEP = re.compile(r"\s*[_|｜–—-]+\s*")

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.chars import HAN, han_count
+
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
@@ -42,7 +44,7 @@ _NUM = rf"[{_CN}]{{1,3}}"
 # (pattern, level); patterns are matched at the start of a stripped line or
 # at an inline position.  Order matters: first match wins.
 _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
-    (re.compile(rf"【?篇{_NUM}】?(?![\u4e00-\u9fff])"), 1),
+    (re.compile(rf"【?篇{_NUM}】?(?![{HAN}])"), 1),
     (re.compile(rf"第(?:{_NUM}|\d{{1,2}})编"), 0.5),
     (re.compile(rf"第(?:{_NUM}|\d{{1,2}})(?:篇|章|部分|卷)"), 1),
     (re.compile(rf"第(?:{_NUM}|\d{{1,2}})节"), 2),
@@ -68,7 +70,7 @@ _PART_SUFFIX = re.compile(rf"【?篇{_NUM}】?\s*$")
 # which collides with decimals and scores such as "2.0 7.坚持").
 _INLINE_LEVELS = {0.5, 1, 2, 3}
 _INLINE_ITEM = re.compile(rf"{_NUM}是(?![的否非])|其[一二三四五六七八九十][,,、::]")
-_INLINE_BEFORE = re.compile(r"[。;;!?!?::]\s*|(?<=[\u4e00-\u9fff。;;!?!?)),)])\s+")
+_INLINE_BEFORE = re.compile(rf"[。;;!?!?::]\s*|(?<=[{HAN}。;;!?!?)),)])\s+")
 _HEADING_END = re.compile(r"[。;;!?!?\n]|(?<=\S)\s{1,3}(?=\S)")
 _LINE_MAX = 60
 _TEXT_MAX = 42
@@ -313,12 +315,23 @@ def is_breadcrumb(line: str) -> bool:
     return bool(_FROM_HOME.match(s) or _TRAIL.fullmatch(s))
 
 
-_EXT = re.compile(r"\s*\.(?:docx?|pdf|pptx?|xlsx?|txt|wps|rtf|html?)\s*$", re.I)
-_SITE_SUFFIX = re.compile(
-    r"\s*[-_|–—·]+\s*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|范文|资料库|\.com|\.cn|\.net)\s*$", re.I)
+# File extensions and site names after a title: "….docx", "… - 某某范文网" (also read by the cleaner's title_tag).
+FILE_EXTENSIONS = r"docx?|pdf|pptx?|xlsx?|txt|wps|rtf|html?"
+FILE_EXT = re.compile(rf"[^\S\n]*\.(?:{FILE_EXTENSIONS})[^\S\n]*$", re.I | re.M)
+SITE_SUFFIX = re.compile(
+    r"[^\S\n]*[-_|–—·]+[^\S\n]*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|范文|资料库|\.com|\.cn|\.net)[^\S\n]*$",
+    re.I | re.M)
+# A line that is nothing but a site's name: "51范文网", "某某文库", "www.example.com".
 _SITE_NAME = re.compile(
-    r"^(?:www\.)?[\w.\-]{0,12}?(?:\d*[\u4e00-\u9fff]{0,8})(?:网|文库|网站|之家|文档网|范文网|资料网)$"
-    r"|^(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?$", re.I)
+    rf"(?:www\.)?[A-Za-z0-9.\-]{{0,16}}?[{HAN}]{{0,8}}(?:网|文库|网站|之家|文档网|范文网|资料网)"
+    rf"|[{HAN}]{{0,6}}(?:范文|文库|文档|资料|学习|大全|作文|论文|公文|文秘|写作|办公)[{HAN}]{{0,4}}(?:网|库|之家|网站)"
+    r"|(?:https?://)?(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?/?", re.I)
+
+
+def is_site_name(line: str) -> bool:
+    return _SITE_NAME.fullmatch(line.strip()) is not None
+
+
 _NOT_TITLE = re.compile(
     r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[::]|时间[::]|当前位置|"
     r"copyright|©|版权|预览|阅读全文|^\s*[-*•·]\s", re.I)
@@ -330,17 +343,17 @@ def _title_candidate(line: str) -> str:
     s = line.strip().strip("《》")
     s = TEMPLATE_TAG.sub("", s)
     for _ in range(2):
-        s = _EXT.sub("", s)
-        s = _SITE_SUFFIX.sub("", s)
+        s = FILE_EXT.sub("", s)
+        s = SITE_SUFFIX.sub("", s)
     return s.strip(" _-|.")
 
 
 def _plausible_title(s: str) -> bool:
-    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or _SITE_NAME.match(s) or is_breadcrumb(s):
+    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or is_site_name(s) or is_breadcrumb(s):
         return False
     if re.search(r"[。!?!?]", s[:-1]) or _match_marker(s, 0):
         return False  # a sentence or a section heading, not a title
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in s)
+    cjk = han_count(s)
     return cjk >= 2 or len(re.findall(r"[A-Za-z]{2,}", s)) >= 2
 
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from index.chars import HAN_ALL
+from index.units import SENTENCE_END
 from ingest.cleaning.core import Span
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = HAN_ALL
 # Full-width punctuation that sits between CJK characters.
 CJK_PUNCT = "\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2014-\u2026"
-TERMINAL = "。!?!?;;…"
+TERMINAL = SENTENCE_END
 CLOSERS = "”’」』)】》\"')"
 # Punctuation that cannot start a line of its own: a line starting with it continues the previous one.
 DANGLING = "。,,;;!?!?、"
-# A sentence of a line: up to and including its end marks.
-SENTENCE = re.compile(r"[^。!?!?\n]*(?:[。!?!?]+[”’\"]?|$)")
+# Phrases of a site's page furniture that two rules read: a line with one is chrome
+# (site.site_boilerplate), and one starting a line in a page's second half opens its tail
+# (page.footer_zone).
+PREVIEW_END = "展开阅读全文|预览已结束"
+RELATED = "相关资源|猜你喜欢|相关搜索|配套讲稿"
+RELATED_LABELS = "阅读全文|相关文档|相关推荐|热门推荐|推荐阅读"
+LICENCE = "版权声明|免责声明|copyright|©"
+NEIGHBOURS = "上一篇|下一篇"
+KEYWORDS = r"关\s*键\s*词"
 # Chinese heading markers that may start a line ("一、", "(二)", "二是", "第三章", "篇一", "1、").
 HEADING_START = re.compile(
     r"[((]?[一二三四五六七八九十]{1,3}[、)).．]|[一二三四五六七八九十]{1,3}是|第[一二三四五六七八九十\d]{1,3}[篇章节部]"

@@ -7,9 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.cleaning.core import Embed, Span
-from ingest.cleaning.helpers import (CLOSERS, DANGLING, SENTENCE, TERMINAL, bigram_counts, ends_sentence, is_cjk,
+from ingest.cleaning.helpers import (CLOSERS, DANGLING, TERMINAL, bigram_counts, ends_sentence, is_cjk,
                                      lines_of)
 from ingest.structure import is_heading_line
+from index.chars import HAN
+from index.units import SENTENCE
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def watermark(text: str) -> list[Span]:
 # ------------------------------------------------------------ inserted lines
 
 _ITEM_START = re.compile(r"\s*(?:\d{1,3}[、.．)]|[a-zA-Z][、.．)]|[((]|[①-⑳]|[一二三四五六七八九十]+[、是.])")
-_ATTRIBUTION = re.compile(r"——\s*\S{1,24}\s*$|—\s*[A-Za-z\u4e00-\u9fff·. ]{1,24}$")
+_ATTRIBUTION = re.compile(rf"——\s*\S{{1,24}}\s*$|—\s*[A-Za-z{HAN}·. ]{{1,24}}$")
 _NARRATIVE = re.compile("(?:我|你|她|他)们?俩?[^,,。]{0,8}(?:了|着|过)|仿佛|送你|愿你|祝你")
 _CANDIDATE_MAX = 80
 _MIN_REFS = 8  # fewer reference sentences than this: no semantic judgement

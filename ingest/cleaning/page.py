@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 from ingest.cleaning.core import Span
-from ingest.cleaning.helpers import ends_sentence, line_end, line_with_break, lines_of
+from ingest.cleaning.helpers import (KEYWORDS, LICENCE, NEIGHBOURS, PREVIEW_END, RELATED, RELATED_LABELS, ends_sentence,
+                                     line_end, line_with_break, lines_of)
+from ingest.structure import FILE_EXTENSIONS
 
 # A page counter in any of its common shapes.
 COUNTER = re.compile(
@@ -20,7 +22,7 @@ _COUNTER_LINE = re.compile(
     r"|\s*第\s*\d{1,4}\s*页\s*$"
     r"|\s*\d{1,4}\s*/\s*\d{1,4}\s*$"
     r"|\s*page\s+\d{1,4}\s*$"
-    r"|.{0,120}\.(?:docx?|pdf|pptx?|xlsx?|txt|wps)\s*[_\-\s]\s*第\s*\d{1,4}\s*页\s*$", re.I)
+    rf"|.{{0,120}}\.(?:{FILE_EXTENSIONS})\s*[_\-\s]\s*第\s*\d{{1,4}}\s*页\s*$", re.I)
 
 
 def _widen(text: str, a: int, b: int, chars: str) -> Span:
@@ -176,9 +178,8 @@ def page_fragment_number(text: str) -> list[Span]:
 
 # Markers that open a page's tail (related lists, download prompts, licence).
 _TAIL_START = re.compile(
-    r"\s*[-*·•]?\s*(?:展开阅读全文|阅读全文|全文预览已结束|预览已结束|下载本文档|相关资源|猜你喜欢|相关搜索|相关文档|相关推荐|推荐阅读|"
-    r"热门(?:文章|推荐)|配套讲稿|版权声明|免责声明|copyright|©|上一篇|下一篇|"
-    r"本文关键词|关\s*键\s*词|related (?:posts|articles))", re.I)
+    rf"\s*[-*·•]?\s*(?:{PREVIEW_END}|全文预览已结束|下载本文档|{RELATED}|{RELATED_LABELS}|热门文章|{LICENCE}|"
+    rf"{NEIGHBOURS}|本文关键词|{KEYWORDS}|related (?:posts|articles))", re.I)
 _TAIL_LINE_MAX = 200
 
 

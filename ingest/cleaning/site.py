@@ -4,14 +4,17 @@ from __future__ import annotations
 import re
 
 from ingest.cleaning.core import Span
-from ingest.cleaning.helpers import SENTENCE, ends_sentence, line_with_break, lines_of
-from ingest.structure import TEMPLATE_TAG, is_breadcrumb, is_heading_line
+from ingest.cleaning.helpers import (KEYWORDS, LICENCE, NEIGHBOURS, PREVIEW_END, RELATED, RELATED_LABELS,
+                                     ends_sentence, line_with_break, lines_of)
+from ingest.structure import FILE_EXT, SITE_SUFFIX, TEMPLATE_TAG, is_breadcrumb, is_heading_line, is_site_name
+from index.chars import HAN
+from index.units import SENTENCE
 
 # Lines that *start* like page metadata: upload/author/time lines, breadcrumbs,
 # copyright and disclaimer lines, keyword/tag lines.
 _META_START = re.compile(
-    r"\s*[-*·•]?\s*(?:版权声明|免责声明|特别声明|copyright|©|当前位置|您的位置|你的位置|"
-    r"上传人|上传者|上传时间|上传日期|文档编号|文档格式|文档分类|关\s*键\s*词\s*[::]|标签\s*[::]|"
+    rf"\s*[-*·•]?\s*(?:{LICENCE}|特别声明|当前位置|您的位置|你的位置|"
+    rf"上传人|上传者|上传时间|上传日期|文档编号|文档格式|文档分类|{KEYWORDS}\s*[::]|标签\s*[::]|"
     r"tags?\s*:|来源\s*[::]|作者\s*[::]|(?:发布|更新|上传)?(?:时间|日期)\s*[::]\s*\d{4}[-/.]\d{1,2}|发布于\s*\d|"
     r"更新时间|责任编辑|编辑\s*[::]|浏览(?:次数|量)?\s*[::]|(?:阅读|点击)(?:次数|量)?\s*[::]\s*\d|"
     r"所属分类|本文(?:链接|地址|网址)|原文(?:链接|地址)|转载请注明|文章来源|(?:主办|承办|协办)单位\s*[::]|"
@@ -19,7 +22,7 @@ _META_START = re.compile(
     r"(?:posted|uploaded|published|written|shared)\s+(?:on|by)\b|published\s*:|last\s+updated)", re.I)
 # A run of page statistics "浏览:356 下载:12 大小:30KB" (breadcrumbs: ingest.structure.is_breadcrumb).
 _STAT = re.compile(
-    r"[\u4e00-\u9fffA-Za-z]{1,6}\s*[::]\s*(?:\d[\d.,:/\-\s]*(?:KB|MB|GB|页|次|人|个|分|元)?|[A-Za-z0-9_*]{2,})(?=\s|$)",
+    rf"[{HAN}A-Za-z]{{1,6}}\s*[::]\s*(?:\d[\d.,:/\-\s]*(?:KB|MB|GB|页|次|人|个|分|元)?|[A-Za-z0-9_*]{{2,}})(?=\s|$)",
     re.I)
 _META_LINE_SHORT = 120
 
@@ -28,10 +31,10 @@ _META_LINE_SHORT = 120
 # characters with one of these goes whole.
 _CHROME = re.compile(
     r"由会员分享|会员分享|用户上传|网友(?:上传|投稿|分享)|本文由.{0,20}?(?:上传|提供|整理|发布|收集)|"
-    r"可在线阅读|展开阅读全文|免费预览|预览范围|预览已结束|剩余\s*\d+\s*页|超出.{0,8}预览|喜欢就下载|"
+    rf"可在线阅读|{PREVIEW_END}|免费预览|预览范围|剩余\s*\d+\s*页|超出.{{0,8}}预览|喜欢就下载|"
     r"点击(?:此处)?下载|立即下载|免费下载|下载完整|下载文档|下载本文|下载地址|付费下载|下载积分|下载券|欢迎下载|"
-    r"下载\s+相关\s+举报|相关资源|猜你喜欢|相关搜索|上一篇\s*[::]|下一篇\s*[::]|扫一扫关注|扫码关注|"
-    r"资源描述|文档简介|配套讲稿|特殊限制|收藏\s*分享|分享\s*[((]赏[))]|ICP\s*备|ICP证|经营许可证(?:编号)?\s*[::]\s*\S{0,3}[A-Z0-9][A-Z0-9-]{4,}|"
+    rf"下载\s+相关\s+举报|{RELATED}|(?:{NEIGHBOURS})\s*[::]|扫一扫关注|扫码关注|"
+    r"资源描述|文档简介|特殊限制|收藏\s*分享|分享\s*[((]赏[))]|ICP\s*备|ICP证|经营许可证(?:编号)?\s*[::]\s*\S{0,3}[A-Z0-9][A-Z0-9-]{4,}|"
     r"公网安备|网站版权|版权所有|请在.{1,40}?网站?上?(?:搜索|查找)|all rights reserved|download (?:now|pdf|full)|"
     r"privacy policy|terms of (?:use|service)|"
     r"无障碍(?:浏览|阅读|模式)|长者模式|关怀(?:模式|版)|适老化(?:模式|版)|打印本页|关闭窗口|网站标识码|网站地图\s*\|",
@@ -39,17 +42,11 @@ _CHROME = re.compile(
 # Widget labels that are also ordinary words ("阅读全文", "微信公众号"): only a
 # line that is little more than the label goes.
 _WIDGET = re.compile(
-    r"阅读全文|查看全文|全文阅读|继续阅读|相关文章|相关文档|相关推荐|热门推荐|精品推荐|推荐阅读|返回首页|返回顶部|"
+    rf"{RELATED_LABELS}|查看全文|全文阅读|继续阅读|相关文章|精品推荐|返回首页|返回顶部|"
     r"返回列表|分享到|扫一扫|微信公众号|关注公众号|(?:长按|扫描)(?:识别)?二维码|其他文档|更多文档|相关下载|"
     r"read more|click here|share (?:this|on|to)|sign up|log in|subscribe|download|report this|"
     r"facebook|twitter|linkedin|whatsapp", re.I)
 _WIDGET_LINE_MAX = 30
-# Short lines that name the site itself ("51范文网", "www.example.com").
-_SITE_NAME = re.compile(
-    r"\s*(?:www\.)?[A-Za-z0-9]+[\u4e00-\u9fff]{0,8}网\s*$"
-    r"|\s*[\u4e00-\u9fff]{1,4}(?:网|文库)\s*$"
-    r"|\s*[\u4e00-\u9fff]{0,6}(?:范文|文库|文档|资料|学习|大全|作文|论文|公文|文秘|写作|办公)[\u4e00-\u9fff]{0,4}(?:网|库|之家|网站)\s*$"
-    r"|\s*(?:https?://)?(?:www\.)?[a-z0-9\-]+\.(?:com|cn|net|org)(?:\.cn)?/?\s*$", re.I)
 _CHROME_LINE_MAX = 160
 _META_LINE_MAX = 300
 
@@ -68,7 +65,7 @@ def _is_chrome_line(line: str, index: int, total: int) -> bool:
     if len(s) <= _WIDGET_LINE_MAX and _WIDGET.search(s):
         return True
     near_edge = index < 5 or index >= total - 5
-    return near_edge and len(s) <= 16 and bool(_SITE_NAME.match(s))
+    return near_edge and len(s) <= 16 and is_site_name(s)
 
 
 def site_boilerplate(text: str) -> list[Span]:
@@ -153,10 +150,6 @@ def filler_intro(text: str) -> list[Span]:
     return spans
 
 
-_FILE_EXT = re.compile(r"[ \t]*\.(?:docx?|pdf|pptx?|xlsx?|txt|wps)[ \t]*$", re.I | re.M)
-_SITE_SUFFIX = re.compile(
-    r"[ \t]*[-_|–—·][ \t]*[^-_|–—·\s]{1,16}(?:网|文库|网站|之家|文档|资料库|\.com|\.cn|\.net)[ \t]*$", re.I | re.M)
-
 _TITLE_MAX = 60
 _SENTENCE_MARK = re.compile("[。!?!?;;]")
 
@@ -188,7 +181,7 @@ def title_tag(text: str) -> list[Span]:
     for a, b in lines_of(text)[:8]:
         if b - a > 80:
             continue
-        for pattern in (_FILE_EXT, _SITE_SUFFIX):
+        for pattern in (FILE_EXT, SITE_SUFFIX):
             m = pattern.search(text, a, b)
             if m and m.start() > a:
                 spans.append(m.span())
