@@ -23,7 +23,8 @@ ingest: setup
 	$(BIN)/qunzhong ingest corpus --index $(INDEX)
 
 run: setup
-	@test -f $(INDEX)/CURRENT || $(BIN)/qunzhong ingest corpus --index $(INDEX)
+	@# built when missing, and again when this version reads it otherwise (`status` fails on both)
+	@$(BIN)/qunzhong status --index $(INDEX) >/dev/null 2>&1 || $(BIN)/qunzhong ingest corpus --index $(INDEX)
 	$(BIN)/qunzhong serve --index $(INDEX) --host 127.0.0.1 --port 7860
 
 browser:

@@ -25,16 +25,16 @@ from index.crosslingual import is_english
 from index.lexical import bigram_tokenize, tokenize
 from index.units import SENTENCE, normalise, unit_sentences
 
-_MARK = re.compile(r"\s*[\[【]\s*(\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)\s*[\]】]")
-_MARK_AFTER_END = re.compile(r"([。!?!?;;.])((?:\s*[\[【]\s*\d{1,2}(?:\s*[,,、]\s*\d{1,2})*\s*[\]】])+)")
+_MARK = re.compile(r"\s*[\[【]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】]")
+_MARK_AFTER_END = re.compile(r"([。!?！？;；.])((?:\s*[\[【]\s*\d{1,2}(?:\s*[,，、]\s*\d{1,2})*\s*[\]】])+)")
 _EN_SPLIT = re.compile(rf"(?<=[.!?])[\"')\]]?\s+(?=[A-Z\"“({HAN}])")
-_BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)]\s*|[-*•]\s+|#+\s+)")
+_BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)）]\s*|[-*•]\s+|#+\s+)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
 _CN_COUNTED = re.compile(r"(第?)([零〇一二两三四五六七八九十百千万亿]+)(?=[个日天年月条项次人名周倍岁元户件份级类种步点章节款批轮])")
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,80})[》”\"」』]")
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
-_CLOSING = re.compile(r"(.*?)([。!?!?.;;]*)$", re.S)
+_CLOSING = re.compile(r"(.*?)([。!?！？.;；]*)$", re.S)
 NAME_TAGS = {"nr", "nrt", "nrfg", "ns", "nt"}  # person, place, organisation (nz is too loose)
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
@@ -74,7 +74,7 @@ def split_cited(text: str) -> list[tuple[str, str, tuple[int, ...]]]:
     for piece in SENTENCE.findall(text):
         for sent in _EN_SPLIT.split(piece):
             cited = tuple(dict.fromkeys(int(n) for m in _MARK.finditer(sent)
-                                        for n in re.split(r"\s*[,,、]\s*", m.group(1))))
+                                        for n in re.split(r"\s*[,，、]\s*", m.group(1))))
             claim = _BULLET.sub("", _MARK.sub("", sent)).replace("**", "").strip()
             if sum(ch.isalnum() for ch in claim) >= 2:
                 out.append((sent.strip("\n") if sent.strip() else sent, claim, cited))

@@ -15,7 +15,7 @@ _SPACE = re.compile(r"\s+")
 # ending in the particle 呢. Nothing here is taken from any question set.
 _POINTS_BACK = re.compile(
     r"[这那此](?:一|[个些种样么里儿边位件条项点]|$)|(?<!其)[他她它]|(?<![尤极])其(?![他余它实次])|"
-    r"该(?=[项条事人])|呢[??]?$|"
+    r"该(?=[项条事人])|呢[?？]?$|"
     r"\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her|such)\b", re.IGNORECASE)
 
 def clean_query(text: str | None, max_chars: int = Settings.max_query_chars) -> str:

@@ -13,7 +13,7 @@ import unicodedata
 
 from index.schema import Passage
 
-UNITS_VERSION = 1
+UNITS_VERSION = 2
 
 # The dup metric's window (shared/eval README): two passages sharing one normalised 30-character
 # window count as repeats. A definition of what the eval measures, not a tunable: it stays a
@@ -22,8 +22,8 @@ WINDOW = 30
 
 # A sentence: up to its end marks and one closing quote or bracket. The cleaner and the answer
 # check split by it too, so a sentence is the same thing everywhere.
-SENTENCE_END = "。!?;…"
-SENTENCE = re.compile(rf"[^{SENTENCE_END}\n]+[{SENTENCE_END}]*[”’」』)]?")
+SENTENCE_END = "。！？!?；;…"
+SENTENCE = re.compile(rf"[^{SENTENCE_END}\n]+[{SENTENCE_END}]*[”’」』)）]?")
 
 
 def normalise(s: str) -> str:
@@ -39,7 +39,7 @@ def sentences(text: str) -> list[str]:
 def unit_sentences(text: str, section: str) -> list[str]:
     """The sentences of a passage that get their own vector: all but a repeat of its own heading."""
     head = section.split(" / ")[-1] if section else ""
-    return [s for s in sentences(text) if s.rstrip("。;;:: ") != head] or [text]
+    return [s for s in sentences(text) if s.rstrip("。；;：: ") != head] or [text]
 
 
 def match_units(p: Passage) -> list[str]:

@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 16
 # Bump when cleaning, structure or splitting give the same file other passages: every document is
 # processed again at the next ingest (vectors of unchanged sentence units are reused). 2: articles
-# as units, chapter names, page chrome and headers removed, precise inserted-line rule.
-PIPELINE_VERSION = 2
+# as units, chapter names, page chrome and headers removed, precise inserted-line rule. 3: full-width
+# punctuation (；！？，：（）) read like its ASCII form by cleaning, structure and splitting.
+PIPELINE_VERSION = 3
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

@@ -16,10 +16,10 @@ from ingest.structure import fold_width
 _CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "O": 0}
 _YMD = r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日"
 # A stated event: a date, then within one note what happened on it.
-_EVENT = re.compile(_YMD + r"([^()\n。]{0,80}?)(通过|修订|修正|施行|公布|发布|印发|批准)")
+_EVENT = re.compile(_YMD + r"([^()（）\n。]{0,80}?)(通过|修订|修正|施行|公布|发布|印发|批准)")
 _EFFECTIVE = re.compile(r"自\s*" + _YMD + r"\s*起\s*施行")
-_LABELLED = re.compile(r"(发布|印发|成文|公布|施行|生效)(?:日期|时间)\s*:\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
-_ISSUER_LABEL = re.compile(r"(?:来源|发布机关|发文机关|颁布机关|制定机关)\s*:\s*([^\s:]{2,30})")
+_LABELLED = re.compile(r"(发布|印发|成文|公布|施行|生效)(?:日期|时间)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+_ISSUER_LABEL = re.compile(r"(?:来源|发布机关|发文机关|颁布机关|制定机关)\s*[:：]\s*([^\s:：]{2,30})")
 _MEETING_BODY = re.compile(rf"日(?:第[一二三四五六七八九十]{{1,3}}届)?([{HAN}]{{0,30}}?(?:委员会|人民政府|国务院))"
                            r"第[一二三四五六七八九十百\d]{1,5}次(?:全体|常务)?会议")
 _SIGNATURE = re.compile(rf"^\s*([{HAN}]{{2,30}}(?:委员会|人民政府|办公厅|办公室|局|部|厅|委|院))\s*$")

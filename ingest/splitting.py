@@ -13,7 +13,7 @@ from typing import Sequence
 # The unit contract lives in index/units.py; re-exported for callers that import it from here.
 from index.units import WINDOW, has_content, norm_windows, normalise, sentences, unit_sentences, windows  # noqa: F401
 
-SEPARATORS = ["\n\n", "\n", "。", "!", "?", "!", "?", "…", ";", ";", ",", ",", "、", " ", ""]
+SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "…", "；", ";", "，", ",", "、", " ", ""]
 
 
 @dataclass(frozen=True)

@@ -49,29 +49,29 @@ _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"第(?:{_NUM}|\d{{1,2}})(?:篇|章|部分|卷)"), 1),
     (re.compile(rf"第(?:{_NUM}|\d{{1,2}})节"), 2),
     (re.compile(rf"{_NUM}[、.．](?!\d)"), 2),
-    (re.compile(rf"[^\s,,。;;::、!?!?()()]{{1,24}}?之?{_NUM}[::]"), 2),
-    (re.compile(rf"[((]{_NUM}[))]"), 3),
+    (re.compile(rf"[^\s,，。;；:：、!?！？()（）]{{1,24}}?之?{_NUM}[:：]"), 2),
+    (re.compile(rf"[(（]{_NUM}[)）]"), 3),
     (re.compile(r"\d{1,2}[、.．](?![\d.．])"), 4),
-    (re.compile(r"[((]\d{1,2}[))]"), 4),
+    (re.compile(r"[(（]\d{1,2}[)）]"), 4),
     (re.compile(r"[\u2460-\u2473]"), 4),
     (re.compile(rf"{_NUM}是(?![的否非])"), 4),
-    (re.compile(r"其[一二三四五六七八九十][,,、::]"), 4),
+    (re.compile(r"其[一二三四五六七八九十][,，、:：]"), 4),
 )
 _MARKDOWN = re.compile(r"(#{1,6})\s+\S")
 # Divisions of a law or regulation that carry a name: "第二编 物权", "第四章 信访事项的办理", "第一节 …".
 _DIVISION = re.compile(rf"第(?:{_NUM}|\d{{1,2}})[编章节]")
 # An article "第三十四条" (also "第十条之一") starting a line, then its text after a space or at once
 # (never "第十条的规定…", "第十条、第十一条", which cite an article).
-_ARTICLE = re.compile(rf"第(?:[{_CN}]{{1,7}}|\d{{1,4}})条(?:之[{_CN}]{{1,3}})?(?=[ \t\u3000]|$|[^\s的规、,,和与及至或中第款项所之])")
+_ARTICLE = re.compile(rf"第(?:[{_CN}]{{1,7}}|\d{{1,4}})条(?:之[{_CN}]{{1,3}})?(?=[ \t\u3000]|$|[^\s的规、,，和与及至或中第款项所之])")
 ARTICLE_LEVEL = 2.5  # inside 章 (1) and 节 (2), around its items (一) (3) and 1. (4)
 # A title line that names one part of a collection: "…心得体会篇一".
 _PART_SUFFIX = re.compile(rf"【?篇{_NUM}】?\s*$")
 # Only these may start a heading inside a run-on line (no arabic "1.",
 # which collides with decimals and scores such as "2.0 7.坚持").
 _INLINE_LEVELS = {0.5, 1, 2, 3}
-_INLINE_ITEM = re.compile(rf"{_NUM}是(?![的否非])|其[一二三四五六七八九十][,,、::]")
-_INLINE_BEFORE = re.compile(rf"[。;;!?!?::]\s*|(?<=[{HAN}。;;!?!?)),)])\s+")
-_HEADING_END = re.compile(r"[。;;!?!?\n]|(?<=\S)\s{1,3}(?=\S)")
+_INLINE_ITEM = re.compile(rf"{_NUM}是(?![的否非])|其[一二三四五六七八九十][,，、:：]")
+_INLINE_BEFORE = re.compile(rf"[。;；!?！？:：]\s*|(?<=[{HAN}。;；!?！？)）,，])\s+")
+_HEADING_END = re.compile(r"[。;；!?！？\n]|(?<=\S)\s{1,3}(?=\S)")
 _LINE_MAX = 60
 _TEXT_MAX = 42
 
@@ -114,7 +114,7 @@ def is_heading_line(line: str) -> bool:
     level, marker_end = found
     body = s[marker_end:]
     # A heading is one phrase, not a run of sentences.
-    return len(re.findall(r"[。!?!?]", body.rstrip("。!?!? "))) == 0
+    return len(re.findall(r"[。!?！？]", body.rstrip("。!?！？ "))) == 0
 
 
 def _heading_end(text: str, start: int, limit: int) -> int:
@@ -127,7 +127,7 @@ def _heading_end(text: str, start: int, limit: int) -> int:
     end = m.start() if m else limit
     if end - start <= (_LINE_MAX if end == limit else _TEXT_MAX):
         return end
-    clause = re.search(r"[,,]", text[start + 4:end])
+    clause = re.search(r"[,，]", text[start + 4:end])
     if clause and clause.start() + 4 <= _TEXT_MAX:
         return start + 4 + clause.start()
     return start + _TEXT_MAX
@@ -146,7 +146,7 @@ def _heading_at(text: str, pos: int, line_end: int) -> Heading | None:
     end = max(_heading_end(text, pos, line_end), marker_end)
     if _DIVISION.match(text, pos) and _named_division(text[pos:line_end]):
         end = pos + len(text[pos:line_end].rstrip())  # "第四章 信访事项的办理": the name after the space
-    while end > marker_end and text[end - 1] in " \t,,、::":
+    while end > marker_end and text[end - 1] in " \t,，、:：":
         end -= 1
     if end <= pos:
         return None
@@ -155,7 +155,7 @@ def _heading_at(text: str, pos: int, line_end: int) -> Heading | None:
 
 def _named_division(line: str) -> bool:
     """A 编/章/节 line of its own: short, no sentence in it."""
-    return len(line.strip()) <= _TEXT_MAX and not re.search("[。;;!?!?]", line)
+    return len(line.strip()) <= _TEXT_MAX and not re.search("[。;；!?！？]", line)
 
 
 def _line_headings(text: str, start: int, end: int) -> list[Heading]:
@@ -300,7 +300,7 @@ _MARKUP = re.compile(r"<[^<>\n]*>")
 _CRUMB = r"[^\s>›»][^>›»\n]{0,23}?[^\s>›»]"
 _TRAIL = re.compile(rf"\s*{_CRUMB}(?:\s*[>›»]{{1,2}}\s*{_CRUMB}){{2,}}\s*")
 # "首页 >" at the start, also after a label: "您的位置:首页 > …".
-_FROM_HOME = re.compile(r"\s*(?:[^\s::]{1,8}\s*[::]\s*)?(?:网站首页|首页|主页|home)\s*[>›»]", re.I)
+_FROM_HOME = re.compile(r"\s*(?:[^\s:：]{1,8}\s*[:：]\s*)?(?:网站首页|首页|主页|home)\s*[>›»]", re.I)
 # A site's template tag glued to the end of a title or heading: "…有效服务群众{做好群众工作心得体会}."
 TEMPLATE_TAG = re.compile(r"(?<=\S)\{\w[\w ·]{1,39}\}\.?[ \t]*$")
 
@@ -333,7 +333,7 @@ def is_site_name(line: str) -> bool:
 
 
 _NOT_TITLE = re.compile(
-    r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[::]|时间[::]|当前位置|"
+    r"第\s*\d+\s*页|共\s*\d+\s*页|上传|下载|分享|收藏|举报|编号|作者[:：]|时间[:：]|当前位置|"
     r"copyright|©|版权|预览|阅读全文|^\s*[-*•·]\s", re.I)
 _TITLE_BREAK = re.compile(r"[及和与的之、对]$")
 
@@ -351,7 +351,7 @@ def _title_candidate(line: str) -> str:
 def _plausible_title(s: str) -> bool:
     if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or is_site_name(s) or is_breadcrumb(s):
         return False
-    if re.search(r"[。!?!?]", s[:-1]) or _match_marker(s, 0):
+    if re.search(r"[。!?！？]", s[:-1]) or _match_marker(s, 0):
         return False  # a sentence or a section heading, not a title
     cjk = han_count(s)
     return cjk >= 2 or len(re.findall(r"[A-Za-z]{2,}", s)) >= 2

@@ -88,9 +88,9 @@ def watermark(text: str) -> list[Span]:
 
 # ------------------------------------------------------------ inserted lines
 
-_ITEM_START = re.compile(r"\s*(?:\d{1,3}[、.．)]|[a-zA-Z][、.．)]|[((]|[①-⑳]|[一二三四五六七八九十]+[、是.])")
+_ITEM_START = re.compile(r"\s*(?:\d{1,3}[、.．)）]|[a-zA-Z][、.．)）]|[(（]|[①-⑳]|[一二三四五六七八九十]+[、是.])")
 _ATTRIBUTION = re.compile(rf"——\s*\S{{1,24}}\s*$|—\s*[A-Za-z{HAN}·. ]{{1,24}}$")
-_NARRATIVE = re.compile("(?:我|你|她|他)们?俩?[^,,。]{0,8}(?:了|着|过)|仿佛|送你|愿你|祝你")
+_NARRATIVE = re.compile("(?:我|你|她|他)们?俩?[^,，。]{0,8}(?:了|着|过)|仿佛|送你|愿你|祝你")
 _CANDIDATE_MAX = 80
 _MIN_REFS = 8  # fewer reference sentences than this: no semantic judgement
 _MIN_SIGMA = 0.01  # the spread of cosines among a document's own sentences (e5-small)
@@ -185,7 +185,7 @@ def _form_score(text: str, c: _Candidate) -> float:
         score += 1  # it cut a paragraph before its full stop
     if _ATTRIBUTION.search(c.text):
         score += 2  # a quotation with its author
-    if re.search("[!!]", c.text):
+    if re.search("[!！]", c.text):
         score += 0.5
     if c.text[-1] in ",,、":
         score += 1  # a clause standing alone between paragraphs

@@ -10,9 +10,9 @@ from ingest.structure import FILE_EXTENSIONS
 
 # A page counter in any of its common shapes.
 COUNTER = re.compile(
-    r"第\s*\d{1,4}\s*页\s*[,,、/／]?\s*共\s*\d{1,4}\s*页"
-    r"|[((]?\s*共\s*\d{1,4}\s*页\s*[))]?\s*[,,、/／]?\s*第\s*\d{1,4}\s*页"
-    r"|\d{1,4}\s*页\s*[,,]\s*当前第\s*\d{1,4}(?:\s*页)?"
+    r"第\s*\d{1,4}\s*页\s*[,，、/／]?\s*共\s*\d{1,4}\s*页"
+    r"|[(（]?\s*共\s*\d{1,4}\s*页\s*[)）]?\s*[,，、/／]?\s*第\s*\d{1,4}\s*页"
+    r"|\d{1,4}\s*页\s*[,，]\s*当前第\s*\d{1,4}(?:\s*页)?"
     r"|当前第\s*\d{1,4}\s*页"
     r"|\bpage\s+\d{1,4}\s*(?:of|/)\s*\d{1,4}\b", re.I)
 COUNTER_DECOR = "-—–_=·•* \t"

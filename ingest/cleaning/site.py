@@ -14,15 +14,15 @@ from index.units import SENTENCE
 # copyright and disclaimer lines, keyword/tag lines.
 _META_START = re.compile(
     rf"\s*[-*·•]?\s*(?:{LICENCE}|特别声明|当前位置|您的位置|你的位置|"
-    rf"上传人|上传者|上传时间|上传日期|文档编号|文档格式|文档分类|{KEYWORDS}\s*[::]|标签\s*[::]|"
-    r"tags?\s*:|来源\s*[::]|作者\s*[::]|(?:发布|更新|上传)?(?:时间|日期)\s*[::]\s*\d{4}[-/.]\d{1,2}|发布于\s*\d|"
-    r"更新时间|责任编辑|编辑\s*[::]|浏览(?:次数|量)?\s*[::]|(?:阅读|点击)(?:次数|量)?\s*[::]\s*\d|"
-    r"所属分类|本文(?:链接|地址|网址)|原文(?:链接|地址)|转载请注明|文章来源|(?:主办|承办|协办)单位\s*[::]|"
+    rf"上传人|上传者|上传时间|上传日期|文档编号|文档格式|文档分类|{KEYWORDS}\s*[:：]|标签\s*[:：]|"
+    r"tags?\s*:|来源\s*[:：]|作者\s*[:：]|(?:发布|更新|上传)?(?:时间|日期)\s*[:：]\s*\d{4}[-/.]\d{1,2}|发布于\s*\d|"
+    r"更新时间|责任编辑|编辑\s*[:：]|浏览(?:次数|量)?\s*[:：]|(?:阅读|点击)(?:次数|量)?\s*[:：]\s*\d|"
+    r"所属分类|本文(?:链接|地址|网址)|原文(?:链接|地址)|转载请注明|文章来源|(?:主办|承办|协办)单位\s*[:：]|"
     r"内容提供方|(?:首页|主页|home)\s*[>›»/]|"
     r"(?:posted|uploaded|published|written|shared)\s+(?:on|by)\b|published\s*:|last\s+updated)", re.I)
 # A run of page statistics "浏览:356 下载:12 大小:30KB" (breadcrumbs: ingest.structure.is_breadcrumb).
 _STAT = re.compile(
-    rf"[{HAN}A-Za-z]{{1,6}}\s*[::]\s*(?:\d[\d.,:/\-\s]*(?:KB|MB|GB|页|次|人|个|分|元)?|[A-Za-z0-9_*]{{2,}})(?=\s|$)",
+    rf"[{HAN}A-Za-z]{{1,6}}\s*[:：]\s*(?:\d[\d.,:/\-\s]*(?:KB|MB|GB|页|次|人|个|分|元)?|[A-Za-z0-9_*]{{2,}})(?=\s|$)",
     re.I)
 _META_LINE_SHORT = 120
 
@@ -33,8 +33,8 @@ _CHROME = re.compile(
     r"由会员分享|会员分享|用户上传|网友(?:上传|投稿|分享)|本文由.{0,20}?(?:上传|提供|整理|发布|收集)|"
     rf"可在线阅读|{PREVIEW_END}|免费预览|预览范围|剩余\s*\d+\s*页|超出.{{0,8}}预览|喜欢就下载|"
     r"点击(?:此处)?下载|立即下载|免费下载|下载完整|下载文档|下载本文|下载地址|付费下载|下载积分|下载券|欢迎下载|"
-    rf"下载\s+相关\s+举报|{RELATED}|(?:{NEIGHBOURS})\s*[::]|扫一扫关注|扫码关注|"
-    r"资源描述|文档简介|特殊限制|收藏\s*分享|分享\s*[((]赏[))]|ICP\s*备|ICP证|经营许可证(?:编号)?\s*[::]\s*\S{0,3}[A-Z0-9][A-Z0-9-]{4,}|"
+    rf"下载\s+相关\s+举报|{RELATED}|(?:{NEIGHBOURS})\s*[:：]|扫一扫关注|扫码关注|"
+    r"资源描述|文档简介|特殊限制|收藏\s*分享|分享\s*[(（]赏[)）]|ICP\s*备|ICP证|经营许可证(?:编号)?\s*[:：]\s*\S{0,3}[A-Z0-9][A-Z0-9-]{4,}|"
     r"公网安备|网站版权|版权所有|请在.{1,40}?网站?上?(?:搜索|查找)|all rights reserved|download (?:now|pdf|full)|"
     r"privacy policy|terms of (?:use|service)|"
     r"无障碍(?:浏览|阅读|模式)|长者模式|关怀(?:模式|版)|适老化(?:模式|版)|打印本页|关闭窗口|网站标识码|网站地图\s*\|",
@@ -151,7 +151,7 @@ def filler_intro(text: str) -> list[Span]:
 
 
 _TITLE_MAX = 60
-_SENTENCE_MARK = re.compile("[。!?!?;;]")
+_SENTENCE_MARK = re.compile("[。!?！？;；]")
 
 
 def _titled(head: str, first: bool) -> bool:

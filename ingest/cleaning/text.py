@@ -100,7 +100,7 @@ def _wrap_width(rows: list[str]) -> int | None:
 
 
 # Marks a sentence goes on after: a line cut at the wrap width right after one continues below.
-_MID_SENTENCE = ",,、《》〈〉“”‘’「」"
+_MID_SENTENCE = ",，、《》〈〉“”‘’「」"
 
 
 # An enumerated item "(三)…" or "1.…": in a law its text, which wraps like any other line.
