@@ -79,33 +79,53 @@ def test_an_index_written_now_is_in_the_current_schema(idx):
     assert load_index(idx).manifest == on_disk  # nothing to migrate
 
 
-def test_schema_1_without_term_counts_is_migrated_in_memory(idx, demo):
-    before = ranked(load_index(idx), demo)
-    rewrite(idx, lambda m: as_schema_1(m, keep_lexicon=False))
-    (manifest_path(idx).parent / "lexical.npz").unlink()
-    raw = manifest_path(idx).read_bytes()
-    data = load_index(idx)
+@pytest.fixture
+def idx1(built, tmp_path, demo, monkeypatch) -> Path:
+    """An index written while the unit rules were at version 1, as when schema 1 was current:
+    the schema migrations on their own, apart from a later change of what is embedded (below)."""
+    import index.migrations
+
+    monkeypatch.setattr(index.migrations, "UNITS_VERSION", 1)
+    shutil.copytree(built / "docs", tmp_path / "docs")
+    ingest([tmp_path / "docs"], tmp_path / "idx", embedder=demo, progress=False)
+    return tmp_path / "idx"
+
+
+def test_a_schema_1_index_embedded_under_older_unit_rules_is_refused_then_rebuilt(idx, demo):
+    rewrite(idx, as_schema_1)
+    with pytest.raises(IndexMismatchError, match="unit rules 1"):
+        load_index(idx)
+    report = ingest([idx.parent / "docs"], idx, embedder=demo, progress=False)
+    assert report.written and load_index(idx).manifest["units_version"] == UNITS_VERSION
+
+
+def test_schema_1_without_term_counts_is_migrated_in_memory(idx1, demo):
+    before = ranked(load_index(idx1), demo)
+    rewrite(idx1, lambda m: as_schema_1(m, keep_lexicon=False))
+    (manifest_path(idx1).parent / "lexical.npz").unlink()
+    raw = manifest_path(idx1).read_bytes()
+    data = load_index(idx1)
     assert data.manifest["schema_version"] == SCHEMA_VERSION and data.manifest["units_version"] == 1
     assert data.manifest["lexical"]["stamp"] is None and data.manifest["pipeline"] is None
     assert data.lexicon() is None and ranked(data, demo) == before  # counted at load, served the same
-    assert manifest_path(idx).read_bytes() == raw  # the published version is not rewritten
+    assert manifest_path(idx1).read_bytes() == raw  # the published version is not rewritten
 
 
-def test_schema_1_with_current_term_counts_gets_the_fingerprint_written_now(idx, demo):
-    current = json.loads(manifest_path(idx).read_text(encoding="utf-8"))
-    rewrite(idx, as_schema_1)
-    data = load_index(idx)
+def test_schema_1_with_current_term_counts_gets_the_fingerprint_written_now(idx1, demo):
+    current = json.loads(manifest_path(idx1).read_text(encoding="utf-8"))
+    rewrite(idx1, as_schema_1)
+    data = load_index(idx1)
     assert data.manifest["pipeline"] == current["pipeline"] and data.lexicon() is not None
     assert data.manifest == current  # migrated to exactly what the current code writes
 
 
-def test_the_next_ingest_that_writes_writes_the_current_schema(idx, demo):
-    rewrite(idx, lambda m: as_schema_1(m, keep_lexicon=False))
-    assert not ingest([idx.parent / "docs"], idx, embedder=demo, progress=False).written  # nothing changed
-    with open(idx.parent / "docs" / "b.txt", "a", encoding="utf-8") as f:
+def test_the_next_ingest_that_writes_writes_the_current_schema(idx1, demo):
+    rewrite(idx1, lambda m: as_schema_1(m, keep_lexicon=False))
+    assert not ingest([idx1.parent / "docs"], idx1, embedder=demo, progress=False).written  # nothing changed
+    with open(idx1.parent / "docs" / "b.txt", "a", encoding="utf-8") as f:
         f.write("\n办结后信访人不服的，可以请求复查。\n")
-    report = ingest([idx.parent / "docs"], idx, embedder=demo, progress=False)
-    on_disk = json.loads(manifest_path(idx).read_text(encoding="utf-8"))
+    report = ingest([idx1.parent / "docs"], idx1, embedder=demo, progress=False)
+    on_disk = json.loads(manifest_path(idx1).read_text(encoding="utf-8"))
     assert report.written and on_disk["schema_version"] == SCHEMA_VERSION and "lexical.npz" in on_disk["files"]
     assert not report.full and report.unchanged == ["a.txt"]  # the migrated version's vectors are reused
 
