@@ -12,7 +12,6 @@ import dataclasses
 import logging
 import os
 import queue
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Iterator, Sequence
 from assistant.answer import Answer, Citation, answer
 from assistant.check import SentenceCheck, check_answer
 from assistant.query import clean_history
-from index.chars import HAN
+from index.crosslingual import is_english
 from index.errors import ConfigError, GenerationError
 
 log = logging.getLogger(__name__)
@@ -34,8 +33,6 @@ SYSTEM_ZH = ("你是群众工作与信访工作的培训助手。只能依据用
 LANG_ZH = "请用中文回答,简明扼要,不超过五句话,每句话结尾标注编号。"
 LANG_EN = ("The question is in English: answer in English, quote the Chinese wording of the passages in "
            "quotation marks where it helps, in at most five sentences, each ending with its [n].")
-_LATIN = re.compile(r"[A-Za-z]+")
-_CJK = re.compile(rf"[{HAN}]")
 
 
 @dataclass(frozen=True)
@@ -93,10 +90,6 @@ def probe(config: LLMConfig | None) -> dict:
     except Exception as exc:  # any failure is the answer to "reachable?"
         info.update(reachable=False, error=str(_describe(exc)))
     return info
-
-
-def is_english(text: str) -> bool:
-    return len(_LATIN.findall(text)) > len(_CJK.findall(text))
 
 
 def build_messages(question: str, history: Sequence[str], citations: Sequence[Citation]) -> list[dict]:

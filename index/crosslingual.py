@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from index.cache import cache_dir, write_atomic
+from index.chars import han_count, is_han
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def _entries():
             if len(parts) != 2 or "/" not in rest:
                 continue
             simplified = parts[1]
-            if not all("\u4e00" <= ch <= "\u9fff" for ch in simplified):
+            if not all(map(is_han, simplified)):
                 continue
             yield simplified, rest.split("/")[1:-1]
 
@@ -248,7 +249,7 @@ def translate(query: str, known) -> tuple[list[SynonymSet], float]:
 def is_english(query: str) -> bool:
     """More Latin-letter words than CJK characters."""
     latin = len(_WORD.findall(query.lower()))
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in query)
+    cjk = han_count(query)
     return latin > 0 and latin * 2 > cjk
 
 
