@@ -113,7 +113,7 @@ def test_each_failure_falls_back_with_a_notice(replay, retriever, mode):
 def test_timeout_unreachable_and_unsupported_fall_back(replay, retriever):
     from assistant.generate import reply
 
-    replay.play(text="答复[1]。", stall=3)
+    replay.play(text="答复[1]。", stall=True)
     r = reply(retriever, config(replay.url, first_token_timeout=0.5), QUESTION)
     assert r.failure == "timeout" and "超时" in r.notice
     r = reply(retriever, config(f"http://127.0.0.1:{free_port()}/v1"), QUESTION)

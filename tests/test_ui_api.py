@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -127,17 +126,19 @@ def test_index_replaced_while_serving(reception_index, tmp_path, e5):
         before = client.predict("什么是枫桥经验?网格员怎样调处矛盾纠纷?", [], api_name="/chat")
         assert all(c["doc"] != "枫桥经验.txt" for c in before.get("citations", []))
 
-        results, stop = [], threading.Event()
+        results, stop, answered = [], threading.Event(), threading.Condition()
 
         def ask_in_a_loop():
             c = Client(url, verbose=False)
             while not stop.is_set():
-                results.append(c.predict(QUESTION, [], api_name="/chat"))
+                r = c.predict(QUESTION, [], api_name="/chat")
+                with answered:
+                    results.append(r)
+                    answered.notify_all()
 
         def wait_for(condition, seconds=60.0):
-            deadline = time.monotonic() + seconds
-            while not condition() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            with answered:  # woken by each answer, not by a clock
+                assert answered.wait_for(condition, timeout=seconds), "answers stopped coming"
 
         asker = threading.Thread(target=ask_in_a_loop)
         asker.start()
