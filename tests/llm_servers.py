@@ -187,12 +187,9 @@ class LlamaServer:
         self._log.close()
 
 
+def main_outcome(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """`qunzhong ARGS` in this process (conftest.run_main): exit code, stdout, stderr."""
+    from conftest import run_main
 
-def run_main(capsys, *args) -> tuple[int, str, str]:
-    """`qunzhong ARGS` in this process (the embedder stays loaded): exit code, stdout, stderr."""
-    from assistant.cli import main
-
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    proc = run_main(tmp_path, *args)
+    return proc.returncode, proc.stdout, proc.stderr

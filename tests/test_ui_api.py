@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
-from conftest import cli_env, read_jsonl
+from conftest import read_jsonl, run_main
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
@@ -105,11 +103,9 @@ def test_feedback_is_stored_and_exported(server, tmp_path):
     assert "rating" in bad["error"]
     assert len(read_jsonl(tmp_path / "data" / "feedback.jsonl")) == 1
 
-    out = subprocess.run([sys.executable, "-m", "assistant", "feedback", "--json"], capture_output=True, text=True,
-                         env=cli_env(tmp_path), cwd=tmp_path, timeout=120, check=True).stdout
+    out = run_main(tmp_path, "feedback", "--json").stdout
     assert [json.loads(line) for line in out.splitlines()] == stored
-    text = subprocess.run([sys.executable, "-m", "assistant", "feedback"], capture_output=True, text=True,
-                          env=cli_env(tmp_path), cwd=tmp_path, timeout=120, check=True).stdout
+    text = run_main(tmp_path, "feedback").stdout
     assert "down" in text and QUESTION in text and "第二条不相关" in text
 
 
