@@ -48,6 +48,7 @@ from index.ann import build_faiss
 from index.durable import durable_open, fsync_path
 from index.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, QunzhongError
 from index.migrations import migrate, stamps
+from index.pause import pause_point
 from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
 
@@ -221,6 +222,7 @@ def _write_files(tmp: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
     fsync_path(tmp / "vectors.faiss")
     _save_npy(tmp / "vectors.npy", vectors)
     _save_npy(tmp / "owners.npy", owners)
+    pause_point("writing")
     _write_jsonl(tmp / "passages.jsonl", (passage_to_row(p) for p in passages))
     _write_jsonl(tmp / "documents.jsonl", (document_to_row(d) for d in documents))
     if lexicon is not None:
@@ -272,6 +274,7 @@ def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
         text = _write_files(tmp, {**manifest, "version": vid}, vectors, owners, passages, documents, lexicon)
         os.rename(tmp, versions / vid)
         fsync_path(versions)
+        pause_point("renamed")
         _publish(root, vid, text)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -513,6 +516,7 @@ def ingest_lock(root: Path, wait: bool = False) -> Iterator[None]:
             f.truncate(0)
             f.write(str(os.getpid()))
             f.flush()
+            pause_point("locked")
             yield
         finally:
             f.truncate(0)

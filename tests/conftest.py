@@ -1,11 +1,17 @@
 """Shared fixtures: real embedder, real indexes in temporary directories."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Sequence
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -105,12 +111,37 @@ def cli_env(tmp_path: Path, **extra) -> dict:
 
 def run_cli(tmp_path: Path, *args, timeout: float = 600, **kwargs):
     """`qunzhong ARGS` in a subprocess, with its data directory under `tmp_path`."""
-    import subprocess
-    import sys
-
     kwargs.setdefault("text", True)
     return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
                           env=cli_env(tmp_path), cwd=tmp_path, timeout=timeout, **kwargs)
+
+
+def run_main(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """`qunzhong ARGS` in this process, through `assistant.cli.main` (the embedder stays loaded),
+    seen as `run_cli` sees a subprocess: exit code, stdout, stderr, with the same data directory
+    and working directory. What main changes globally is put back after it: stdin/stdout/stderr,
+    the working directory, the environment, and the root logger (main's `basicConfig` installs
+    its handler on this run's stderr, as in a fresh process). Exit codes, the console script and
+    kill -9 are tested in real subprocesses (`run_cli`)."""
+    from assistant.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    env = {"QUNZHONG_DATA": str(tmp_path / "data")}
+    with mock.patch.dict(os.environ, env), contextlib.chdir(tmp_path), \
+            mock.patch.object(sys, "stdin", io.StringIO(input or "")), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        os.environ.pop("QUNZHONG_INDEX", None)
+        root.handlers = []
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exit_:  # argparse: --help, usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        finally:
+            root.handlers = handlers
+            root.setLevel(level)
+    return subprocess.CompletedProcess(["qunzhong", *args], code, out.getvalue(), err.getvalue())
 
 
 def index_texts(root: Path, texts: dict[str, str], embedder) -> Path:

@@ -37,7 +37,8 @@ class ReplayServer:
     """`mode` is one of: text, http500, refusal, empty, malformed, nochoices, stall, drop."""
 
     def __init__(self):
-        self.mode, self.text, self.stall = "text", "", 0.0
+        self.mode, self.text, self.stall = "text", "", False
+        self.release = threading.Event()  # a stalled reply waits for it (set by the next play)
         self.requests: list[dict] = []
         server = self
 
@@ -68,8 +69,10 @@ class ReplayServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def play(self, mode: str = "text", text: str = "", stall: float = 0.0) -> "ReplayServer":
-        self.mode, self.text, self.stall = mode, text, stall
+    def play(self, mode: str = "text", text: str = "", stall: bool = False) -> "ReplayServer":
+        """The next replies; with `stall`, each holds its first byte until the next `play`."""
+        self.release.set()
+        self.mode, self.text, self.stall, self.release = mode, text, stall, threading.Event()
         self.requests.clear()
         return self
 
@@ -83,7 +86,7 @@ class ReplayServer:
         h.end_headers()
         w = h.wfile
         if self.stall:
-            time.sleep(self.stall)
+            self.release.wait(timeout=120)
         if self.mode == "refusal":
             w.write(_chunk({"role": "assistant", "content": None, "refusal": "I can't help with that."}))
         elif self.mode == "malformed":
@@ -107,6 +110,7 @@ class ReplayServer:
         h.close_connection = True
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -183,12 +187,9 @@ class LlamaServer:
         self._log.close()
 
 
+def main_outcome(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """`qunzhong ARGS` in this process (conftest.run_main): exit code, stdout, stderr."""
+    from conftest import run_main
 
-def run_main(capsys, *args) -> tuple[int, str, str]:
-    """`qunzhong ARGS` in this process (the embedder stays loaded): exit code, stdout, stderr."""
-    from assistant.cli import main
-
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    proc = run_main(tmp_path, *args)
+    return proc.returncode, proc.stdout, proc.stderr

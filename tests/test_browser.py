@@ -175,13 +175,13 @@ def test_feedback_per_answer_and_new_chat(site, browser, tmp_path):
     pg.fill("#qz-comment textarea", "第一条回答很实用")
     pg.locator("#qz-chat button[aria-label='赞']").first.click()  # feedback on the first answer
     expect(pg.locator("#qz-comment textarea")).to_have_value("")
+    recorded = pg.locator(".toast-body", has_text="已记录反馈")  # shown once the row is written
+    expect(recorded).to_have_count(1)
+    recorded.locator(".toast-close").click()
+    expect(recorded).to_have_count(0)
     pg.locator("#qz-chat button[aria-label='踩']").last.click()
+    expect(recorded).to_have_count(1)
     path = tmp_path / "data" / "feedback.jsonl"
-    pg.wait_for_timeout(200)
-    for _ in range(50):
-        if path.exists() and len(read_jsonl(path)) == 2:
-            break
-        pg.wait_for_timeout(100)
     up, down = read_jsonl(path)
     assert up["rating"] == "up" and up["question"] == QUESTION and up["history"] == []
     assert up["comment"] == "第一条回答很实用" and up["passage_ids"] == first_ids and "[1]" in up["answer"]
@@ -237,7 +237,8 @@ def test_markup_in_documents_and_questions_never_executes(site, browser):
     p.shot("xss_original_desktop")
     pg.get_by_role("tab", name="资料库").click()
     expect(pg.locator("#qz-library")).to_contain_text(HOSTILE_NAME)
-    pg.wait_for_timeout(500)  # give any injected handler a chance to fire
+    # every image on the page has loaded or failed, so an injected onerror would have fired
+    pg.wait_for_function("() => [...document.images].every(img => img.complete)")
     for where in ("#qz-chat", "#qz-sources", "#qz-viewer", "#qz-info", "#qz-library"):
         assert pg.locator(f"{where} script, {where} img[src='x'], {where} [onerror]").count() == 0, where
     assert p.dialogs == [], f"markup executed: {p.dialogs}"

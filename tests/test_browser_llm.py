@@ -68,11 +68,8 @@ def test_tokens_stream_into_the_chat_before_the_checked_answer(llm_site, browser
     p.shot("chat_generated")
 
     pg.locator("#qz-chat button[aria-label='赞']").last.click()
+    expect(pg.locator(".toast-body", has_text="已记录反馈")).to_be_visible()  # shown once the row is written
     path = tmp_path / "data" / "feedback.jsonl"
-    for _ in range(50):
-        if path.exists() and read_jsonl(path):
-            break
-        pg.wait_for_timeout(100)
     row = read_jsonl(path)[0]
     assert row["generated"] is ("由语言模型" in final)
     assert row["model"] == "gemma-3-270m" and isinstance(row["struck"], list)

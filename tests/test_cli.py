@@ -1,4 +1,5 @@
-"""The real `qunzhong` command, end to end in subprocesses: ingest -> search -> ask -> export -> status."""
+"""The real `qunzhong` command, end to end: ingest -> search -> ask -> export -> status, run in this
+process through `main(argv)`; exit codes and one-line errors in real subprocesses."""
 from __future__ import annotations
 
 import json
@@ -7,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, run_cli
+from conftest import CORPUS, run_cli, run_main
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
 
 
 def run(tmp_path, *args, check=True, stdin=None):
-    proc = run_cli(tmp_path, *args, input=stdin)
+    proc = run_main(tmp_path, *args, input=stdin)
     if check and proc.returncode != 0:
         raise AssertionError(f"qunzhong {' '.join(args)} failed: {proc.stderr}")
     return proc
@@ -111,7 +112,7 @@ def test_export_and_status(small_index):
 ])
 def test_errors_are_one_line(small_index, args, words):
     tmp, idx, _ = small_index
-    proc = run(tmp, *[a.format(tmp=tmp, idx=idx) for a in args], check=False)
+    proc = run_cli(tmp, *[a.format(tmp=tmp, idx=idx) for a in args])  # a real process: its exit code
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -119,7 +120,9 @@ def test_errors_are_one_line(small_index, args, words):
 
 
 def test_help_shows_examples(tmp_path):
-    out = run(tmp_path, "--help").stdout
+    proc = run_cli(tmp_path, "--help")
+    out = proc.stdout
+    assert proc.returncode == 0
     assert "examples:" in out and "qunzhong ask" in out
 
 

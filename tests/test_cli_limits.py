@@ -1,6 +1,7 @@
 """The CLI refuses what it cannot do as one line, before any slow work: bad numbers, a busy port;
 `feedback` skips lines that are not votes; `search` applies the relevance floor `ask` applies.
-Real CLI in subprocesses, real e5 index."""
+Usage errors and `serve` in real subprocesses (exit codes, nothing slow loaded first); feedback and
+search through `main(argv)` in this process; real e5 index."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_jsonl, run_cli
+from conftest import read_jsonl, run_cli, run_main
 
 pytestmark = pytest.mark.slow
 RESOURCES = Path(__file__).parent / "resources" / "ui"
@@ -69,23 +70,23 @@ def test_feedback_skips_and_counts_lines_that_are_not_votes(tmp_path):
     good = {"time": "2026-01-01T00:00:00+0000", "rating": "up", "question": "怎么接待?", "comment": ""}
     path.write_text("\n".join([json.dumps(good, ensure_ascii=False), json.dumps({"question": "no rating"}),
                                "[1, 2]", '{"rating": "up", "question": 5}', "{torn"]) + "\n", encoding="utf-8")
-    proc = run_cli(tmp_path, "feedback")
+    proc = run_main(tmp_path, "feedback")
     assert proc.returncode == 0 and "怎么接待?" in proc.stdout and proc.stdout.count("\n") == 1, proc.stderr
     assert "skipped 4 unreadable line(s)" in proc.stderr
-    proc = run_cli(tmp_path, "feedback", "--json")
+    proc = run_main(tmp_path, "feedback", "--json")
     assert [json.loads(line)["question"] for line in proc.stdout.splitlines()] == ["怎么接待?"]
 
 
 def test_search_applies_the_relevance_floor(tmp_path, index):
-    on = json.loads(run_cli(tmp_path, "search", ON_TOPIC, "--json", "--index", str(index)).stdout)
+    on = json.loads(run_main(tmp_path, "search", ON_TOPIC, "--json", "--index", str(index)).stdout)
     assert isinstance(on, list) and on and on[0]["relevant"] is True
     assert all(isinstance(h["relevant"], bool) for h in on)
-    off = run_cli(tmp_path, "search", OFF_TOPIC, "--json", "--index", str(index))
+    off = run_main(tmp_path, "search", OFF_TOPIC, "--json", "--index", str(index))
     assert off.returncode == 0 and json.loads(off.stdout) == []
-    assert "未找到相关内容" in run_cli(tmp_path, "search", OFF_TOPIC, "--index", str(index)).stdout
-    diag = json.loads(run_cli(tmp_path, "search", OFF_TOPIC, "--json", "--no-floor", "--index", str(index)).stdout)
+    assert "未找到相关内容" in run_main(tmp_path, "search", OFF_TOPIC, "--index", str(index)).stdout
+    diag = json.loads(run_main(tmp_path, "search", OFF_TOPIC, "--json", "--no-floor", "--index", str(index)).stdout)
     assert diag and not any(h["relevant"] for h in diag)
-    ask = json.loads(run_cli(tmp_path, "ask", OFF_TOPIC, "--json", "--index", str(index)).stdout)
+    ask = json.loads(run_main(tmp_path, "ask", OFF_TOPIC, "--json", "--index", str(index)).stdout)
     assert ask["found"] is False  # the same decision as ask
 
 
@@ -94,7 +95,7 @@ def test_search_batch_lines_say_if_the_question_is_relevant(tmp_path, index):
     batch.write_text(json.dumps({"id": "a", "q": ON_TOPIC}, ensure_ascii=False) + "\n"
                      + json.dumps({"id": "b", "q": OFF_TOPIC}, ensure_ascii=False) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    proc = run_cli(tmp_path, "search", "--batch", str(batch), "--json", "--index", str(index))
+    proc = run_main(tmp_path, "search", "--batch", str(batch), "--json", "--index", str(index))
     out.write_text(proc.stdout, encoding="utf-8")
     rows = {r["id"]: r for r in read_jsonl(out)}
     assert rows["a"]["relevant"] is True and rows["a"]["hits"] and rows["a"]["hits"][0]["relevant"]

@@ -8,9 +8,9 @@ import dataclasses
 import json
 
 import pytest
-from llm_servers import ReplayServer, free_port, run_main
+from llm_servers import ReplayServer, free_port, main_outcome
 
-from conftest import run_cli
+from conftest import run_main
 
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
 OFF_TOPIC = "明天的天气怎么样,适合去海边游泳吗?"
@@ -113,7 +113,7 @@ def test_each_failure_falls_back_with_a_notice(replay, retriever, mode):
 def test_timeout_unreachable_and_unsupported_fall_back(replay, retriever):
     from assistant.generate import reply
 
-    replay.play(text="答复[1]。", stall=3)
+    replay.play(text="答复[1]。", stall=True)
     r = reply(retriever, config(replay.url, first_token_timeout=0.5), QUESTION)
     assert r.failure == "timeout" and "超时" in r.notice
     r = reply(retriever, config(f"http://127.0.0.1:{free_port()}/v1"), QUESTION)
@@ -133,23 +133,23 @@ def test_model_is_not_called_when_nothing_is_relevant(replay, retriever):
     assert not r.base.found and r.text == NOT_FOUND and not replay.requests
 
 
-def test_cli_ask_with_replay_and_without_a_model(replay, llm_index, tmp_path, capsys):
+def test_cli_ask_with_replay_and_without_a_model(replay, llm_index, tmp_path):
     s1 = first_sentence_cli(llm_index)
     replay.play(text=f"{s1}[1]。编造的内容,共有25个部门参与[1]。")
-    out = run_cli(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-url", replay.url, "--json")
+    out = run_main(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-url", replay.url, "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["generated"] and data["model"] == "default"
     assert [s["ok"] for s in data["sentences"]] == [True, False] and "25" in data["sentences"][1]["reason"]
-    code, text, _ = run_main(capsys, "ask", QUESTION, "--index", str(llm_index), "--llm-url", replay.url)
+    code, text, _ = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-url", replay.url)
     assert code == 0 and "未核实,已删去" in text and f"✓ {s1}" in text
-    code, plain, _ = run_main(capsys, "ask", QUESTION, "--index", str(llm_index), "--json")
+    code, plain, _ = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--json")
     assert code == 0 and "generated" not in json.loads(plain)
-    code, status, _ = run_main(capsys, "status", "--index", str(llm_index), "--json", "--llm-url", replay.url)
+    code, status, _ = main_outcome(tmp_path, "status", "--index", str(llm_index), "--json", "--llm-url", replay.url)
     assert json.loads(status)["llm"]["reachable"] is True
-    code, status, _ = run_main(capsys, "status", "--index", str(llm_index))
+    code, status, _ = main_outcome(tmp_path, "status", "--index", str(llm_index))
     assert "not configured" in status
-    code, _, err = run_main(capsys, "ask", QUESTION, "--index", str(llm_index), "--llm-model", "m")
+    code, _, err = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-model", "m")
     assert code == 1 and "--llm-url" in err
 
 
@@ -159,22 +159,22 @@ def first_sentence_cli(index) -> str:
     return first_sentence(Assistant(index).retriever())
 
 
-def test_eval_answers_reports_checked_sentences(replay, llm_index, tmp_path, capsys):
+def test_eval_answers_reports_checked_sentences(replay, llm_index, tmp_path):
     s1 = first_sentence_cli(llm_index)
     replay.play(text=f"{s1}[1]。资料里没有的第99条规定[1]。")
     qs = tmp_path / "mine.jsonl"
     rows = [{"id": "a", "q": QUESTION, "gold": ["保持冷静"]}, {"id": "b", "q": OFF_TOPIC, "gold": ["x"]}]
     qs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     base = ("eval", str(qs), "--index", str(llm_index))
-    code, out, err = run_main(capsys, *base, "--answers", "--llm-url", replay.url, "--json")
+    code, out, err = main_outcome(tmp_path, *base, "--answers", "--llm-url", replay.url, "--json")
     assert code == 0, err
     a = json.loads(out)[0]["answers"]
     assert (a["questions"], a["not_found"], a["generated"], a["sentences"], a["passed"]) == (2, 1, 1, 2, 1)
-    code, text, _ = run_main(capsys, *base, "--answers", "--llm-url", replay.url)
+    code, text, _ = main_outcome(tmp_path, *base, "--answers", "--llm-url", replay.url)
     assert "generated answers" in text and "0.5" in text
-    code, plain, _ = run_main(capsys, *base, "--json")
+    code, plain, _ = main_outcome(tmp_path, *base, "--json")
     assert code == 0 and "answers" not in json.loads(plain)[0]
-    code, _, err = run_main(capsys, *base, "--answers")
+    code, _, err = main_outcome(tmp_path, *base, "--answers")
     assert code == 1 and "--llm-url" in err
 
 

@@ -9,7 +9,7 @@ import json
 import time
 
 import pytest
-from llm_servers import free_port, run_main
+from llm_servers import free_port, main_outcome
 
 pytestmark = pytest.mark.slow
 
@@ -58,10 +58,10 @@ def test_real_model_streams_and_every_kept_sentence_is_supported(llama, retrieve
             assert s.claim not in final.text and s.reason
 
 
-def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever, capsys):
+def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever, tmp_path):
     from assistant.generate import probe, reply
 
-    code, out, _ = run_main(capsys, "ask", QUESTION, "--index", str(llm_index), "--llm-max-tokens", "8",
+    code, out, _ = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-max-tokens", "8",
                             "--json", "--llm-url", llama.url, "--llm-timeout", "0.05")
     data = json.loads(out)
     assert code == 0 and data["failure"] == "timeout" and "超时" in data["answer"]

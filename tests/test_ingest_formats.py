@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from conftest import cli_env
+from conftest import cli_env, run_main
 from index.settings import Settings
 from index.store import load_index
 from ingest.build import StrictModeError, doc_ids, ingest
@@ -161,9 +161,7 @@ def test_cli_strict_exit_and_size_limit(built, tmp_path):
 
 def test_cli_lists_skipped_files_and_indexes_the_rest(built, tmp_path):
     corpus, idx, report = built
-    proc = subprocess.run([sys.executable, "-m", "assistant", "ingest", str(corpus), "--index", str(idx),
-                           "--max-file-mb", "0.0625", "--json", "-q"],
-                          capture_output=True, text=True, env=cli_env(tmp_path), timeout=300)
+    proc = run_main(tmp_path, "ingest", str(corpus), "--index", str(idx), "--max-file-mb", "0.0625", "--json", "-q")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["written"] is False and sorted(out["unchanged"]) == sorted(report.added)

@@ -4,15 +4,13 @@ only the bookkeeping is checked (what is rebuilt, what is kept) the tiny demo em
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import cli_env
+from conftest import run_main
 from index.lexical import TOKENIZERS, TermCounts
 from index.settings import Settings
 from index.store import load_index
@@ -178,8 +176,7 @@ def test_unchanged_corpus_writes_nothing_and_is_fast(tmp_path, counting):
     assert "nothing written" in again.summary()
     assert snapshot(root) == before
 
-    proc = subprocess.run([sys.executable, "-m", "assistant", "ingest", str(corpus), "--index", str(root), "--json"],
-                          capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    proc = run_main(tmp_path, "ingest", str(corpus), "--index", str(root), "--json")
     out = json.loads(proc.stdout)
     assert proc.returncode == 0 and out["written"] is False and out["seconds"] < 1.0
     assert snapshot(root) == before

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_main
 from index.store import load_index
 from ingest.build import StrictModeError, ingest
 
@@ -66,9 +66,9 @@ def test_unreadable_folder_is_skipped_and_its_documents_stay(tmp_path, e5, monke
 
 def test_one_file_adds_and_only_prune_removes(tmp_path):
     corpus, idx = write_corpus(tmp_path / "docs"), str(tmp_path / "idx")
-    assert run_cli(tmp_path, "ingest", str(corpus), "--index", idx, "-q").returncode == 0
+    assert run_main(tmp_path, "ingest", str(corpus), "--index", idx, "-q").returncode == 0
     (tmp_path / "extra.txt").write_text(EXTRA, encoding="utf-8")
-    proc = run_cli(tmp_path, "ingest", "extra.txt", "--index", idx, "-q", "--json")
+    proc = run_main(tmp_path, "ingest", "extra.txt", "--index", idx, "-q", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["added"] == ["extra.txt"] and report["removed"] == [] and len(report["kept"]) == 4
@@ -76,26 +76,26 @@ def test_one_file_adds_and_only_prune_removes(tmp_path):
     assert len(load_index(Path(idx)).documents) == 5
     # Sources now cover both: the usual run over the folder removes only what left the folder.
     (corpus / "cases" / "d.txt").unlink()
-    report = json.loads(run_cli(tmp_path, "ingest", str(corpus), "--index", idx, "-q", "--json").stdout)
+    report = json.loads(run_main(tmp_path, "ingest", str(corpus), "--index", idx, "-q", "--json").stdout)
     assert report["removed"] == ["cases/d.txt"] and report["kept"] == ["extra.txt"]
-    proc = run_cli(tmp_path, "ingest", str(corpus), "--index", idx, "-q", "--json", "--prune")
+    proc = run_main(tmp_path, "ingest", str(corpus), "--index", idx, "-q", "--json", "--prune")
     assert json.loads(proc.stdout)["removed"] == ["extra.txt"]
     assert sorted(load_index(Path(idx)).documents) == ["cases/c.txt", "policy/a.txt", "policy/b.txt"]
 
 
 def test_many_removals_are_listed_before_they_happen(tmp_path):
     corpus, idx = write_corpus(tmp_path / "docs"), str(tmp_path / "idx")
-    assert run_cli(tmp_path, "ingest", str(corpus), "--index", idx, "-q").returncode == 0
+    assert run_main(tmp_path, "ingest", str(corpus), "--index", idx, "-q").returncode == 0
     for name in TEXTS:
         if name != "policy/a.txt":
             (corpus / name).unlink()
-    proc = run_cli(tmp_path, "ingest", str(corpus), "--index", idx, "-q")
+    proc = run_main(tmp_path, "ingest", str(corpus), "--index", idx, "-q")
     assert proc.returncode == 0 and "removed 3" in proc.stdout
     # three are not "more than a few"; a fourth gone from a full rebuild elsewhere is listed
     write_corpus(corpus)
-    run_cli(tmp_path, "ingest", str(corpus), "--index", idx, "-q")
+    run_main(tmp_path, "ingest", str(corpus), "--index", idx, "-q")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x.txt").write_text(EXTRA, encoding="utf-8")
-    proc = run_cli(tmp_path, "ingest", str(tmp_path / "other"), "--index", idx, "-q", "--prune")
+    proc = run_main(tmp_path, "ingest", str(tmp_path / "other"), "--index", idx, "-q", "--prune")
     assert "removing 4 documents not found under the paths named: cases/c.txt, cases/d.txt, policy/a.txt" in proc.stderr
     assert list(load_index(Path(idx)).documents) == ["x.txt"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from conftest import run_cli
+from conftest import run_main
 from index.settings import Settings
 from ingest.loaders import load_file
 from ingest.pipeline import process
@@ -206,7 +206,7 @@ def test_index_search_and_report_show_article_and_date(tmp_path, processed, e5):
     ingest([folder], idx, embedder=e5, progress=False)
     hits = [h.public() for h in Assistant(idx).retrieve("调解员不得有哪些行为", k=5)]
     assert hits and hits[0]["section"].endswith("第三条") and hits[0]["date"] == "2021-10-01"
-    result = run_cli(tmp_path, "report", "--index", str(idx), "--json")
+    result = run_main(tmp_path, "report", "--index", str(idx), "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {r["title"] for r in rows} == {TITLE}

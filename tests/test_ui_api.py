@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
-from conftest import cli_env, read_jsonl
+from conftest import read_jsonl, run_main
 
 pytestmark = pytest.mark.slow
 QUESTION = "遇到情绪激动的上访群众应该怎么接待?"
@@ -106,11 +103,9 @@ def test_feedback_is_stored_and_exported(server, tmp_path):
     assert "rating" in bad["error"]
     assert len(read_jsonl(tmp_path / "data" / "feedback.jsonl")) == 1
 
-    out = subprocess.run([sys.executable, "-m", "assistant", "feedback", "--json"], capture_output=True, text=True,
-                         env=cli_env(tmp_path), cwd=tmp_path, timeout=120, check=True).stdout
+    out = run_main(tmp_path, "feedback", "--json").stdout
     assert [json.loads(line) for line in out.splitlines()] == stored
-    text = subprocess.run([sys.executable, "-m", "assistant", "feedback"], capture_output=True, text=True,
-                          env=cli_env(tmp_path), cwd=tmp_path, timeout=120, check=True).stdout
+    text = run_main(tmp_path, "feedback").stdout
     assert "down" in text and QUESTION in text and "第二条不相关" in text
 
 
@@ -127,17 +122,19 @@ def test_index_replaced_while_serving(reception_index, tmp_path, e5):
         before = client.predict("什么是枫桥经验?网格员怎样调处矛盾纠纷?", [], api_name="/chat")
         assert all(c["doc"] != "枫桥经验.txt" for c in before.get("citations", []))
 
-        results, stop = [], threading.Event()
+        results, stop, answered = [], threading.Event(), threading.Condition()
 
         def ask_in_a_loop():
             c = Client(url, verbose=False)
             while not stop.is_set():
-                results.append(c.predict(QUESTION, [], api_name="/chat"))
+                r = c.predict(QUESTION, [], api_name="/chat")
+                with answered:
+                    results.append(r)
+                    answered.notify_all()
 
         def wait_for(condition, seconds=60.0):
-            deadline = time.monotonic() + seconds
-            while not condition() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            with answered:  # woken by each answer, not by a clock
+                assert answered.wait_for(condition, timeout=seconds), "answers stopped coming"
 
         asker = threading.Thread(target=ask_in_a_loop)
         asker.start()
