@@ -11,8 +11,8 @@ counts once, not eight times.
 The general dictionary lacks the field's own English ("petitioner" for 信访人): the established
 English names of the petition-work terms, each with its source, are read as further glosses
 (`data/domain_english.tsv`). Nothing here knows the corpus or its questions: the dictionary is
-general, the index vocabulary filters it, and the weights are the dictionary's own (a whole-gloss match counts more than a
-gloss that merely contains the word).
+general, the index vocabulary filters it, and the weights are the dictionary's own (a
+whole-gloss match counts more than a gloss that merely contains the word).
 """
 from __future__ import annotations
 
