@@ -84,6 +84,18 @@ def test_followups_are_read_in_their_conversation(retriever):
 
 
 
+def test_an_english_elliptical_follow_up_leans_on_its_conversation(retriever):
+    """"What if ...?" is the English of 要是...呢: read with the turn before it."""
+    from assistant.query import followup_strength
+
+    q = "What if the person is very angry?"
+    assert followup_strength(q) == 1.0 and followup_strength("What is the person's duty?") < 1.0
+    def about_visitors(hits):
+        return sum(any(w in h.passage.text for w in ("来访", "上访", "接待")) for h in hits)
+    alone, followed = retriever.retrieve(q, k=5), retriever.retrieve(q, k=5, history=[QUESTION])
+    assert about_visitors(followed) >= 3 and about_visitors(followed) > about_visitors(alone)
+
+
 def test_a_long_conversation_costs_one_embedding_per_question(retriever):
     """The third turn reads the first two through their own vectors, embedded when they were
     asked: one new embedding, and close to what embedding the joined turns would give."""
