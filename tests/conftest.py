@@ -155,6 +155,15 @@ def index_texts(root: Path, texts: dict[str, str], embedder) -> Path:
     return root / "idx"
 
 
+def copy_built(built: Path, tmp_path: Path) -> Path:
+    """A test's own copy of a module's built root/docs and root/idx (the copy's idx)."""
+    import shutil
+
+    shutil.copytree(built / "docs", tmp_path / "docs")
+    shutil.copytree(built / "idx", tmp_path / "idx")
+    return tmp_path / "idx"
+
+
 # Generated answers (assistant.generate): a real llama.cpp server with Gemma 3 270M, one model
 # load per session, and a small index of two documents for it to answer from.
 LLM_RESOURCES = Path(__file__).parent / "resources" / "ui"

@@ -5,10 +5,10 @@ never executes. Screenshots go to test-output/screenshots/."""
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
+from llm_servers import free_port
 
 from conftest import CORPUS, ROOT, read_jsonl
 
@@ -48,10 +48,7 @@ def site(tmp_path_factory, e5):
     (docs / HOSTILE_NAME).write_text(HOSTILE, encoding="utf-8")
     (docs / "004_75a9b6b516d2ea34.txt").write_bytes((CORPUS / "004_75a9b6b516d2ea34.txt").read_bytes())
     ingest([docs], root / "index", embedder=e5, progress=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = serve(root / "index", port=port, prevent_thread_lock=True)
+    app = serve(root / "index", port=free_port(), prevent_thread_lock=True)
     yield app.local_url
     app.close()
 

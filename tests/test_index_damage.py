@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Callable
@@ -15,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import copy_built, run_cli
 from index.errors import IndexCorruptError, IndexMismatchError
 from index.store import load_index
 from ingest.build import ingest
@@ -49,9 +48,7 @@ def built(tmp_path_factory, demo) -> Path:
 
 @pytest.fixture
 def idx(built, tmp_path) -> Path:
-    shutil.copytree(built / "docs", tmp_path / "docs")
-    shutil.copytree(built / "idx", tmp_path / "idx")
-    return tmp_path / "idx"
+    return copy_built(built, tmp_path)
 
 
 def version_dir(idx: Path) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.official import Counting as CountingEmbedder  # records every text it embeds
 from conftest import run_main
 from index.lexical import TOKENIZERS, TermCounts
 from index.settings import Settings
@@ -30,19 +31,7 @@ B_CHANGED = DOCS["b.txt"] + "办结后应当出具书面答复意见书，送达
 D_NEW = "网上信访渠道\n\n群众可以通过网上信访平台提交诉求，系统自动生成查询码，群众凭查询码查询办理进度和结果。\n"
 
 
-class CountingEmbedder:
-    """An embedder (the real e5 one unless a test says otherwise), recording every text it is asked to embed."""
 
-    def __init__(self, inner):
-        self.inner, self.name, self.dim = inner, inner.name, inner.dim
-        self.texts: list[str] = []
-
-    def embed_passages(self, texts):
-        self.texts.extend(texts)
-        return self.inner.embed_passages(texts)
-
-    def embed_queries(self, texts):
-        return self.inner.embed_queries(texts)
 
 
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:

@@ -2,9 +2,8 @@
 paging, search by title, sort by date and by size, and each row still opens its own report."""
 from __future__ import annotations
 
-import socket
-
 import pytest
+from llm_servers import free_port
 from test_browser import WIDTHS, Page, browser  # noqa: F401  (browser is a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,10 +36,7 @@ def library_site(tmp_path_factory, e5):
     for name, (_, _, text) in shelf().items():
         (docs / name).write_text(text, encoding="utf-8")
     ingest([docs], root / "index", embedder=e5, progress=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = serve(root / "index", port=port, prevent_thread_lock=True)
+    app = serve(root / "index", port=free_port(), prevent_thread_lock=True)
     yield app.local_url
     app.close()
 

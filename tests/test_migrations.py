@@ -10,6 +10,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.retrieval import Retriever
+from conftest import copy_built
 from index.errors import IndexMismatchError
 from index.migrations import MIGRATIONS, SCHEMA_VERSION
 from index.store import load_index
@@ -37,9 +38,7 @@ def built(tmp_path_factory, demo) -> Path:
 
 @pytest.fixture
 def idx(built, tmp_path) -> Path:
-    shutil.copytree(built / "docs", tmp_path / "docs")
-    shutil.copytree(built / "idx", tmp_path / "idx")
-    return tmp_path / "idx"
+    return copy_built(built, tmp_path)
 
 
 def manifest_path(idx: Path) -> Path:
