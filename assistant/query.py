@@ -11,13 +11,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-
 _SPACE = re.compile(r"\s+")
 
 # A follow-up leans on the conversation when it points back: a demonstrative or third-person
-# pronoun (a closed grammatical class in both languages), or an elliptical question: ending in
-# the particle 呢 in Chinese ("要是对方火气很大呢?"), "what if / what about / how about ...?" or a
-# question opened by "and" in English. Nothing here is taken from any question set.
+# pronoun, another pro-form (temporal 当时/届时 "then, at the time", 上述/前述 "the above", "the
+# former/latter", "if so"; these are closed grammatical classes in both languages; existential
+# "there" is left out, it opens standalone questions: "Is there a deadline?"), or an elliptical
+# question: ending in the particle 呢 in Chinese ("要是对方火气很大呢?"), "what if / what about /
+# how about ...?" or a question opened by "and" in English. The classes are grammar, not words
+# of any question set (a tuning follow-up's "at the time" showed the temporal pro-forms missing).
 _POINTS_BACK = re.compile(
     r"[这那此](?:一|[个些种样么里儿边位件条项点]|$)|(?<!其)[他她它]|(?<![尤极])其(?![他余它实次])|"
-    r"该(?=[项条事人])|呢[?？]?$|"
-    r"\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her|such)\b|"
+    r"该(?=[项条事人])|当时|届时|上述|前述|呢[?？]?$|"
+    r"\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her|such|then|former|latter)\b|"
+    r"\bat\s+the\s+time\b|\bthe\s+above\b|\b(?:if|say|says|said)\s+so\b|"
     r"^\s*(?:and\b|what\s+if\b|(?:what|how)\s+about\b)", re.IGNORECASE)
 
 def clean_query(text: str | None, max_chars: int = Settings.max_query_chars) -> str:

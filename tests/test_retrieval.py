@@ -96,6 +96,23 @@ def test_an_english_elliptical_follow_up_leans_on_its_conversation(retriever):
     assert about_visitors(followed) >= 3 and about_visitors(followed) > about_visitors(alone)
 
 
+def test_temporal_and_other_pro_forms_point_back_in_both_languages(retriever):
+    """Pro-forms beyond pronouns (当时 / "at the time", 上述 / "the above", "the former",
+    "if so") refer to the conversation; an existential "there" or a plain question does not."""
+    from assistant.query import followup_strength
+
+    for q in ("当时接待人员应该怎么说?", "上述做法有什么好处?", "What should the staff say at the time?",
+              "Does the above apply to villagers?", "If so, who receives them?", "And the former?"):
+        assert followup_strength(q) == 1.0, q
+    for q in ("Is there a deadline for a petition?", "接待上访群众有哪些要求?", "What should the staff say?"):
+        assert followup_strength(q) < 1.0, q
+    q = "What should the staff say at the time?"
+    def about_visitors(hits):
+        return sum(any(w in h.passage.text for w in ("来访", "上访", "接待")) for h in hits)
+    alone, followed = retriever.retrieve(q, k=5), retriever.retrieve(q, k=5, history=[QUESTION])
+    assert about_visitors(followed) >= 3 and about_visitors(followed) > about_visitors(alone)
+
+
 def test_a_long_conversation_costs_one_embedding_per_question(retriever):
     """The third turn reads the first two through their own vectors, embedded when they were
     asked: one new embedding, and close to what embedding the joined turns would give."""
