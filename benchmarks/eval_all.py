@@ -9,8 +9,9 @@ Sets and their indexes:
 - regs (development, not tuned on): corpus + four official documents in four formats + 100
   unrelated regulations; `regs/questions.jsonl`, `regs/multiturn.jsonl`.
 - heldout (written apart from the retrieval work, never tuned on): questions over six of the
-  100 regulations (regs index) and over other scraped pages (`tests/resources/cleaning`,
-  `tests/resources/ui`, mixed into the corpus), follow-ups over both.
+  100 regulations (regs index), over other scraped pages (`tests/resources/cleaning`,
+  `tests/resources/ui`, mixed into the corpus), follow-ups over both, and new questions and
+  follow-ups over the scraped corpus itself (dev index; written after the design was frozen).
 An index is built once per set under --data and reused while its sources are unchanged
 (ingest is incremental). The regs index takes about 20 minutes to build the first time.
 """
@@ -38,7 +39,11 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
         "dev": ([ROOT / "corpus"], [("dev_questions", dev_sets / "dev_questions.jsonl", None),
                                     ("dev_questions_en", RES / "eval" / "tuning" / "dev_questions_en.jsonl", None),
                                     ("dev_multiturn", dev_sets / "dev_multiturn.jsonl", None),
-                                    ("dev_multiturn_en", RES / "eval" / "tuning" / "dev_multiturn_en.jsonl", None)]),
+                                    ("dev_multiturn_en", RES / "eval" / "tuning" / "dev_multiturn_en.jsonl", None),
+                                    ("corpus_questions", RES / "eval" / "tuning" / "corpus_questions.jsonl", None),
+                                    ("corpus_multiturn", RES / "eval" / "tuning" / "corpus_multiturn.jsonl", None),
+                                    ("heldout_corpus", HELDOUT / "corpus_heldout.jsonl", None),
+                                    ("heldout_corpus_multiturn", HELDOUT / "corpus_multiturn_heldout.jsonl", None)]),
         "pages": ([ROOT / "corpus", RES / "cleaning", RES / "ui"],
                   [("heldout_pages", HELDOUT / "pages_heldout.jsonl", None),
                    ("heldout_pages_multiturn", HELDOUT / "multiturn_heldout.jsonl", "pages")]),
