@@ -28,7 +28,7 @@ def _s(default, help_: str):
 @dataclass(frozen=True)
 class Settings:
     # Splitting (changing these rebuilds every document).
-    max_chars: int = _s(220, "a passage is a sentence group of at most this many characters")
+    max_chars: int = _s(440, "a passage is a sentence group of at most this many characters")
     min_chars: int = _s(60, "a shorter tail is merged into its neighbour passage")
     context_title: bool = _s(False, "prepend the document title to the text the embedder sees")
     semantic_cleaning: bool = _s(True, "let the cleaner use embeddings to find inserted sentences")
@@ -47,7 +47,7 @@ class Settings:
     max_query_chars: int = _s(500, "a longer question is clipped to this many characters")
     translation_weight: float = _s(1.0, "an English question's pull toward its dictionary translation")
     feedback_passages: int = _s(20, "passages an English question's first vector finds, to choose translations")
-    relevance_floor: float = _s(0.021, "best passage must beat the general-vocabulary background by this")
+    relevance_floor: float = _s(0.024, "best passage must beat the general-vocabulary background by this")
     background_top: int = _s(10, "the background is the mean of the question's closest entries")
     answer_points: int = _s(3, "points in an extractive answer")
     citation_slack: float = _s(0.02, "a cited passage may fall this far below the floor")

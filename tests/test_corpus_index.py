@@ -44,7 +44,8 @@ def test_every_passage_traces_back_to_the_original_file(data):
 
 def test_passages_are_answer_sized_with_titles_and_sections(data):
     sizes = [len(p.text) for p in data.passages]
-    assert max(sizes) <= 400 and sum(sizes) / len(sizes) < 260
+    limit = data.manifest["settings"]["max_chars"]  # a short tail may join its neighbour: 1.3x
+    assert max(sizes) <= 1.3 * limit and 150 < sum(sizes) / len(sizes) < 300
     titles = {p.doc: p.title for p in data.passages}
     assert titles["001_f97e909e026fd5b1.txt"] == "最新做好群众工作心得体会和方法模板"
     assert not any(t.endswith((".docx", ".doc", ".txt")) or "范文网" in t for t in titles.values())
