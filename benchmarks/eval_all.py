@@ -40,6 +40,11 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
                                     ("dev_questions_en", RES / "eval" / "tuning" / "dev_questions_en.jsonl", None),
                                     ("dev_multiturn", dev_sets / "dev_multiturn.jsonl", None),
                                     ("dev_multiturn_en", RES / "eval" / "tuning" / "dev_multiturn_en.jsonl", None),
+                                    # each dev question asked after an unrelated dev question (the one
+                                    # half the set away): following a conversation must not cost a
+                                    # question that changes the topic
+                                    ("dev_topic_change", RES / "eval" / "tuning" / "dev_topic_change.jsonl", None),
+                                    ("dev_topic_change_en", RES / "eval" / "tuning" / "dev_topic_change_en.jsonl", None),
                                     ("corpus_questions", RES / "eval" / "tuning" / "corpus_questions.jsonl", None),
                                     ("corpus_multiturn", RES / "eval" / "tuning" / "corpus_multiturn.jsonl", None),
                                     ("heldout_corpus", HELDOUT / "corpus_heldout.jsonl", None),
