@@ -18,6 +18,7 @@ An index is built once per set under --data and reused while its sources are unc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -29,24 +30,35 @@ from assistant.evaluation import evaluate, format_table, read_markers, read_ques
 
 RES = ROOT / "tests" / "resources"
 HELDOUT = RES / "eval" / "heldout"
+TUNING = RES / "eval" / "tuning"
+# In place of a `set` filter: every question of the file asked after an unrelated one (the one
+# half the file away). Following a conversation must not cost a question that changes the topic.
+TOPIC_CHANGE = "after an unrelated question"
+
+
+def questions(path: Path, only: str | None):
+    """The questions of a set file: those whose `set` field is `only`, or, for TOPIC_CHANGE,
+    each one with an unrelated earlier turn."""
+    if only != TOPIC_CHANGE:
+        return read_questions(path, only)
+    qs = read_questions(path)
+    return [dataclasses.replace(q, id=q.id + "s", history=(qs[(i + len(qs) // 2) % len(qs)].q,))
+            for i, q in enumerate(qs)]
 
 
 def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, str | None]]]]:
-    """name -> (index sources, [(set name, question file, `set` field filter or None)])."""
+    """name -> (index sources, [(set name, question file, `set` field filter, TOPIC_CHANGE or None)])."""
     dev_sets = shared if (shared / "dev_questions.jsonl").exists() else RES / "eval"
     regs = shared / "regs"
     out = {
         "dev": ([ROOT / "corpus"], [("dev_questions", dev_sets / "dev_questions.jsonl", None),
-                                    ("dev_questions_en", RES / "eval" / "tuning" / "dev_questions_en.jsonl", None),
+                                    ("dev_questions_en", TUNING / "dev_questions_en.jsonl", None),
                                     ("dev_multiturn", dev_sets / "dev_multiturn.jsonl", None),
-                                    ("dev_multiturn_en", RES / "eval" / "tuning" / "dev_multiturn_en.jsonl", None),
-                                    # each dev question asked after an unrelated dev question (the one
-                                    # half the set away): following a conversation must not cost a
-                                    # question that changes the topic
-                                    ("dev_topic_change", RES / "eval" / "tuning" / "dev_topic_change.jsonl", None),
-                                    ("dev_topic_change_en", RES / "eval" / "tuning" / "dev_topic_change_en.jsonl", None),
-                                    ("corpus_questions", RES / "eval" / "tuning" / "corpus_questions.jsonl", None),
-                                    ("corpus_multiturn", RES / "eval" / "tuning" / "corpus_multiturn.jsonl", None),
+                                    ("dev_multiturn_en", TUNING / "dev_multiturn_en.jsonl", None),
+                                    ("dev_topic_change", dev_sets / "dev_questions.jsonl", TOPIC_CHANGE),
+                                    ("dev_topic_change_en", TUNING / "dev_questions_en.jsonl", TOPIC_CHANGE),
+                                    ("corpus_questions", TUNING / "corpus_questions.jsonl", None),
+                                    ("corpus_multiturn", TUNING / "corpus_multiturn.jsonl", None),
                                     ("heldout_corpus", HELDOUT / "corpus_heldout.jsonl", None),
                                     ("heldout_corpus_multiturn", HELDOUT / "corpus_multiturn_heldout.jsonl", None)]),
         "pages": ([ROOT / "corpus", RES / "cleaning", RES / "ui"],
@@ -94,7 +106,7 @@ def main(argv=None) -> int:
 
         for set_name, path, only in sets:
             if path.exists():
-                reports.append(evaluate(set_name, read_questions(path, only), search, markers))
+                reports.append(evaluate(set_name, questions(path, only), search, markers))
     print(format_table(reports))
     if args.json:
         Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1))
