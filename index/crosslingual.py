@@ -20,6 +20,7 @@ import functools
 import gzip
 import json
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ def _entries():
             yield simplified, rest.split("/")[1:-1]
 
 
-GLOSS_FORMAT = 2  # bump when the reading of glosses changes
+GLOSS_FORMAT = 3  # bump when the reading of glosses changes
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,10 +164,15 @@ def _drop_stale(path: Path, prefix: str) -> None:
 
 
 def _build_glosses() -> Glosses:
-    whole: dict[tuple[str, ...], list[str]] = {}
-    partial: dict[str, list[str]] = {}
+    """Each gloss's headwords in order of how central the gloss is to them: a headword whose
+    first definition it is comes before one where it is the fifth sense (CC-CEDICT lists a word's
+    senses most common first), and for a content word, a short gloss before a longer one. So
+    "keep" leads with 保持 ("to keep") rather than 不合 ("out of keeping with"), and a choice
+    among equally supported translations takes the primary senses first."""
+    whole: dict[tuple[str, ...], dict[str, int]] = {}
+    partial: dict[str, dict[str, int]] = {}
     for word, definitions in _entries():
-        for definition in definitions:
+        for rank, definition in enumerate(definitions):
             for gloss in definition.split(";"):
                 gloss = _PAREN.sub(" ", gloss).strip().lower()
                 if not gloss or _SKIP_GLOSS.match(gloss):
@@ -175,12 +181,22 @@ def _build_glosses() -> Glosses:
                 if not key or len(key) > 6 or _NEGATION & set(key):
                     continue
                 if len(key) <= 3:
-                    whole.setdefault(key, []).append(word)
+                    _keep_first(whole.setdefault(key, {}), word, rank)
                 for w in set(key):
-                    partial.setdefault(w, []).append(word)
+                    _keep_first(partial.setdefault(w, {}), word, rank + len(key) - 1)
     log.debug("CC-CEDICT: %d glosses, %d words", len(whole), len(partial))
-    return Glosses({" ".join(k): " ".join(dict.fromkeys(v)) for k, v in whole.items()},
-                   {k: " ".join(dict.fromkeys(v)) for k, v in partial.items()})
+    return Glosses({" ".join(k): _by_rank(v) for k, v in whole.items()},
+                   {k: _by_rank(v) for k, v in partial.items()})
+
+
+def _keep_first(ranks: dict[str, int], word: str, rank: int) -> None:
+    if rank < ranks.get(word, rank + 1):
+        ranks[word] = rank
+
+
+def _by_rank(ranks: dict[str, int]) -> str:
+    """Headwords by rank, dictionary order among equals (sorted() is stable)."""
+    return " ".join(sorted(ranks, key=ranks.__getitem__))
 
 
 @functools.lru_cache(maxsize=1)
@@ -212,9 +228,11 @@ class SynonymSet:
     weight: float               # 1.0 for a whole-gloss match, less for a partial one
 
 
-def translate(query: str, known) -> tuple[list[SynonymSet], float]:
+def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], float]:
     """The question's English units as synonym sets of index words, and the share of its
-    content words that found a translation. `known(word) -> bool` filters by the vocabulary."""
+    content words that found a translation. `known(word) -> bool` filters by the vocabulary.
+    `supported(term) -> bool`, when given, says whether the passages the question already finds
+    use a term: a phrase whose translations none of them use is read word by word instead."""
     surface = surface_words(query)
     words = [_stem(w) for w in surface]
     if not words:
@@ -227,6 +245,8 @@ def translate(query: str, known) -> tuple[list[SynonymSet], float]:
         for n in range(min(g.longest, len(words) - i), 0, -1):
             unit = tuple(words[i:i + n])
             terms = [t for t in _whole(g, unit) if known(t)]
+            if n > 1 and supported is not None and not any(map(supported, terms)):
+                continue
             weight = 1.0
             if not terms and n == 1:
                 # Porter stems of one family can differ (petitioner -> petition, petition ->
@@ -366,7 +386,8 @@ class QueryTranslator:
     def translate(self, query: str, feedback=None) -> Translation:
         """`feedback(term) -> float`, when given, is how much the passages the question already
         finds use a term."""
-        sets, share = translate(query, self.known)
+        supported = None if feedback is None else (lambda t: feedback(t) > 0)
+        sets, share = translate(query, self.known, supported)
         picks: list[str] = []
         for s in sets:
             scores = [feedback(t) for t in s.terms] if feedback is not None else [0.0] * len(s.terms)

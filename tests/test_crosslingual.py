@@ -67,6 +67,30 @@ def test_phrases_translate_before_words():
     assert sets[0].source.count(" ") == 1 and set(sets[0].terms) == set(g.whole(phrase))
 
 
+def test_a_phrase_the_found_passages_never_use_is_read_word_by_word():
+    """"solving problems" is a CC-CEDICT gloss of an idiom (解疑释惑); when the passages the
+    question finds first use none of the phrase's translations but do use 解决 and 问题, the
+    phrase gives way to its words. Without that evidence the longest match stands."""
+    g = glosses()
+    phrase = tuple(content_words("solving problems"))
+    assert g.whole(phrase) and not {"解决", "问题"} & set(g.whole(phrase))
+    everything = lambda t: True
+    sets, _ = translate("solving problems", everything)
+    assert [s.source for s in sets] == ["solving problems"]
+    used = {"解决", "问题"}
+    sets, share = translate("solving problems", everything, used.__contains__)
+    assert [s.source for s in sets] == ["solving", "problems"] and share == 1.0
+    assert "解决" in sets[0].terms and "问题" in sets[1].terms
+
+
+def test_a_glosss_headwords_come_primary_sense_first():
+    """CC-CEDICT lists a word's senses most common first: 保持 ("to keep", its first sense)
+    comes before 不合 (whose "out of keeping with" is a later one), so a tie among translations
+    the passages support alike is broken toward the primary sense."""
+    keep = glosses().whole(("keep",))
+    assert keep.index("保持") < keep.index("不合")
+
+
 def test_a_synonym_set_counts_as_one_term():
     """Pirkola's structured query: two synonyms once each weigh as one synonym twice, and a
     set never adds up to more than its best single term would over the union."""
