@@ -43,7 +43,10 @@ class Passage:
     @property
     def citation(self) -> str:
         """How the passage is cited: `北京市信访条例 · 第四章 信访事项的办理 · 第三十四条 (2006-05-18)`."""
-        parts = [self.title, *(s for s in self.section.split(" / ") if s)]
+        sections = [s for s in self.section.split(" / ") if s]
+        if sections and sections[0] == self.title:  # a Markdown "# 标题" heads its own path
+            sections = sections[1:]
+        parts = [self.title, *sections]
         return " · ".join(x for x in parts if x) + (f" ({self.date})" if self.date else "")
 
     def public(self) -> dict:

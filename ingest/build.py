@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from index.embedders import DEFAULT_EMBEDDER, Embedder, Memo, get_embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, LoadError, QunzhongError
 from index.settings import Settings
-from index.store import app_version, ingest_lock, load_index, remove_strays, verify_index, write_index
+from index.store import app_version, ingest_lock, load_index, read_manifest, remove_strays, verify_index, write_index
 from ingest.loaders import LoadedFile, Skipped, discover, load_file
 
 if TYPE_CHECKING:  # numpy and the pipeline (langchain) load only when something must be processed
@@ -34,8 +34,9 @@ EMBED_BATCH = 16
 # Bump when cleaning, structure or splitting give the same file other passages: every document is
 # processed again at the next ingest (vectors of unchanged sentence units are reused). 2: articles
 # as units, chapter names, page chrome and headers removed, precise inserted-line rule. 3: full-width
-# punctuation (；！？，：（）) read like its ASCII form by cleaning, structure and splitting.
-PIPELINE_VERSION = 3
+# punctuation (；！？，：（）) read like its ASCII form by cleaning, structure and splitting. 4: a
+# Markdown file's "# 标题" is its title, not a section of it.
+PIPELINE_VERSION = 4
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 
@@ -59,7 +60,7 @@ class IngestReport:
     embedded: int = 0          # match units embedded in this run (0 when nothing changed)
     reused: int = 0            # units of changed documents whose text, and so vector, was already indexed
     written: bool = False      # False: the index was already up to date, nothing was written
-    full: bool = False         # every document was processed again (--full, new embedder or settings)
+    full: bool = False         # every document was processed again (--full, new embedder, settings or pipeline)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -71,7 +72,8 @@ class IngestReport:
         if not self.written:
             return line + "; nothing changed, nothing written"
         if self.reused:
-            line += f"; {self.embedded} sentence vectors embedded, {self.reused} reused from the edited documents"
+            source = "the current version" if self.full else "the edited documents"
+            line += f"; {self.embedded} sentence vectors embedded, {self.reused} reused from {source}"
         return line + ("; rebuilt every document" if self.full else "")
 
     def to_dict(self) -> dict:
@@ -113,6 +115,9 @@ class _Plan:
     recorded: list | None = None                                  # the paths the current version covers
     reuse: dict[str, Path] = field(default_factory=dict)          # unchanged: doc id -> its file now
     sources: list[str] = field(default_factory=list)              # the paths the new version covers
+    # A rebuild the pipeline or the settings asked for (not --full): vectors of unit texts that
+    # come out the same may be taken from the current version (`_embedded_alike`).
+    alike: bool = False
 
 
 def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str | None = None,
@@ -162,8 +167,6 @@ def _embedder_name(root: Path, requested: str | None) -> str:
     if requested:
         return requested.strip()
     try:
-        from index.store import read_manifest
-
         return read_manifest(root)[1]["embedder"]["name"]
     except (QunzhongError, KeyError, TypeError):
         return DEFAULT_EMBEDDER
@@ -188,7 +191,8 @@ def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, se
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key()
                 and manifest.get("pipeline_version", 1) == PIPELINE_VERSION)
-    plan = _Plan(base=manifest if reusable else None, base_version=vid or "")
+    plan = _Plan(base=manifest if reusable else None, base_version=vid or "",
+                 alike=manifest is not None and not reusable and not full)
     report.full = not reusable and (manifest is not None or damaged)  # a first build is not a rebuild
     for f in files:
         doc = ids[f.resolve()]
@@ -268,7 +272,11 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     if strict:  # fail before any embedding work
         _precheck(plan.todo, settings, report)
     prev = _load_previous(root, plan, report) if plan.base is not None else None
-    known = _known_units(prev, {doc for _, doc in plan.todo})
+    if prev is None and plan.alike:
+        prev_vectors = _embedded_alike(root, embedder.name, settings)
+    else:
+        prev_vectors = prev
+    known = _known_units(prev_vectors, {doc for _, doc in plan.todo})
     new, failed = _process_all(plan.todo, settings, embedder, progress, report, known)
     _check_strict(report, strict)
     if plan.base is not None and not new and not report.removed:
@@ -489,6 +497,24 @@ def _pooled_path(embedder: Embedder, texts: list[str], paths: list[str], progres
             v = len(h) * by_head[h] + len(b) * out[i]
             out[i] = v / (np.linalg.norm(v) or 1.0)
     return out
+
+
+def _embedded_alike(root: Path, embedder: str, settings: Settings) -> IndexData | None:
+    """For a rebuild (a new pipeline or other ingest settings): the current version when its
+    units were embedded the way they would be now (same embedder, unit rules and unit kind).
+    Its vectors still stand for any unit text that comes out the same, so a rebuild embeds
+    only what changed; a version that cannot be read is simply not used."""
+    from index.units import UNITS_VERSION
+
+    try:
+        _, manifest = read_manifest(root)
+        if (manifest["embedder"]["name"] != embedder or manifest.get("units_version") != UNITS_VERSION
+                or manifest.get("settings", {}).get("units", Settings().units) != settings.units):
+            return None
+        return load_index(root)
+    except (QunzhongError, KeyError, TypeError, AttributeError) as exc:
+        log.debug("no vectors to reuse from %s (%s)", root, exc)
+        return None
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class LoadedFile:
     # Spans of `text` the file's own structure marks as page furniture (an HTML
     # page's navigation, sidebars, footer): cleaning removes them by name.
     chrome: tuple[tuple[int, int], ...] = ()
-    title: str = ""         # the title the file itself declares (docx Title style, HTML <h1>/<title>)
+    title: str = ""         # the title the file itself declares (docx Title style, HTML <h1>/<title>, Markdown "# ")
     # Lines the file styles as headings (docx Heading N, HTML <hN>): (start, end, N) spans of `text`.
     headings: tuple[tuple[int, int, int], ...] = ()
 
@@ -376,7 +376,18 @@ def _extract_html(data: bytes) -> Extracted:
 MAX_HTML_ELEMENTS = 200_000
 
 
+# Markdown's first-level ATX heading, "# 中华人民共和国海关法": the document's title, as a docx
+# Title or an HTML <h1> is.
+_MD_TITLE = re.compile(r"(?m)^[ \t]{0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def _extract_md(data: bytes) -> Extracted:
+    text, encoding = decode_text(data)
+    m = _MD_TITLE.search(text)
+    return Extracted(text, encoding, (), m.group(1).strip() if m else "")
+
+
 _EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None] | Extracted]] = {
-    "txt": decode_text, "md": decode_text, "docx": _extract_docx,
+    "txt": decode_text, "md": _extract_md, "docx": _extract_docx,
     "pdf": _extract_pdf, "html": _extract_html,
 }

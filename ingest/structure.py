@@ -58,6 +58,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"其[一二三四五六七八九十][,，、:：]"), 4),
 )
 _MARKDOWN = re.compile(r"(#{1,6})\s+\S")
+# Markdown heading levels: nested as written, "###" at the level of a 节, and every one above a
+# law's articles: "### 第一节 …" holds the articles after it, as a 节 line does in a .txt.
+_MARKDOWN_LEVEL = {1: 1, 2: 1.5, 3: 2, 4: 2.25, 5: 2.25, 6: 2.25}
 # Divisions of a law or regulation that carry a name: "第二编 物权", "第四章 信访事项的办理", "第一节 …".
 _DIVISION = re.compile(rf"第(?:{_NUM}|\d{{1,2}})[编章节]")
 # An article "第三十四条" (also "第十条之一") starting a line, then its text after a space or at once
@@ -93,7 +96,7 @@ def _match_marker(text: str, pos: int) -> tuple[int, int] | None:
     """(level, marker end) of a heading marker starting at text[pos], if any."""
     md = _MARKDOWN.match(text, pos)
     if md:
-        return min(len(md.group(1)), 4), md.end(1)
+        return _MARKDOWN_LEVEL[len(md.group(1))], md.end(1)
     for pattern, level in _PATTERNS:
         m = pattern.match(text, pos)
         if m:

@@ -99,6 +99,32 @@ def test_incremental_run_embeds_only_what_changed(tmp_path, counting):
     assert hit.passage.doc == "d.txt"  # served from the new version, no restart
 
 
+def test_a_rebuild_for_a_new_pipeline_embeds_only_units_that_changed(tmp_path, counting, monkeypatch):
+    """A new pipeline version processes every document again, but a unit that comes out as the
+    same text, embedded by the same model under the same unit rules, keeps its vector: after an
+    upgrade the admin's re-ingest does not re-embed the shelf. A unit that did change is embedded."""
+    import ingest.build as build
+
+    corpus, root = write_docs(tmp_path / "docs", DOCS), tmp_path / "idx"
+    ingest([corpus], root, embedder=counting, progress=False)
+    before = load_index(root)
+    monkeypatch.setattr(build, "PIPELINE_VERSION", build.PIPELINE_VERSION + 1)
+    (corpus / "b.txt").write_text(B_CHANGED, encoding="utf-8")
+    counting.texts.clear()
+    second = ingest([corpus], root, embedder=counting, progress=False)
+    after = load_index(root)
+    assert second.full and second.written and sorted(second.unchanged) == ["a.txt", "c.txt"]
+    fresh = [u for u in units_of(after, "b.txt") if u not in units_of(before, "b.txt")]
+    assert fresh and second.embedded == len(fresh)
+    assert second.reused == len(after.owners()) - len(fresh) > 0
+    assert all(u in counting.texts for u in fresh)
+    assert not any(u in counting.texts for doc in ("a.txt", "c.txt") for u in units_of(before, doc))
+    for doc in ("a.txt", "c.txt"):
+        assert np.array_equal(doc_slice(after, doc)[1], doc_slice(before, doc)[1])
+    third = ingest([corpus], root, embedder=counting, progress=False, full=True)  # --full trusts nothing
+    assert third.embedded == len(after.owners()) and third.reused == 0
+
+
 def test_reused_document_equals_a_full_rebuild(tmp_path, e5):
     corpus = write_docs(tmp_path / "docs", {k: DOCS[k] for k in ("a.txt", "b.txt")})
     ingest([corpus], tmp_path / "inc", embedder=e5, progress=False)
@@ -179,13 +205,17 @@ def test_changed_settings_or_embedder_rebuild_everything(tmp_path, demo):
     counting = CountingEmbedder(demo)
     corpus, root = write_docs(tmp_path / "docs", {"a.txt": DOCS["a.txt"]}), tmp_path / "idx"
     ingest([corpus], root, embedder=counting, progress=False)
+    before = units_of(load_index(root), "a.txt")
     counting.texts.clear()
-    report = ingest([corpus], root, embedder=counting, settings=Settings(max_chars=120), progress=False)
-    assert report.written and report.full and report.embedded > 0
-    assert load_index(root).manifest["settings"]["max_chars"] == 120
+    report = ingest([corpus], root, embedder=counting, settings=Settings(max_chars=60), progress=False)
+    after = units_of(load_index(root), "a.txt")
+    # Rebuilt in full; a unit whose text came out the same keeps its vector (same embedder and rules).
+    assert report.written and report.full and report.embedded == len(set(after) - set(before))
+    assert report.reused == len(after) - report.embedded > 0
+    assert load_index(root).manifest["settings"]["max_chars"] == 60
     # A size limit is not a passage-shaping choice: it changes nothing.
     assert not ingest([corpus], root, embedder=counting, progress=False,
-                      settings=Settings(max_chars=120, max_file_bytes=1 << 20)).written
+                      settings=Settings(max_chars=60, max_file_bytes=1 << 20)).written
 
 
 def test_unreadable_changed_file_keeps_its_indexed_version(tmp_path, demo):

@@ -293,3 +293,27 @@ def test_html_headings_are_sections(tmp_path, e5):
     by = {p.section for p in doc.passages if GOALS[:10] in p.text or STEPS[:10] in p.text}
     assert by == {"工作目标", "主要措施"}
     assert doc.record.title == "关于加强基层信访工作的意见"
+
+
+def test_a_markdown_laws_first_heading_is_its_title_and_named_once(tmp_path, e5):
+    """A law saved as Markdown (as the regs shelf's distractors are): "# 标题", the passage
+    note with its dates, "## 第一章 …", "### 第一节 …" and the articles. The title is the "# "
+    line, not the date note under it (before, the shelf's 100 Markdown regulations were cited
+    as "1987年1月22日 第六届…会议通过 · 中华人民共和国海关法 · 第一章 总则 · 第一条"); it stays
+    the root of the file's own headings, and a citation names it once. A 节 written as "###"
+    holds its articles, as a 节 line does in a .txt."""
+    lines = [f"# {TITLE}", "", NOTE, ""]
+    for division, number, body in LAW:
+        for heading in (division or "").split("\n"):
+            if heading:
+                marks = "###" if "节" in heading else "##"
+                lines += [f"{marks} {heading.replace('　', ' ')}", ""]
+        lines += [f"{number} {body[0]}", *body[1:], ""]
+    (tmp_path / "law.md").write_text("\n".join(lines), encoding="utf-8")
+    loaded = load_file(tmp_path / "law.md")
+    assert loaded.title == TITLE
+    doc = process(loaded, "law.md", Settings(), e5)
+    assert doc.record.title == TITLE
+    third = next(p for p in doc.passages if "偏袒一方当事人" in p.text)
+    assert third.section == f"{TITLE} / 第二章 化解途径 / 第一节 人民调解 / 第三条"
+    assert third.citation == f"{TITLE} · 第二章 化解途径 · 第一节 人民调解 · 第三条 (2021-10-01)"

@@ -81,7 +81,7 @@ def test_part_suffix_of_a_title_line_is_the_heading():
 def test_markdown_headings():
     text = "# 总则\n内容。\n## 工作机制\n内容。\n#### 细则\n内容。"
     found = [(h.level, h.text) for h in find_headings(text)]
-    assert found == [(1, "总则"), (2, "工作机制"), (4, "细则")]
+    assert found == [(1, "总则"), (1.5, "工作机制"), (2.25, "细则")]  # all above a law's articles (2.5)
 
 
 def test_long_heading_is_cut_to_its_first_clause():
