@@ -20,7 +20,6 @@ import functools
 import gzip
 import json
 import logging
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -386,6 +385,8 @@ class QueryTranslator:
     def translate(self, query: str, feedback=None) -> Translation:
         """`feedback(term) -> float`, when given, is how much the passages the question already
         finds use a term."""
+        if feedback is not None:
+            feedback = functools.lru_cache(maxsize=None)(feedback)  # asked for phrases, then for picks
         supported = None if feedback is None else (lambda t: feedback(t) > 0)
         sets, share = translate(query, self.known, supported)
         picks: list[str] = []
