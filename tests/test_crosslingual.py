@@ -74,7 +74,9 @@ def test_a_phrase_the_found_passages_never_use_is_read_word_by_word():
     g = glosses()
     phrase = tuple(content_words("solving problems"))
     assert g.whole(phrase) and not {"解决", "问题"} & set(g.whole(phrase))
-    everything = lambda t: True
+    def everything(term):
+        return True
+
     sets, _ = translate("solving problems", everything)
     assert [s.source for s in sets] == ["solving problems"]
     used = {"解决", "问题"}
