@@ -35,7 +35,7 @@ EMBED_BATCH = 16
 # processed again at the next ingest (vectors of unchanged sentence units are reused). 2: articles
 # as units, chapter names, page chrome and headers removed, precise inserted-line rule. 3: full-width
 # punctuation (；！？，：（）) read like its ASCII form by cleaning, structure and splitting. 4: a
-# Markdown file's "# 标题" is its title, not a section of it.
+# Markdown file's "# 标题" is its title (it was the line under it); "###" sections hold articles.
 PIPELINE_VERSION = 4
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
@@ -272,11 +272,8 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     if strict:  # fail before any embedding work
         _precheck(plan.todo, settings, report)
     prev = _load_previous(root, plan, report) if plan.base is not None else None
-    if prev is None and plan.alike:
-        prev_vectors = _embedded_alike(root, embedder.name, settings)
-    else:
-        prev_vectors = prev
-    known = _known_units(prev_vectors, {doc for _, doc in plan.todo})
+    vectors_from = _embedded_alike(root, embedder.name, settings) if prev is None and plan.alike else prev
+    known = _known_units(vectors_from, {doc for _, doc in plan.todo})
     new, failed = _process_all(plan.todo, settings, embedder, progress, report, known)
     _check_strict(report, strict)
     if plan.base is not None and not new and not report.removed:
