@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant.query import clean_history, clean_query, embedding_text, followup_strength
 from assistant.relevance import RelevanceGate
-from index.crosslingual import QueryTranslator, is_english, language_shift
+from index.crosslingual import QueryTranslator, dictionary_sample, is_english, language_shift
 from index.embedders import Embedder
 from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache
 from index.schema import Hit, Passage
@@ -76,6 +76,7 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
         self._translations: dict[str, object] = {}  # English question -> its translation (bounded)
         self._vectors_lock = threading.Lock()
+        self._hubness: np.ndarray | None = None  # per unit, computed on the first question
         self.translator = QueryTranslator(self.words.known)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
@@ -163,14 +164,48 @@ class Retriever:
         return turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
-        """Each passage's best unit cosine."""
+        """Each passage's best unit cosine, corrected for hubness (see `hubness`)."""
+        hub = self.hubness()
         if len(self._units) <= self.settings.exact_units:
-            return np.maximum.reduceat(self._units @ vec, self._bounds[:-1])
+            sims = self._units @ vec
+            sims -= hub
+            return np.maximum.reduceat(sims, self._bounds[:-1])
         n = min(len(self._units), self.settings.candidates * 8)
         sims, ids = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
-        out = np.full(len(self.passages), float(sims[0][-1]), dtype=np.float32)
+        sims = sims[0] - hub[ids[0]]
+        out = np.full(len(self.passages), float(sims.min()), dtype=np.float32)
         owners = np.searchsorted(self._bounds, ids[0], side="right") - 1
-        np.maximum.at(out, owners, sims[0])
+        np.maximum.at(out, owners, sims)
+        return out
+
+    def hubness(self) -> np.ndarray:
+        """What each unit's cosine loses before passages are compared: `hub_weight` times how
+        much nearer than the index's average unit it is to general questions, i.e. its mean
+        cosine to its `hub_neighbours` closest dictionary headwords embedded as questions
+        (index.crosslingual.dictionary_sample: general vocabulary of every field, known to no
+        corpus or question set), minus the mean of that over the units. This is CSLS (Conneau
+        et al. 2018) with general questions as the other side: a sentence close to any
+        question (a general statement, a bare list item) stops outranking the one that answers.
+        Computed once per index, in blocks, on the first question."""
+        if self._hubness is None:
+            with self._vectors_lock:
+                if self._hubness is None:
+                    self._hubness = self._compute_hubness()
+        return self._hubness
+
+    def _compute_hubness(self) -> np.ndarray:
+        s = self.settings
+        out = np.zeros(len(self._units), dtype=np.float32)
+        if not s.hub_weight or not len(self._units):
+            return out
+        probes = dictionary_sample(self.embedder).zh_query
+        probes = probes / np.linalg.norm(probes, axis=1, keepdims=True)
+        k = max(1, min(s.hub_neighbours, len(probes)))
+        for start in range(0, len(self._units), 32768):
+            sims = self._units[start:start + 32768] @ probes.T
+            out[start:start + len(sims)] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
+        out -= out.mean()
+        out *= s.hub_weight
         return out
 
     def unit_vectors(self, pid: int) -> np.ndarray:

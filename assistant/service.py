@@ -105,6 +105,7 @@ class Assistant:
             data = load_index(self.index_dir)
             settings = Settings.for_index(data.manifest.get("settings"), **self._overrides)
             retriever = Retriever(data, get_embedder(data.embedder), settings)
+            retriever.hubness()  # before it serves: a new version costs no visitor a wait
         except QunzhongError:
             if self._retriever is None:
                 raise

@@ -59,6 +59,7 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
                                     ("dev_topic_change_en", TUNING / "dev_questions_en.jsonl", TOPIC_CHANGE),
                                     ("corpus_questions", TUNING / "corpus_questions.jsonl", None),
                                     ("corpus_multiturn", TUNING / "corpus_multiturn.jsonl", None),
+                                    ("followups_tuning", TUNING / "followups_tuning.jsonl", None),
                                     ("heldout_corpus", HELDOUT / "corpus_heldout.jsonl", None),
                                     ("heldout_corpus_multiturn", HELDOUT / "corpus_multiturn_heldout.jsonl", None)]),
         "pages": ([ROOT / "corpus", RES / "cleaning", RES / "ui"],

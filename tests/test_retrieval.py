@@ -26,12 +26,12 @@ def _search(retriever):
 
 
 def test_dev_questions_stay_in_band(retriever):
-    """A tolerance band around today's figures (0.84 / 0.96 / 0.888 on 25 questions, 404 characters
+    """A tolerance band around today's figures (0.84 / 0.96 / 0.873 on 25 questions, 446 characters
     read to the answer): about one question of slack, so noise passes and a real regression fails."""
     markers = read_markers(eval_file("dev_junk_markers.txt"))
     m = evaluate("dev", read_questions(eval_file("dev_questions.jsonl")), _search(retriever), markers).metrics
     assert m["hit@1"] >= 0.76 and m["hit@5"] >= 0.92 and m["mrr@10"] >= 0.84, m
-    assert m["chars_to_answer"] <= 450 and m["junk_in_top5"] == 0 and m["dup_in_top5"] == 0, m
+    assert m["chars_to_answer"] <= 480 and m["junk_in_top5"] == 0 and m["dup_in_top5"] == 0, m
 
 
 def test_dev_follow_ups_are_found(retriever):
@@ -42,11 +42,22 @@ def test_dev_follow_ups_are_found(retriever):
 
 def test_english_translations_of_the_dev_questions_stay_in_band(retriever):
     """The 23 Chinese dev questions asked in English (tests/resources/eval/tuning): a tolerance
-    band around what the dictionary translation and the language shift reach (0.74 / 0.58), so a
-    change that breaks the cross-lingual path fails here."""
+    band around what the dictionary translation, the language shift and the hub correction reach
+    (0.87 / 0.70; 0.74 / 0.70 without the correction), so a change that breaks the cross-lingual
+    path fails here."""
     qs = read_questions(LOCAL_EVAL / "tuning" / "dev_questions_en.jsonl")
     m = evaluate("en", qs, _search(retriever)).metrics
-    assert m["hit@5"] >= 0.65 and m["mrr@10"] >= 0.50, m
+    assert m["hit@5"] >= 0.78 and m["mrr@10"] >= 0.62, m
+
+
+def test_the_follow_up_tuning_set_stays_in_band(retriever):
+    """14 follow-ups written from the cleaned passages (tests/resources/eval/tuning): a band
+    around today's figures (zh 0.86 / 1.00 / 0.929, en 0.57 / 0.71 / 0.667; without the hub
+    correction zh mrr was 0.750), about one question of slack per language."""
+    rep = evaluate("ft", read_questions(LOCAL_EVAL / "tuning" / "followups_tuning.jsonl"), _search(retriever))
+    zh, en = rep.by_lang["zh"].metrics, rep.by_lang["en"].metrics
+    assert zh["hit@5"] >= 0.85 and zh["mrr@10"] >= 0.80, zh
+    assert en["hit@5"] >= 0.57 and en["mrr@10"] >= 0.55, en
 
 
 def test_english_questions_found_like_chinese(retriever):
@@ -110,7 +121,10 @@ def test_temporal_and_other_pro_forms_point_back_in_both_languages(retriever):
     def about_visitors(hits):
         return sum(any(w in h.passage.text for w in ("来访", "上访", "接待")) for h in hits)
     alone, followed = retriever.retrieve(q, k=5), retriever.retrieve(q, k=5, history=[QUESTION])
-    assert about_visitors(followed) >= 3 and about_visitors(followed) > about_visitors(alone)
+    assert about_visitors(followed) >= max(3, about_visitors(alone))
+    vec, pull = retriever.query_vector(q, [QUESTION])
+    own, past = retriever.turn_vector(q), retriever.turn_vector(QUESTION)
+    assert pull == retriever.settings.history_weight and float(vec @ past) > float(own @ past)
 
 
 def test_a_long_conversation_costs_one_embedding_per_question(retriever):
@@ -169,6 +183,60 @@ def test_any_shared_stretch_of_a_window_meets_a_fingerprint(shared):
         fa, fb = fingerprints(a), fingerprints(b)
         assert fa is None or fb is None or not fa.isdisjoint(fb)
     assert fingerprints(chars(30)) is None and len(fingerprints(chars(300))) < 300 / 3
+
+
+def _with(retriever, **settings):
+    from assistant.retrieval import Retriever
+    from index.settings import Settings
+
+    return Retriever(retriever.data, retriever.embedder,
+                     Settings.for_index(retriever.data.manifest.get("settings"), **settings))
+
+
+def test_the_hub_correction_is_centred_and_only_a_correction(retriever):
+    """Each unit loses hub_weight times its centred nearness to general questions; at weight 0
+    the dense side is the plain best-unit cosine again."""
+    hub = retriever.hubness()
+    assert len(hub) == len(retriever._units) and abs(float(hub.mean())) < 1e-4 and float(hub.std()) > 1e-3
+    plain = _with(retriever, hub_weight=0.0)
+    assert not plain.hubness().any()
+    vec = retriever.query_vector(QUESTION)[0]
+    raw = plain._units @ vec
+    bounds = retriever._bounds[:-1]
+    np.testing.assert_allclose(plain.dense_scores(vec), np.maximum.reduceat(raw, bounds), rtol=1e-5)
+    np.testing.assert_allclose(retriever.dense_scores(vec), np.maximum.reduceat(raw - hub, bounds), rtol=1e-5, atol=1e-6)
+    double = _with(retriever, hub_weight=2.0)
+    np.testing.assert_allclose(double.hubness(), 2 * hub, rtol=1e-4, atol=1e-7)
+
+
+def test_the_hub_correction_spreads_general_questions_over_more_passages(retriever):
+    """Hubs are measured on probes the correction was not computed from: the English half of
+    the dictionary sample, moved into the Chinese frame. Without the correction a few passages
+    sit in the top 5 of most of them; with it, the most frequent one sits in fewer."""
+    from index.crosslingual import dictionary_sample, language_shift
+
+    sample = dictionary_sample(retriever.embedder)
+    probes = sample.en_query - language_shift(retriever.embedder)[0]
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    plain = _with(retriever, hub_weight=0.0)
+
+    def most_frequent(r):
+        counts = np.zeros(len(r.passages), dtype=int)
+        for v in probes:
+            counts[np.argsort(-r.dense_scores(v))[:5]] += 1
+        return int(counts.max()), int((counts > 0).sum())
+
+    (before, spread_before), (after, spread_after) = most_frequent(plain), most_frequent(retriever)
+    assert after < before and spread_after > spread_before, (before, after, spread_before, spread_after)
+
+
+def test_the_ann_path_ranks_like_the_exact_scan(retriever):
+    """Above exact_units the corrected cosines come from the FAISS candidates; on the questions
+    here the top 5 is the same as the exact scan's."""
+    ann = _with(retriever, exact_units=0)
+    for q in read_questions(eval_file("dev_questions.jsonl"))[:8]:
+        exact = [h.passage.id for h in retriever.retrieve(q.q, k=5)]
+        assert [h.passage.id for h in ann.retrieve(q.q, k=5)] == exact, q.id
 
 
 def test_relevance_floor_separates_on_and_off_topic(retriever):
