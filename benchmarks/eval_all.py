@@ -70,6 +70,7 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
         out["regs"] = ([ROOT / "corpus", regs / "docs", regs / "distractors"],
                        [("regs_questions", regs / "questions.jsonl", None),
                         ("regs_multiturn", regs / "multiturn.jsonl", None),
+                        ("regs_tuning", TUNING / "regs_tuning.jsonl", None),
                         ("heldout_regs", HELDOUT / "regs_heldout.jsonl", None),
                         ("heldout_regs_multiturn", HELDOUT / "multiturn_heldout.jsonl", "regs")])
     else:
