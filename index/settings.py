@@ -48,7 +48,7 @@ class Settings:
     translation_weight: float = _s(1.0, "an English question's pull toward its dictionary translation")
     feedback_passages: int = _s(20, "passages an English question's first vector finds, to choose translations")
     hub_weight: float = _s(1.0, "a unit's cosine loses this times how much nearer than usual it is to general questions (CSLS)")
-    hub_neighbours: int = _s(50, "a unit's usual nearness: its mean cosine to this many closest general questions")
+    hub_neighbours: int = _s(75, "a unit's usual nearness: its mean cosine to this many closest general questions")
     relevance_floor: float = _s(0.018, "best passage must beat the general-vocabulary background by this")
     background_top: int = _s(10, "the background is the mean of the question's closest entries")
     answer_points: int = _s(3, "points in an extractive answer")

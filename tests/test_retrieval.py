@@ -52,12 +52,12 @@ def test_english_translations_of_the_dev_questions_stay_in_band(retriever):
 
 def test_the_follow_up_tuning_set_stays_in_band(retriever):
     """14 follow-ups written from the cleaned passages (tests/resources/eval/tuning): a band
-    around today's figures (zh 0.86 / 1.00 / 0.929, en 0.57 / 0.71 / 0.667; without the hub
-    correction zh mrr was 0.750), about one question of slack per language."""
+    around today's figures (zh 0.86 / 1.00 / 0.929, en 0.71 / 0.86 / 0.743; with the stop-15
+    settings, no hub correction, zh mrr was 0.750), about one question of slack per language."""
     rep = evaluate("ft", read_questions(LOCAL_EVAL / "tuning" / "followups_tuning.jsonl"), _search(retriever))
     zh, en = rep.by_lang["zh"].metrics, rep.by_lang["en"].metrics
     assert zh["hit@5"] >= 0.85 and zh["mrr@10"] >= 0.80, zh
-    assert en["hit@5"] >= 0.57 and en["mrr@10"] >= 0.55, en
+    assert en["hit@5"] >= 0.71 and en["mrr@10"] >= 0.60, en
 
 
 def test_english_questions_found_like_chinese(retriever):
