@@ -76,7 +76,7 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}  # question text -> its vector (bounded)
         self._translations: dict[str, object] = {}  # English question -> its translation (bounded)
         self._vectors_lock = threading.Lock()
-        self._hubness: np.ndarray | None = None  # per unit, computed on the first question
+        self._hubness: np.ndarray | None = None  # per unit, once (the service: before it serves)
         self.translator = QueryTranslator(self.words.known)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
