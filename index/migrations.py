@@ -20,6 +20,7 @@ that fixes it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from pathlib import Path
 
 from index.errors import IndexMismatchError
@@ -83,9 +84,11 @@ def schema_of(manifest: dict) -> int:
     return found if isinstance(found, int) and not isinstance(found, bool) else -1
 
 
-def migrate(manifest: dict, path: Path, root: Path, fix: str) -> dict:
+def migrate(manifest: dict, path: Path, root: Path, fix: str, units: Collection[int] = ()) -> dict:
     """`manifest` (of the version in `path`) brought to SCHEMA_VERSION, in memory; refuses with
-    `fix` what no migration can serve."""
+    `fix` what no migration can serve. An index embedded under other unit rules is refused
+    unless they are among `units` (an ingest reads one under rules it can still reproduce, to
+    keep the vectors of the units that come out the same)."""
     schema = schema_of(manifest)
     if schema > SCHEMA_VERSION or schema < 0:
         raise IndexMismatchError(f"index at {root} has schema {manifest.get('schema_version')!r}, this version "
@@ -95,7 +98,7 @@ def migrate(manifest: dict, path: Path, root: Path, fix: str) -> dict:
             manifest = {**step(manifest, path), "schema_version": number}
         except ValueError as exc:
             raise IndexMismatchError(f"index at {root} has {exc}, which no migration reads: {fix}") from None
-    if manifest.get("units_version") != UNITS_VERSION:
+    if manifest.get("units_version") != UNITS_VERSION and manifest.get("units_version") not in units:
         raise IndexMismatchError(f"index at {root} was embedded under unit rules {manifest.get('units_version')}, "
                                  f"this version embeds under {UNITS_VERSION}: {fix}")
     return manifest

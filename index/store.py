@@ -40,7 +40,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Collection, Iterator, Sequence
 
 import numpy as np
 
@@ -335,7 +335,9 @@ def _first_line(exc: BaseException) -> str:
     return (text[0][:160] if text else "") or type(exc).__name__
 
 
-def read_manifest(root: Path) -> tuple[str, dict]:
+def read_manifest(root: Path, units: Collection[int] = ()) -> tuple[str, dict]:
+    """The current version and its manifest, brought to this schema (`migrate`; `units`: other
+    unit rules to accept)."""
     root = Path(root)
     pointer = read_pointer(root)
     fix = fix_command(root)
@@ -358,7 +360,7 @@ def read_manifest(root: Path) -> tuple[str, dict]:
         raise IndexCorruptError(f"index manifest {path} is not valid JSON: {fix}") from exc
     if not isinstance(manifest, dict):
         raise IndexCorruptError(f"index manifest {path} is not a JSON object: {fix}")
-    return vid, migrate(manifest, path.parent, root, fix)  # older schemas brought forward, in memory
+    return vid, migrate(manifest, path.parent, root, fix, units)  # older schemas brought forward, in memory
 
 
 def _check_files(path: Path, manifest: dict, fix: str, lazy: Sequence[str] = (),
@@ -390,12 +392,12 @@ def _digest_matches(f: Path, meta: dict) -> bool:
     return _sha256_file(f) == meta.get("sha256")  # a version written before the fast digest
 
 
-def verify_index(root: Path) -> tuple[str, dict]:
+def verify_index(root: Path, units: Collection[int] = ()) -> tuple[str, dict]:
     """The current version and manifest, after checking every file's checksum.
 
     What an ingest trusts before it reuses a version without loading it."""
     root = Path(root)
-    vid, manifest = read_manifest(root)
+    vid, manifest = read_manifest(root, units)
     _check_files(root / "versions" / vid, manifest, fix_command(root))
     return vid, manifest
 
@@ -449,10 +451,11 @@ def _out_of_step(manifest: dict, vectors: np.ndarray, owners: np.ndarray,
     return None
 
 
-def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
-    """Load the current version, refusing what cannot be served, with the command that fixes it."""
+def load_index(root: Path, expect_embedder: str | None = None, units: Collection[int] = ()) -> IndexData:
+    """Load the current version, refusing what cannot be served, with the command that fixes it
+    (`units`: other unit rules to accept, for an ingest that reuses vectors)."""
     root = Path(root)
-    vid, manifest = read_manifest(root)
+    vid, manifest = read_manifest(root, units)
     fix = fix_command(root)
     _check_embedder(root, manifest, expect_embedder)
     path = root / "versions" / vid

@@ -13,7 +13,7 @@ import unicodedata
 
 from index.schema import Passage
 
-UNITS_VERSION = 2
+UNITS_VERSION = 3
 
 # The dup metric's window (shared/eval README): two passages sharing one normalised 30-character
 # window count as repeats. A definition of what the eval measures, not a tunable: it stays a
@@ -42,13 +42,42 @@ def unit_sentences(text: str, section: str) -> list[str]:
     return [s for s in sentences(text) if s.rstrip("。；;：: ") != head] or [text]
 
 
+# A section that is one article of a law: "第三十四条", "第十条之一" (ingest.structure makes an
+# article its own section only in a text with several of them).
+_ARTICLE = re.compile(r"第(?:[一二三四五六七八九十百千零〇两]{1,7}|\d{1,4})条(?:之[一二三四五六七八九十]{1,3})?")
+
+
+def unit_path(p: Passage) -> str:
+    """The headings a passage's units are led by: its section path, and for an article of a
+    law the law's title before it. A law is read under its name whatever its file format: a
+    Markdown law's "# 标题" already heads its section path, a .docx, .html, .pdf or .txt law
+    states the name as its title. (A scraped page's title, "…心得体会", is a genre label that
+    would make every unit alike, so only articles take it.)"""
+    parts = [s for s in p.section.split(" / ") if s]
+    if p.title and parts and _ARTICLE.fullmatch(parts[-1]) and parts[0] != p.title:
+        parts.insert(0, p.title)
+    return " ".join(parts)
+
+
 def match_units(p: Passage) -> list[str]:
-    """The texts the embedder sees for a passage: each sentence, led by its section path.
+    """The texts the embedder sees for a passage: each sentence, led by its `unit_path`.
 
     A passage is scored by its best unit, so one sentence that answers the question is
     not diluted by the rest of the passage, while the headings above it say what it is about."""
+    path = unit_path(p)
+    return [f"{path}\n{u}" if path else u for u in unit_sentences(p.text, p.section)]
+
+
+def _units_2(p: Passage) -> list[str]:
+    """Unit rules 2: every sentence led by the section path alone (articles of a law not in a
+    Markdown file went without the law's name)."""
     path = p.section.replace(" / ", " ")
     return [f"{path}\n{u}" if path else u for u in unit_sentences(p.text, p.section)]
+
+
+# The unit texts of an index embedded under each rules version this code can still reproduce:
+# a rebuild after an upgrade keeps the vector of every unit whose text comes out the same.
+RULES = {2: _units_2, UNITS_VERSION: match_units}
 
 
 def windows(text: str) -> set[str]:

@@ -174,8 +174,10 @@ def _embedder_name(root: Path, requested: str | None) -> str:
 
 def _current(root: Path) -> tuple[str | None, dict | None, bool]:
     """(version, manifest, damaged): the manifest only when every file of the version checks out."""
+    from index.units import RULES
+
     try:
-        return (*verify_index(root), False)
+        return (*verify_index(root, RULES), False)  # embedded under older rules: a rebuild, reusing
     except IndexMissingError:
         return None, None, False
     except (IndexCorruptError, IndexMismatchError) as exc:
@@ -188,9 +190,12 @@ def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, se
     """Sort files into unchanged (reuse), added and changed (todo); list removed documents."""
     vid, manifest, damaged = _current(root)
     known = (manifest or {}).get("documents", {})
+    from index.units import UNITS_VERSION
+
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key()
-                and manifest.get("pipeline_version", 1) == PIPELINE_VERSION)
+                and manifest.get("pipeline_version", 1) == PIPELINE_VERSION
+                and manifest.get("units_version") == UNITS_VERSION)
     plan = _Plan(base=manifest if reusable else None, base_version=vid or "",
                  alike=manifest is not None and not reusable and not full)
     report.full = not reusable and (manifest is not None or damaged)  # a first build is not a rebuild
@@ -453,12 +458,12 @@ def _embed_document(pdoc, embedder: Embedder, settings: Settings, progress: bool
                     known: "_KnownUnits") -> DocumentEntry:
     import numpy as np
 
-    from index.units import match_units
+    from index.units import match_units, unit_path
 
     units = [match_units(p) for p in pdoc.passages]
     owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
     texts = [u for us in units for u in us]
-    paths = [p.section.replace(" / ", " ") for p, us in zip(pdoc.passages, units) for _ in us]
+    paths = [unit_path(p) for p, us in zip(pdoc.passages, units) for _ in us]
     vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
     rows = [known.rows.get(t, -1) for t in texts]
     todo = [i for i, r in enumerate(rows) if r < 0]
@@ -497,18 +502,19 @@ def _pooled_path(embedder: Embedder, texts: list[str], paths: list[str], progres
 
 
 def _embedded_alike(root: Path, embedder: str, settings: Settings) -> IndexData | None:
-    """For a rebuild (a new pipeline or other ingest settings): the current version when its
-    units were embedded the way they would be now (same embedder, unit rules and unit kind).
-    Its vectors still stand for any unit text that comes out the same, so a rebuild embeds
-    only what changed; a version that cannot be read is simply not used."""
-    from index.units import UNITS_VERSION
+    """For a rebuild (a new pipeline, new unit rules or other ingest settings): the current
+    version when its units were embedded by the same embedder, as the same kind of unit, under
+    rules this code can still reproduce (`index.units.RULES`). Its vectors still stand for any
+    unit text that comes out the same, so a rebuild embeds only what changed; a version that
+    cannot be read is simply not used."""
+    from index.units import RULES
 
     try:
-        _, manifest = read_manifest(root)
-        if (manifest["embedder"]["name"] != embedder or manifest.get("units_version") != UNITS_VERSION
+        _, manifest = read_manifest(root, RULES)
+        if (manifest["embedder"]["name"] != embedder or manifest.get("units_version") not in RULES
                 or manifest.get("settings", {}).get("units", Settings().units) != settings.units):
             return None
-        return load_index(root)
+        return load_index(root, units=RULES)
     except (QunzhongError, KeyError, TypeError, AttributeError) as exc:
         log.debug("no vectors to reuse from %s (%s)", root, exc)
         return None
@@ -527,8 +533,9 @@ class _KnownUnits:
 def _known_units(prev: IndexData | None, docs: set[str]) -> _KnownUnits:
     if prev is None or not docs:
         return _KnownUnits({})
-    from index.units import match_units
+    from index.units import RULES
 
+    match_units = RULES[prev.manifest.get("units_version")]  # the texts as they were embedded
     bounds = prev.unit_bounds
     rows: dict[str, int] = {}
     for p in prev.passages:

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import run_main
 from index.settings import Settings
+from index.units import match_units
 from ingest.loaders import load_file
 from ingest.pipeline import process
 from ingest.splitting import normalise
@@ -148,6 +149,27 @@ def test_articles_are_units_with_their_path(processed, name):
         assert any(s == "第三章 附则 / 第五条" for s in by_text.values())
     else:
         assert "第四条" in by_text.values()
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_an_article_is_embedded_under_the_laws_name_in_every_format(processed, name):
+    """A Markdown law's "# 标题" heads its section path, so its articles were embedded under
+    the law's name; the same law as .docx, .pdf, .html or .txt states its name as its title and
+    was embedded without it. Now every format leads an article's units with the title, once."""
+    _, doc = processed[name]
+    third = next(p for p in doc.passages if "偏袒一方当事人" in p.text)
+    divisions = "" if name == "law.txt" else " 第二章 化解途径 第一节 人民调解"  # the .txt has no chapters
+    assert all(u.startswith(f"{TITLE}{divisions} 第三条\n") for u in match_units(third)), match_units(third)[:1]
+
+
+def test_only_articles_take_the_title(e5):
+    """A scraped page's title ("…心得体会") is a genre label, not the subject of each section:
+    its sections' units are led by their own headings only."""
+    page = sorted((Path(__file__).resolve().parents[1] / "corpus").glob("*.txt"))[0]
+    doc = process(load_file(page), page.name, Settings(), e5)
+    sectioned = [p for p in doc.passages if p.section]
+    assert sectioned and doc.record.title
+    assert not any(u.startswith(doc.record.title) for p in sectioned for u in match_units(p))
 
 
 @pytest.mark.parametrize("name", sorted(MAKERS))
@@ -317,3 +339,4 @@ def test_a_markdown_laws_first_heading_is_its_title_and_named_once(tmp_path, e5)
     third = next(p for p in doc.passages if "偏袒一方当事人" in p.text)
     assert third.section == f"{TITLE} / 第二章 化解途径 / 第一节 人民调解 / 第三条"
     assert third.citation == f"{TITLE} · 第二章 化解途径 · 第一节 人民调解 · 第三条 (2021-10-01)"
+    assert match_units(third)[0].startswith(f"{TITLE} 第二章 化解途径 第一节 人民调解 第三条\n")  # named once

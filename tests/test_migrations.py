@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.cli import main
@@ -83,8 +84,11 @@ def idx1(built, tmp_path, demo, monkeypatch) -> Path:
     """An index written while the unit rules were at version 1, as when schema 1 was current:
     the schema migrations on their own, apart from a later change of what is embedded (below)."""
     import index.migrations
+    import index.units
 
     monkeypatch.setattr(index.migrations, "UNITS_VERSION", 1)
+    monkeypatch.setattr(index.units, "UNITS_VERSION", 1)
+    monkeypatch.setattr(index.units, "RULES", {1: index.units.match_units})
     shutil.copytree(built / "docs", tmp_path / "docs")
     ingest([tmp_path / "docs"], tmp_path / "idx", embedder=demo, progress=False)
     return tmp_path / "idx"
@@ -148,3 +152,37 @@ def test_an_index_under_other_unit_rules_is_rebuilt_by_the_next_ingest(idx, demo
     report = ingest([idx.parent / "docs"], idx, embedder=demo, progress=False)
     assert report.full and report.embedded > 0
     assert load_index(idx).manifest["units_version"] == UNITS_VERSION
+
+
+LAW = ("示例市信访接待办法\n\n第一条 为了规范信访接待工作，制定本办法。\n\n第二条 接待来访群众应当热情耐心，认真倾听。\n\n"
+       "第三条 信访事项应当在六十日内办结。\n\n第四条 本办法自发布之日起施行。\n")
+
+
+def test_new_unit_rules_reembed_only_the_units_whose_text_changed(tmp_path, demo, monkeypatch):
+    """Unit rules 3 lead an article of a law in any format with the law's name (rules 2 did so
+    only for Markdown). An index embedded under rules 2 is rebuilt by the next ingest, which
+    embeds the articles' units again and keeps the vectors of every unit that reads the same."""
+    import index.migrations
+    import index.units
+
+    (tmp_path / "docs").mkdir()
+    for name, text in {**DOCS, "law.txt": LAW}.items():
+        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
+    idx = tmp_path / "idx"
+    with monkeypatch.context() as old:  # the release before: rules 2
+        old.setattr(index.migrations, "UNITS_VERSION", 2)
+        old.setattr(index.units, "UNITS_VERSION", 2)
+        old.setattr(index.units, "match_units", index.units.RULES[2])
+        old.setattr(index.units, "RULES", {2: index.units.RULES[2]})
+        ingest([tmp_path / "docs"], idx, embedder=demo, progress=False)
+    assert json.loads(manifest_path(idx).read_text(encoding="utf-8"))["units_version"] == 2
+    with pytest.raises(IndexMismatchError, match="unit rules 2"):
+        load_index(idx)  # not served under other rules
+    report = ingest([tmp_path / "docs"], idx, embedder=demo, progress=False)
+    data = load_index(idx)
+    articles = [u for p in data.passages if p.doc == "law.txt" and p.section for u in index.units.match_units(p)]
+    assert articles and all(u.startswith("示例市信访接待办法 第") for u in articles)
+    assert report.written and data.manifest["units_version"] == UNITS_VERSION
+    assert report.embedded == len(articles) and report.reused > 0
+    every = [u for p in data.passages for u in index.units.match_units(p)]
+    np.testing.assert_allclose(np.asarray(data.vectors()), demo.embed_passages(every), atol=1e-6)
