@@ -446,8 +446,9 @@ class QueryTranslator:
     guess choosing one. (On the tuning set this equals or beats asking the embedder which
     sense is nearest the English word, and it costs no engine call.)
 
-    When the found passages use none of a unit's translations, the dictionary has given words
-    the documents do not use ("locked up" -> 关押 where a law says 拘留). The unit then also
+    When the found passages use none of a unit's translations of two or more characters (a
+    single character, 关 or 锁, stands for too many words to count), the dictionary has given
+    words the documents do not use ("locked up" -> 关押 where a law says 拘留). The unit then also
     takes the Chinese synonyms of its translations (`thesaurus`) that the found passages do use:
     target-language thesaurus expansion, applied only where the dictionary alone found nothing
     the documents say. (Synonyms for a word none of whose translations the index knows at all
@@ -467,7 +468,7 @@ class QueryTranslator:
         picks: list[str] = []
         for i, s in enumerate(sets):
             scores = [feedback(t) for t in s.terms] if feedback is not None else [0.0] * len(s.terms)
-            if feedback is not None and self.use_thesaurus and max(scores) == 0:
+            if feedback is not None and self.use_thesaurus and not any(f for t, f in zip(s.terms, scores) if len(t) > 1):
                 s = sets[i] = self._synonyms_used(s, feedback)
                 scores += [feedback(t) for t in s.terms[len(scores):]]
             top = max(scores)

@@ -128,6 +128,11 @@ def test_a_translation_the_found_passages_never_use_gives_way_to_a_synonym_they_
     assert "拘留" not in off.pseudo
     used = QueryTranslator(known).translate("Can the managers be locked up?", lambda t: 1.0 if t == "关押" else 0.0)
     assert "拘留" not in used.pseudo and all("拘留" not in s.terms for s in used.sets)
+    # A single character the passages use (关: to close, to shut in, to concern ...) is not
+    # the documents' word for it: the synonyms are still sought.
+    with_char = {"关", "关押", "拘留", "经理"}.__contains__
+    out = QueryTranslator(with_char).translate("Can the managers be locked up?", lambda t: {**found, "关": 1.0}.get(t, 0.0))
+    assert "拘留" in out.pseudo
 
 
 def test_a_glosss_headwords_come_primary_sense_first():
