@@ -64,15 +64,17 @@ def match_units(p: Passage) -> list[str]:
 
     A passage is scored by its best unit, so one sentence that answers the question is
     not diluted by the rest of the passage, while the headings above it say what it is about."""
-    path = unit_path(p)
+    return _led_by(unit_path(p), p)
+
+
+def _led_by(path: str, p: Passage) -> list[str]:
     return [f"{path}\n{u}" if path else u for u in unit_sentences(p.text, p.section)]
 
 
 def _units_2(p: Passage) -> list[str]:
     """Unit rules 2: every sentence led by the section path alone (articles of a law not in a
     Markdown file went without the law's name)."""
-    path = p.section.replace(" / ", " ")
-    return [f"{path}\n{u}" if path else u for u in unit_sentences(p.text, p.section)]
+    return _led_by(p.section.replace(" / ", " "), p)
 
 
 # The unit texts of an index embedded under each rules version this code can still reproduce:
