@@ -122,6 +122,7 @@ def latency_section(root: Path, tut: Tutorial, questions: list[dict], reps: int,
     assistant = Assistant(root)
     load_s, retriever = timed(assistant.retriever)
     embedder = retriever.embedder
+    assistant.warm_up()  # what the web app does before its first visitor (ui.app)
     for q in ("热身问题:群众工作的基本方法", "warm-up question"):
         assistant.retrieve(q), assistant.ask(q), tut.retrieve(q), tut.answer(q)
     ms = {k: [] for k in ("embed", "ours_retrieve", "tutorial_retrieve", "ours_answer", "tutorial_answer")}
