@@ -36,7 +36,8 @@ EMBED_BATCH = 16
 # as units, chapter names, page chrome and headers removed, precise inserted-line rule. 3: full-width
 # punctuation (；！？，：（）) read like its ASCII form by cleaning, structure and splitting. 4: a
 # Markdown file's "# 标题" is its title (it was the line under it); "###" sections hold articles.
-PIPELINE_VERSION = 4
+# 5: running headers learnt next to page numbers on lines of their own ("- 3 -") as well.
+PIPELINE_VERSION = 5
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

@@ -224,6 +224,24 @@ def test_pdf_running_header_and_counters_go(processed):
         assert line in cleaned_lines, line  # every line whole again, enumerated items too
 
 
+def test_an_official_documents_page_numbers_and_running_header_go(tmp_path, e5):
+    """Official documents number their pages "- 3 -" on a line of their own (GB/T 9704), with
+    the issuer's name printed on every page. Both go, and the wrapped lines around each page
+    break join again instead of taking the header into the sentence."""
+    issuer = "某某市人大常委会公报"
+    lines = [row for line in law_lines() for row in (wrapped(line) if len(line) > 24 else [line])]
+    chunks = [lines[i:i + 14] for i in range(0, len(lines), 14)]
+    pages = [[*chunk, issuer, f"- {n} -"] for n, chunk in enumerate(chunks, 1)]
+    (tmp_path / "law.pdf").write_bytes(cjk_pdf_pages(pages))
+    loaded = load_file(tmp_path / "law.pdf")
+    assert loaded.text.count(issuer) == len(chunks) >= 3 and "- 2 -" in loaded.text
+    doc = process(loaded, "law.pdf", Settings(), e5)
+    assert issuer not in doc.record.cleaned and "- 2 -" not in doc.record.cleaned
+    assert LONG in doc.record.cleaned
+    cleaned_lines = doc.record.cleaned.split("\n")
+    assert all(line in cleaned_lines for line in law_lines())
+
+
 def test_index_search_and_report_show_article_and_date(tmp_path, processed, e5):
     from assistant.service import Assistant
     from ingest.build import ingest

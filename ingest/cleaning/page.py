@@ -119,7 +119,8 @@ def _header_lines(text: str, anchors: list[Span]) -> list[Span]:
 def running_header(text: str) -> list[Span]:
     """Header/footer blocks repeated around every page counter, and their other copies.
 
-    Lines of their own next to most counters go too (``_header_lines``).
+    Lines of their own next to most counters, or next to most page numbers on lines of their
+    own, go too (``_header_lines``).
 
     The block is learnt from the document: starting at each page counter, it
     grows left and right while every copy has the same characters.  Its two
@@ -127,13 +128,20 @@ def running_header(text: str) -> list[Span]:
     printed without counter).
     """
     anchors = [m.span() for m in COUNTER.finditer(text)]
-    if len(anchors) < 2:
-        return []
-    left, right = _shared_extent(text, anchors, -1), _shared_extent(text, anchors, +1)
-    left, right = (left if left >= _HEADER_MIN else 0), (right if right >= _HEADER_MIN else 0)
-    spans = [(a - left, a) for a, _ in anchors] + [(b, b + right) for _, b in anchors]
-    a0, b0 = anchors[0]
-    return spans + _other_copies(text, (text[a0 - left:a0], text[b0:b0 + right])) + _header_lines(text, anchors)
+    # A page number on a line of its own ("- 3 -", the official-document form) marks a page
+    # break as well: the lines repeated next to those are furniture too.
+    numbers = [(a, b) for a, b in lines_of(text) if a < b and _COUNTER_LINE.match(text[a:b])
+               and not COUNTER.search(text[a:b])]
+    spans: list[Span] = []
+    if len(anchors) >= 2:
+        left, right = _shared_extent(text, anchors, -1), _shared_extent(text, anchors, +1)
+        left, right = (left if left >= _HEADER_MIN else 0), (right if right >= _HEADER_MIN else 0)
+        spans = [(a - left, a) for a, _ in anchors] + [(b, b + right) for _, b in anchors]
+        a0, b0 = anchors[0]
+        spans += _other_copies(text, (text[a0 - left:a0], text[b0:b0 + right]))
+    if len(anchors) + len(numbers) >= 2:
+        spans += _header_lines(text, sorted(anchors + numbers))
+    return spans
 
 
 _FRAGMENT_NO = re.compile(r"(?m)^[ \t]*(\d{1,3})、")
