@@ -11,15 +11,19 @@ Sets and their indexes:
 - heldout (written apart from the retrieval work, never tuned on): questions over six of the
   100 regulations (regs index), over other scraped pages (`tests/resources/cleaning`,
   `tests/resources/ui`, mixed into the corpus), follow-ups over both, and new questions and
-  follow-ups over the scraped corpus itself (dev index; written after the design was frozen).
+  follow-ups over the scraped corpus itself (dev index; written after the design was frozen),
+  and questions over four other regulations converted to .docx/.pdf/.html/GBK .txt, indexed in
+  place of their Markdown copies among the other 96 (formats index; `heldout/formats`).
 An index is built once per set under --data and reused while its sources are unchanged
-(ingest is incremental). The regs index takes about 20 minutes to build the first time.
+(ingest is incremental). The regs and formats indexes take about 15-20 minutes each to build
+the first time.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -73,6 +77,13 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
                         ("regs_tuning", TUNING / "regs_tuning.jsonl", None),
                         ("heldout_regs", HELDOUT / "regs_heldout.jsonl", None),
                         ("heldout_regs_multiturn", HELDOUT / "multiturn_heldout.jsonl", "regs")])
+        formats = HELDOUT / "formats"
+        if formats.is_dir():  # four of the regulations as .docx/.pdf/.html/GBK .txt, each indexed once
+            drawn = {f"{m[0]}.md" for f in formats.iterdir() if (m := re.search(r"d\d{3}", f.name))}
+            others = sorted(f for f in (regs / "distractors").glob("*.md") if f.name not in drawn)
+            out["formats"] = ([ROOT / "corpus", regs / "docs", formats, *others],
+                              [("heldout_formats", HELDOUT / "formats_heldout.jsonl", None),
+                               ("heldout_formats_multiturn", HELDOUT / "formats_multiturn_heldout.jsonl", None)])
     else:
         print(f"note: {regs} not found; the official-documents sets are skipped (--shared DIR)", file=sys.stderr)
     return out
