@@ -358,3 +358,21 @@ def test_a_markdown_laws_first_heading_is_its_title_and_named_once(tmp_path, e5)
     assert third.section == f"{TITLE} / 第二章 化解途径 / 第一节 人民调解 / 第三条"
     assert third.citation == f"{TITLE} · 第二章 化解途径 · 第一节 人民调解 · 第三条 (2021-10-01)"
     assert match_units(third)[0].startswith(f"{TITLE} 第二章 化解途径 第一节 人民调解 第三条\n")  # named once
+
+
+FORMATS = Path(__file__).parent / "resources" / "eval" / "heldout" / "formats"
+
+
+@pytest.mark.parametrize("path", sorted(FORMATS.iterdir()), ids=lambda p: p.suffix)
+def test_real_laws_in_four_formats_read_as_laws(path, e5):
+    """Four real regulations as an admin receives them (.docx with styles, header and footer; a
+    PDF with wrapped lines, a running header and "- N -" page numbers; a portal page; GBK .txt):
+    each is read under its own name, every passage after the first article lies in one article,
+    and no page furniture is left in the text."""
+    doc = process(load_file(path), path.name, Settings(), e5)
+    assert re.fullmatch(r"\S{4,40}(?:法|条例)", doc.record.title), doc.record.title
+    first = doc.record.cleaned.find("第一条")
+    articles = [p for p in doc.passages if p.clean_start > first]
+    assert articles and all(re.search(r"第[一二三四五六七八九十百零]+条(?:之[一二三四五六七八九十]+)?$", p.section)
+                            for p in articles), [p.section for p in articles][:5]
+    assert not re.search(r"(?m)^\s*-\s*\d+\s*-\s*$|ICP备|网站标识码|内部资料", doc.record.cleaned)
