@@ -242,9 +242,10 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
     `supported(term) -> bool`, when given, says whether the passages the question already finds
     use a term: a phrase whose translations none of them use is read word by word instead."""
     stream = surface_words(query, PARTICLES)        # content words and particles, as written
+    stemmed = [_stem(w) for w in stream]
     at = [j for j, w in enumerate(stream) if w not in PARTICLES]
     surface = [stream[j] for j in at]
-    words = [_stem(w) for w in surface]
+    words = [stemmed[j] for j in at]
     if not words:
         return [], 0.0
     g = glosses()
@@ -252,7 +253,7 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
     covered = 0
     i = 0
     while i < len(words):
-        verb = _particle_phrase(g, stream, at[i], known, supported)
+        verb = _particle_phrase(g, stream, stemmed, at[i], known, supported)
         if verb is not None:
             n, terms = verb
             sets.append(SynonymSet(" ".join(stream[at[i]:at[i] + n]), terms, 1.0))
@@ -284,7 +285,7 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
     return sets, covered / len(words)
 
 
-def _particle_phrase(g: Glosses, stream: list[str], j: int, known, supported):
+def _particle_phrase(g: Glosses, stream: list[str], stemmed: list[str], j: int, known, supported):
     """The longest run from content word `stream[j]` that holds a particle and is a whole gloss
     ("locked up" -> 关押, "carry out" -> 执行), as (its length in `stream`, its translations),
     or None. Like any phrase, one none of whose translations the found passages use is not taken."""
@@ -292,7 +293,7 @@ def _particle_phrase(g: Glosses, stream: list[str], j: int, known, supported):
         run = stream[j:j + n]
         if not PARTICLES & set(run):
             continue
-        terms = [t for t in _whole(g, tuple(map(_stem, run))) if known(t)]
+        terms = [t for t in _whole(g, tuple(stemmed[j:j + n])) if known(t)]
         if terms and (supported is None or any(map(supported, terms))):
             return n, tuple(dict.fromkeys(terms))
     return None

@@ -43,11 +43,14 @@ class Passage:
     @property
     def citation(self) -> str:
         """How the passage is cited: `北京市信访条例 · 第四章 信访事项的办理 · 第三十四条 (2006-05-18)`."""
-        sections = [s for s in self.section.split(" / ") if s]
-        if sections and sections[0] == self.title:  # a Markdown "# 标题" heads its own path
-            sections = sections[1:]
-        parts = [self.title, *sections]
+        parts = [self.title, *self.headings]
         return " · ".join(x for x in parts if x) + (f" ({self.date})" if self.date else "")
+
+    @property
+    def headings(self) -> list[str]:
+        """The section path below the document's own title (a Markdown "# 标题" heads its path)."""
+        sections = [s for s in self.section.split(" / ") if s]
+        return sections[1:] if sections and sections[0] == self.title else sections
 
     def public(self) -> dict:
         """The fields scripts see (`export`, `search --json`)."""

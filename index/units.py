@@ -53,10 +53,10 @@ def unit_path(p: Passage) -> str:
     Markdown law's "# 标题" already heads its section path, a .docx, .html, .pdf or .txt law
     states the name as its title. (A scraped page's title, "…心得体会", is a genre label that
     would make every unit alike, so only articles take it.)"""
-    parts = [s for s in p.section.split(" / ") if s]
-    if p.title and parts and _ARTICLE.fullmatch(parts[-1]) and parts[0] != p.title:
-        parts.insert(0, p.title)
-    return " ".join(parts)
+    heads = p.headings
+    if p.title and heads and _ARTICLE.fullmatch(heads[-1]):
+        return " ".join([p.title, *heads])
+    return " ".join(s for s in p.section.split(" / ") if s)
 
 
 def match_units(p: Passage) -> list[str]:

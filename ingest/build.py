@@ -189,10 +189,10 @@ def _current(root: Path) -> tuple[str | None, dict | None, bool]:
 def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, settings: Settings,
           full: bool, report: IngestReport) -> _Plan:
     """Sort files into unchanged (reuse), added and changed (todo); list removed documents."""
-    vid, manifest, damaged = _current(root)
-    known = (manifest or {}).get("documents", {})
     from index.units import UNITS_VERSION
 
+    vid, manifest, damaged = _current(root)
+    known = (manifest or {}).get("documents", {})
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key()
                 and manifest.get("pipeline_version", 1) == PIPELINE_VERSION
@@ -464,7 +464,7 @@ def _embed_document(pdoc, embedder: Embedder, settings: Settings, progress: bool
     units = [match_units(p) for p in pdoc.passages]
     owners = np.array([i for i, us in enumerate(units) for _ in us], dtype=np.int32)
     texts = [u for us in units for u in us]
-    paths = [unit_path(p) for p, us in zip(pdoc.passages, units) for _ in us]
+    paths = [path for p, us in zip(pdoc.passages, units) for path in [unit_path(p)] * len(us)]
     vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
     rows = [known.rows.get(t, -1) for t in texts]
     todo = [i for i, r in enumerate(rows) if r < 0]
