@@ -14,6 +14,9 @@ Sets and their indexes:
   follow-ups over the scraped corpus itself (dev index; written after the design was frozen),
   and questions over four other regulations converted to .docx/.pdf/.html/GBK .txt, indexed in
   place of their Markdown copies among the other 96 (formats index; `heldout/formats`).
+Retrieval changes are chosen on the tuning sets (`TUNED`) alone. `--setting NAME VALUE` compares
+a query-time choice and then runs only those sets: a variant is never read on a held-out or
+development set while it is being chosen (`--tuning` does the same at the defaults).
 An index is built once per set under --data and reused while its sources are unchanged
 (ingest is incremental). The regs and formats indexes take about 15-20 minutes each to build
 the first time.
@@ -38,6 +41,9 @@ TUNING = RES / "eval" / "tuning"
 # In place of a `set` filter: every question of the file asked after an unrelated one (the one
 # half the file away). Following a conversation must not cost a question that changes the topic.
 TOPIC_CHANGE = "after an unrelated question"
+# The sets retrieval was tuned on; every other set is read only at the defaults, after the fact.
+TUNED = frozenset({"dev_questions", "dev_questions_en", "dev_multiturn", "dev_multiturn_en", "dev_topic_change",
+                   "dev_topic_change_en", "corpus_questions", "corpus_multiturn", "followups_tuning", "regs_tuning"})
 
 
 def questions(path: Path, only: str | None):
@@ -95,13 +101,25 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(ROOT / "data" / "eval"), help="where the eval indexes live")
     ap.add_argument("--only", nargs="*", help="suite names (dev, pages, regs)")
     ap.add_argument("--json", help="write the reports here as JSON")
+    ap.add_argument("--setting", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                    help="a query-time setting to compare (repeatable); runs the tuning sets only")
+    ap.add_argument("--tuning", action="store_true", help="only the sets retrieval is tuned on")
     args = ap.parse_args(argv)
 
     from assistant.retrieval import Retriever
     from index.embedders import get_embedder
+    from index.errors import ConfigError
+    from index.settings import Settings
     from index.store import load_index
     from ingest.build import ingest
 
+    try:
+        overrides = Settings.parse_overrides(args.setting)
+    except ConfigError as exc:
+        ap.error(str(exc))
+    tuning_only = args.tuning or bool(overrides)
+    if overrides:
+        print(f"settings {overrides}: the tuning sets only", file=sys.stderr)
     shared = Path(args.shared)
     markers = read_markers(shared / "dev_junk_markers.txt" if (shared / "dev_junk_markers.txt").exists()
                            else RES / "eval" / "dev_junk_markers.txt")
@@ -109,10 +127,15 @@ def main(argv=None) -> int:
     for name, (sources, sets) in suites(shared).items():
         if args.only and name not in args.only:
             continue
+        if tuning_only:
+            sets = [row for row in sets if row[0] in TUNED]
+            if not sets:
+                continue
         index = Path(args.data) / name
         ingest([str(s) for s in sources], index, progress=False)
         data = load_index(index)
-        retriever = Retriever(data, get_embedder(data.manifest["embedder"]["name"]))
+        settings = Settings.for_index(data.manifest.get("settings"), **overrides)
+        retriever = Retriever(data, get_embedder(data.manifest["embedder"]["name"]), settings)
 
         def search(q, history, k):
             return [h.passage.text for h in retriever.retrieve(q, k=k, history=history)]

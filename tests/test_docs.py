@@ -54,3 +54,29 @@ def test_make_eval_without_shared_uses_the_copies_in_tests(tmp_path):
     sets = {name: path for _, files in suites(ROOT / "tests/resources/eval").values() for name, path, _ in files}
     assert sets["dev_questions"] == ROOT / "tests/resources/eval/dev_questions.jsonl" and sets["dev_questions"].exists()
     assert all(p.exists() for p in sets.values())
+
+
+def test_a_setting_is_compared_on_the_tuning_sets_only(corpus_index, tmp_path, capsys):
+    """`eval_all.py --setting` reads a variant on the sets retrieval is tuned on and on no other:
+    the held-out sets over the same index are not run."""
+    import json
+    import sys
+
+    import pytest
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from eval_all import TUNED, main, suites
+
+    shared = ROOT / "tests/resources/eval"
+    dev_sets = {name for name, _, _ in suites(shared)["dev"][1]}
+    assert dev_sets - TUNED >= {"heldout_corpus", "heldout_corpus_multiturn"}
+    assert not {n for _, files in suites(shared).values() for n, _, _ in files if n.startswith("heldout")} & TUNED
+    shutil.copytree(corpus_index, tmp_path / "data" / "dev")
+    out = tmp_path / "report.json"
+    assert main(["--shared", str(shared), "--data", str(tmp_path / "data"), "--only", "dev",
+                 "--setting", "translation_weight", "1.5", "--json", str(out)]) == 0
+    ran = {r["set"] for r in json.loads(out.read_text(encoding="utf-8"))}
+    assert ran == dev_sets & TUNED and "dev_questions_en" in ran
+    with pytest.raises(SystemExit):
+        main(["--shared", str(shared), "--data", str(tmp_path / "data"), "--setting", "no_such_setting", "1"])
+    assert "no_such_setting is not a setting" in capsys.readouterr().err
