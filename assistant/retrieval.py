@@ -33,6 +33,28 @@ class Signals:
     bigrams: np.ndarray   # BM25 on character bigrams
     coverage: float       # how much of the question the corpus vocabulary knows (0..1)
     vector: np.ndarray | None = None  # the query vector the dense side used
+    english: bool = False  # `dense` was measured in the English frame (ranking only)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where English questions are compared (`Retriever.english_frame`): the units' mean and top
+    principal directions removed. Scores need no second copy of the units: for a question q in
+    the frame (centred, the directions projected out, unit length) a unit u scores
+    (u - mean) . q / |frame(u)|, since q is orthogonal to what the projection removes."""
+
+    mean: np.ndarray        # (dim,) the units' mean
+    top: np.ndarray         # (components, dim) their principal directions, orthonormal
+    norms: np.ndarray       # (units,) each unit's length in the frame
+    hub: np.ndarray         # (units,) the hub correction measured in the frame
+
+    def question(self, vec: np.ndarray) -> np.ndarray:
+        """A question vector (or rows of them) in the frame, unit length."""
+        return _rows_normalised(self.project(vec)).astype(np.float32)
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        x = x - self.mean
+        return x - (x @ self.top.T) @ self.top
 
 
 @dataclass(frozen=True)
@@ -77,6 +99,7 @@ class Retriever:
         self._translations: dict[str, object] = {}  # English question -> its translation (bounded)
         self._vectors_lock = threading.Lock()
         self._hubness: np.ndarray | None = None  # per unit, once (the service: before it serves)
+        self._frame: Frame | None = None  # for English questions, once (likewise)
         self.translator = QueryTranslator(self.words.known, use_thesaurus=self.settings.thesaurus)
         self._english = [i for i, p in enumerate(self.passages) if is_english(p.text)]
         if self._english:
@@ -136,7 +159,7 @@ class Retriever:
             return cached
         if vec is None:
             vec = _l2_normalised(self._embed_query(text) - language_shift(self.embedder)[0])
-        dense = self.dense_scores(vec)
+        dense = self.dense_scores(vec, english=True)
         n = min(self.settings.feedback_passages, len(dense))
         top = np.sort(np.argpartition(-dense, n - 1)[:n]) if n else np.zeros(0, dtype=np.int64)
         out = self.translator.translate(text, lambda term: self.words.share_in(term, top))
@@ -163,20 +186,68 @@ class Retriever:
         turns = [self.turn_vector(turn) for turn in history]
         return turns[0] if len(turns) == 1 else _l2_normalised(np.sum(turns, axis=0))
 
-    def dense_scores(self, vec: np.ndarray) -> np.ndarray:
-        """Each passage's best unit cosine, corrected for hubness (see `hubness`)."""
-        hub = self.hubness()
+    def dense_scores(self, vec: np.ndarray, english: bool = False) -> np.ndarray:
+        """Each passage's best unit cosine, corrected for hubness (see `hubness`); for an
+        English question (`english`), measured in the English frame (see `english_frame`)."""
+        frame = self.english_frame() if english else None
+        if frame is None:
+            hub, offset, norms = self.hubness(), 0.0, None
+        else:
+            vec = frame.question(vec)
+            hub, offset, norms = frame.hub, float(frame.mean @ vec), frame.norms
         if len(self._units) <= self.settings.exact_units:
             sims = self._units @ vec
+            if norms is not None:
+                sims -= offset
+                sims /= norms
             sims -= hub
             return np.maximum.reduceat(sims, self._bounds[:-1])
         n = min(len(self._units), self.settings.candidates * 8)
         sims, ids = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
-        sims = sims[0] - hub[ids[0]]
+        sims, ids = sims[0], ids[0]
+        if norms is not None:
+            sims = (sims - offset) / norms[ids]
+        sims = sims - hub[ids]
         out = np.full(len(self.passages), float(sims.min()), dtype=np.float32)
-        owners = np.searchsorted(self._bounds, ids[0], side="right") - 1
+        owners = np.searchsorted(self._bounds, ids, side="right") - 1
         np.maximum.at(out, owners, sims)
         return out
+
+    def english_frame(self) -> Frame | None:
+        """Where an English question is ranked: the index's units centred and their first
+        `english_components` principal directions removed, as in the removal of the dominant
+        directions from an embedding space (Mu & Viswanath 2018, "All-but-the-top") and of the
+        language-identity subspace from multilingual sentence vectors (Yang et al. 2021): the
+        hypothesis is that an English question moved by the language shift still differs from
+        Chinese text along the directions every unit shares. The frame ranks and chooses the
+        translation; the relevance floor and the cards keep the plain cosine. None when switched off (the
+        default: the tuning sets gained, the sets not tuned on did not; docs/retrieval.md, stop 18).
+        Computed once per index, like `hubness`."""
+        if not self.settings.english_components or len(self._units) < 2:
+            return None
+        if self._frame is None:
+            with self._vectors_lock:
+                if self._frame is None:
+                    self._frame = self._compute_frame()
+        return self._frame
+
+    def _compute_frame(self) -> Frame:
+        units = self._units
+        mean = units.mean(axis=0, dtype=np.float64)
+        cov = np.zeros((units.shape[1],) * 2)
+        for start in range(0, len(units), 32768):
+            block = units[start:start + 32768] - mean
+            cov += block.T @ block
+        k = min(self.settings.english_components, units.shape[1] - 1)
+        top = np.linalg.eigh(cov)[1][:, ::-1][:, :k].T  # eigenvalues ascending: the last k
+        mean, top = mean.astype(np.float32), np.ascontiguousarray(top, dtype=np.float32)
+        partial = Frame(mean, top, np.ones(0, np.float32), np.zeros(0, np.float32))
+        norms = np.concatenate([np.linalg.norm(partial.project(units[s:s + 32768]), axis=1)
+                                for s in range(0, len(units), 32768)])
+        norms = np.maximum(norms, 1e-6).astype(np.float32)
+        hub = self._hub_correction(lambda rows, probes: ((units[rows] @ probes.T) - mean @ probes.T) / norms[rows, None],
+                                   partial.question)
+        return Frame(mean, top, norms, hub)
 
     def hubness(self) -> np.ndarray:
         """What each unit's cosine loses before passages are compared: `hub_weight` times how
@@ -194,19 +265,29 @@ class Retriever:
         return self._hubness
 
     def _compute_hubness(self) -> np.ndarray:
+        return self._hub_correction(lambda rows, probes: self._units[rows] @ probes.T, _rows_normalised)
+
+    def _hub_correction(self, similarity, place) -> np.ndarray:
+        """`hubness` for a way of comparing: `similarity(rows, probes)` scores a slice of units
+        against the probes after `place` has put them where the questions go."""
         s = self.settings
         out = np.zeros(len(self._units), dtype=np.float32)
         if not s.hub_weight or not len(self._units):
             return out
-        probes = dictionary_sample(self.embedder).zh_query
-        probes = probes / np.linalg.norm(probes, axis=1, keepdims=True)
+        probes = place(dictionary_sample(self.embedder).zh_query).astype(np.float32)
         k = max(1, min(s.hub_neighbours, len(probes)))
         for start in range(0, len(self._units), 32768):
-            sims = self._units[start:start + 32768] @ probes.T
+            sims = similarity(slice(start, start + 32768), probes)
             out[start:start + len(sims)] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
         out -= out.mean()
         out *= s.hub_weight
         return out
+
+    def _plain_dense(self, pid: int, vec: np.ndarray) -> float:
+        """Passage `pid`'s dense score outside the English frame: what the relevance floor and
+        the cards read, for every question alike."""
+        rows = slice(self._bounds[pid], self._bounds[pid + 1])
+        return float((self._units[rows] @ vec - self.hubness()[rows]).max())
 
     def unit_vectors(self, pid: int) -> np.ndarray:
         """The stored vectors of passage `pid`'s match units, in sentence order."""
@@ -226,7 +307,8 @@ class Retriever:
             hw, hb, hc = self._lexical(" ".join(history))
             words, bigrams = words + weight * hw, bigrams + weight * hb
             coverage = max(coverage, hc * weight)
-        return Signals(self.dense_scores(vec), words, bigrams, coverage, vec)
+        english = is_english(query) and self.english_frame() is not None
+        return Signals(self.dense_scores(vec, english), words, bigrams, coverage, vec, english)
 
     def fuse(self, sig: Signals) -> np.ndarray:
         """Each side scaled to [0, 1] over its top candidates; the lexical sides count only as
@@ -296,8 +378,9 @@ class Retriever:
                 whole = True
             else:
                 seen |= fp
+            dense = self._plain_dense(idx, sig.vector) if sig.english else float(sig.dense[idx])
             hits.append(Hit(rank=len(hits) + 1, score=float(fused[idx]), passage=self.passages[idx],
-                            dense=float(sig.dense[idx]), lexical=float(sig.words[idx])))
+                            dense=dense, lexical=float(sig.words[idx])))
             if len(hits) == k:
                 break
         return hits
@@ -334,6 +417,10 @@ _live: "weakref.WeakSet[Retriever]" = weakref.WeakSet()  # for clear_caches; nev
 
 def _l2_normalised(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
+
+
+def _rows_normalised(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

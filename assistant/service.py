@@ -107,6 +107,7 @@ class Assistant:
             settings = Settings.for_index(data.manifest.get("settings"), **self._overrides)
             retriever = Retriever(data, get_embedder(data.embedder), settings)
             retriever.hubness()  # before it serves: a new version costs no visitor a wait
+            retriever.english_frame()
         except QunzhongError:
             if self._retriever is None:
                 raise

@@ -49,6 +49,7 @@ class Settings:
     feedback_passages: int = _s(20, "passages an English question's first vector finds, to choose translations")
     thesaurus: bool = _s(True, "an English word whose translations those passages never use also takes their Cilin synonyms")
     hub_weight: float = _s(1.0, "a unit's cosine loses this times how much nearer than usual it is to general questions (CSLS)")
+    english_components: int = _s(0, "an English question is ranked with the index's mean and this many principal directions removed (0: off; see docs/retrieval.md)")
     hub_neighbours: int = _s(75, "a unit's usual nearness: its mean cosine to this many closest general questions")
     relevance_floor: float = _s(0.019, "best passage must beat the general-vocabulary background by this")
     background_top: int = _s(10, "the background is the mean of the question's closest entries")

@@ -43,7 +43,7 @@ def test_dev_follow_ups_are_found(retriever):
 def test_english_translations_of_the_dev_questions_stay_in_band(retriever):
     """The 23 Chinese dev questions asked in English (tests/resources/eval/tuning): a tolerance
     band around what the dictionary translation, the language shift and the hub correction reach
-    (0.87 / 0.70; 0.74 / 0.70 without the correction), so a change that breaks the cross-lingual
+    (0.87 / 0.732; 0.74 / 0.70 without the correction), so a change that breaks the cross-lingual
     path fails here."""
     qs = read_questions(LOCAL_EVAL / "tuning" / "dev_questions_en.jsonl")
     m = evaluate("en", qs, _search(retriever)).metrics
@@ -228,6 +228,53 @@ def test_the_hub_correction_spreads_general_questions_over_more_passages(retriev
 
     (before, spread_before), (after, spread_after) = most_frequent(plain), most_frequent(retriever)
     assert after < before and spread_after > spread_before, (before, after, spread_before, spread_after)
+
+
+def test_the_english_frame_is_the_units_centred_without_their_top_direction(retriever):
+    """The frame (opt-in, `english_components`): its scores, computed without a second copy of
+    the units, equal the cosines of explicitly centred and projected units and question, less
+    the hub correction measured the same way; switched off, an English question is scored like
+    any other."""
+    off, retriever = retriever, _with(retriever, english_components=1)
+    frame = retriever.english_frame()
+    units = retriever._units
+    assert frame.top.shape == (1, units.shape[1])
+    np.testing.assert_allclose(frame.top @ frame.top.T, np.eye(1), atol=1e-5)
+    moved = units - units.mean(axis=0)
+    assert abs(float(np.linalg.svd(moved, full_matrices=False)[2][0] @ frame.top[0])) > 0.999
+    vec = retriever.query_vector("How should I handle an emotionally agitated petitioner?")[0]
+    placed = moved - np.outer(moved @ frame.top[0], frame.top[0])
+    placed /= np.linalg.norm(placed, axis=1, keepdims=True)
+    q = frame.question(vec)
+    assert abs(float(q @ frame.top[0])) < 1e-5 and abs(float(np.linalg.norm(q)) - 1) < 1e-5
+    expected = np.maximum.reduceat(placed @ q - frame.hub, retriever._bounds[:-1])
+    np.testing.assert_allclose(retriever.dense_scores(vec, english=True), expected, rtol=1e-4, atol=1e-5)
+    assert abs(float(frame.hub.mean())) < 1e-4 and float(frame.hub.std()) > 1e-3
+    assert off.settings.english_components == 0 and off.english_frame() is None
+    np.testing.assert_array_equal(off.dense_scores(vec, english=True), off.dense_scores(vec))
+
+
+def test_the_english_frame_ranks_and_the_floor_reads_the_plain_cosine(retriever):
+    """The frame orders an English question's passages; the relevance floor and the cards read
+    the same plain cosine as without it."""
+    off, retriever = retriever, _with(retriever, english_components=1)
+    question = "What should I do if a villager keeps coming back with the same complaint?"
+    found = retriever.search(question, k=5)
+    plain = off.dense_scores(found.vector)
+    assert [h.dense for h in found.hits] == pytest.approx(
+        [float(plain[retriever.passages.index(h.passage)]) for h in found.hits], abs=1e-5)
+    zh = retriever.search(QUESTION, k=5)
+    assert [h.passage.id for h in zh.hits] == [h.passage.id for h in off.search(QUESTION, k=5).hits]
+
+
+def test_the_english_frame_helps_english_questions_on_the_tuning_set(retriever):
+    """What the frame was measured to do on the tuning sets (dev_questions_en mrr 0.732 -> 0.764,
+    corpus_questions en 0.662 -> 0.733; off by default, see docs/retrieval.md): with it the
+    English dev translations must not rank worse than without."""
+    qs = read_questions(LOCAL_EVAL / "tuning" / "dev_questions_en.jsonl")
+    with_frame = evaluate("en", qs, _search(_with(retriever, english_components=1))).metrics
+    without = evaluate("en", qs, _search(retriever)).metrics
+    assert with_frame["mrr@10"] >= without["mrr@10"] and with_frame["hit@5"] >= without["hit@5"], (with_frame, without)
 
 
 def test_the_ann_path_ranks_like_the_exact_scan(retriever):
