@@ -220,9 +220,9 @@ class Retriever:
         language-identity subspace from multilingual sentence vectors (Yang et al. 2021): the
         hypothesis is that an English question moved by the language shift still differs from
         Chinese text along the directions every unit shares. The frame ranks and chooses the
-        translation; the relevance floor and the cards keep the plain cosine. None when switched off (the
-        default: the tuning sets gained, the sets not tuned on did not; docs/retrieval.md, stop 18).
-        Computed once per index, like `hubness`."""
+        translation; the relevance floor and the cards keep the plain cosine. None when switched
+        off (the default: the tuning sets gained, the sets not tuned on did not; docs/retrieval.md,
+        stop 18). Computed once per index, like `hubness`."""
         if not self.settings.english_components or len(self._units) < 2:
             return None
         if self._frame is None:
