@@ -43,7 +43,8 @@ TUNING = RES / "eval" / "tuning"
 TOPIC_CHANGE = "after an unrelated question"
 # The sets retrieval was tuned on; every other set is read only at the defaults, after the fact.
 TUNED = frozenset({"dev_questions", "dev_questions_en", "dev_multiturn", "dev_multiturn_en", "dev_topic_change",
-                   "dev_topic_change_en", "corpus_questions", "corpus_multiturn", "followups_tuning", "regs_tuning"})
+                   "dev_topic_change_en", "corpus_questions", "corpus_multiturn", "followups_tuning", "regs_tuning",
+                   "regs_tuning2"})
 
 
 def questions(path: Path, only: str | None):
@@ -81,6 +82,7 @@ def suites(shared: Path) -> dict[str, tuple[list[Path], list[tuple[str, Path, st
                        [("regs_questions", regs / "questions.jsonl", None),
                         ("regs_multiturn", regs / "multiturn.jsonl", None),
                         ("regs_tuning", TUNING / "regs_tuning.jsonl", None),
+                        ("regs_tuning2", TUNING / "regs_tuning2.jsonl", None),
                         ("heldout_regs", HELDOUT / "regs_heldout.jsonl", None),
                         ("heldout_regs_multiturn", HELDOUT / "multiturn_heldout.jsonl", "regs")])
         formats = HELDOUT / "formats"
