@@ -50,7 +50,7 @@ class Frame:
 
     def question(self, vec: np.ndarray) -> np.ndarray:
         """A question vector (or rows of them) in the frame, unit length."""
-        return _rows_normalised(self.project(vec)).astype(np.float32)
+        return _l2_normalised(self.project(vec)).astype(np.float32)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         x = x - self.mean
@@ -124,8 +124,7 @@ class Retriever:
         self._units = self._units.copy()
         for pid in self._english:
             rows = slice(self._bounds[pid], self._bounds[pid + 1])
-            moved = self._units[rows] - shift
-            self._units[rows] = moved / np.linalg.norm(moved, axis=1, keepdims=True)
+            self._units[rows] = _l2_normalised(self._units[rows] - shift)
 
     def _embed_query(self, text: str) -> np.ndarray:
         vec = self._vectors.get(text)
@@ -205,7 +204,7 @@ class Retriever:
         n = min(len(self._units), self.settings.candidates * 8)
         sims, ids = self.data.faiss_index.search(vec[None, :].astype(np.float32), n)
         sims, ids = sims[0], ids[0]
-        if norms is not None:
+        if norms is not None:  # the candidates are the nearest by u . q, rescored in the frame
             sims = (sims - offset) / norms[ids]
         sims = sims - hub[ids]
         out = np.full(len(self.passages), float(sims.min()), dtype=np.float32)
@@ -265,7 +264,7 @@ class Retriever:
         return self._hubness
 
     def _compute_hubness(self) -> np.ndarray:
-        return self._hub_correction(lambda rows, probes: self._units[rows] @ probes.T, _rows_normalised)
+        return self._hub_correction(lambda rows, probes: self._units[rows] @ probes.T, _l2_normalised)
 
     def _hub_correction(self, similarity, place) -> np.ndarray:
         """`hubness` for a way of comparing: `similarity(rows, probes)` scores a slice of units
@@ -415,11 +414,8 @@ def _scale(x: np.ndarray, candidates: int) -> np.ndarray:
 _live: "weakref.WeakSet[Retriever]" = weakref.WeakSet()  # for clear_caches; never keeps one alive
 
 
-def _l2_normalised(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
-
-
-def _rows_normalised(x: np.ndarray) -> np.ndarray:
+def _l2_normalised(x: np.ndarray) -> np.ndarray:
+    """A vector, or each row of a matrix, at unit length."""
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
