@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.chars import HAN, han_count
+from index.chars import HAN, cn_number, han_count
 from index.crosslingual import is_english
 from index.lexical import bigram_tokenize, tokenize
 from index.units import SENTENCE, normalise, unit_sentences
@@ -36,8 +36,6 @@ _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,80})[》”\"」』]
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
 _CLOSING = re.compile(r"(.*?)([。!?！？.;；]*)$", re.S)
 NAME_TAGS = {"nr", "nrt", "nrfg", "ns", "nt"}  # person, place, organisation (nz is too loose)
-_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-_CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 
 
 @dataclass(frozen=True)
@@ -79,25 +77,6 @@ def split_cited(text: str) -> list[tuple[str, str, tuple[int, ...]]]:
             if sum(ch.isalnum() for ch in claim) >= 2:
                 out.append((sent.strip("\n") if sent.strip() else sent, claim, cited))
     return out
-
-
-def cn_number(run: str) -> int | None:
-    """The value of a run of Chinese numerals (一百二十五 -> 125, 三十 -> 30, 二〇二四 -> 2024)."""
-    if all(ch in _CN_DIGIT for ch in run):
-        return int("".join(str(_CN_DIGIT[ch]) for ch in run))
-    total, section, digit = 0, 0, None
-    for ch in run:
-        if ch in _CN_DIGIT:
-            digit = _CN_DIGIT[ch]
-        elif ch in ("万", "亿"):
-            section = (section + (digit or 0)) or 1
-            total, section, digit = total + section * _CN_UNIT[ch], 0, None
-        elif ch in _CN_UNIT:
-            section += (1 if digit is None else digit) * _CN_UNIT[ch]
-            digit = None
-        else:
-            return None
-    return total + section + (digit or 0)
 
 
 def _value(s: str) -> str:

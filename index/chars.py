@@ -17,3 +17,26 @@ def is_han(ch: str) -> bool:
 def han_count(text: str) -> int:
     """How many characters of `text` are in the HAN range."""
     return sum(map(is_han, text))
+
+
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+
+
+def cn_number(run: str) -> int | None:
+    """The value of a run of Chinese numerals (一百二十五 -> 125, 三十 -> 30, 二〇二四 -> 2024)."""
+    if all(ch in _CN_DIGIT for ch in run):
+        return int("".join(str(_CN_DIGIT[ch]) for ch in run))
+    total, section, digit = 0, 0, None
+    for ch in run:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch in ("万", "亿"):
+            section = (section + (digit or 0)) or 1
+            total, section, digit = total + section * _CN_UNIT[ch], 0, None
+        elif ch in _CN_UNIT:
+            section += (1 if digit is None else digit) * _CN_UNIT[ch]
+            digit = None
+        else:
+            return None
+    return total + section + (digit or 0)

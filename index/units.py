@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from index.chars import cn_number
 from index.schema import Passage
 
 UNITS_VERSION = 3
@@ -45,6 +46,31 @@ def unit_sentences(text: str, section: str) -> list[str]:
 # A section that is one article of a law: "第三十四条", "第十条之一" (ingest.structure makes an
 # article its own section only in a text with several of them).
 _ARTICLE = re.compile(r"第(?:[一二三四五六七八九十百千零〇两]{1,7}|\d{1,4})条(?:之[一二三四五六七八九十]{1,3})?")
+_ARTICLE_PARTS = re.compile(r"第([一二三四五六七八九十百千零〇两]{1,7}|\d{1,4})条(?:之([一二三四五六七八九十]{1,3}))?")
+# "Article 12", "Art. 12", "article 10-1" in an English question: how a Chinese law's 第十二条 is cited.
+_ARTICLE_EN = re.compile(r"\b(?:article|art\.)\s*(\d{1,4})(?:-(\d{1,2}))?\b", re.IGNORECASE)
+
+
+def _number(s: str) -> int | None:
+    return int(s) if s.isdigit() else cn_number(s)
+
+
+def article_key(heading: str) -> tuple[int, int] | None:
+    """(number, sub-number) of an article heading: 第十二条 -> (12, 0), 第十条之一 -> (10, 1); None
+    for any other heading."""
+    m = _ARTICLE_PARTS.fullmatch(heading)
+    if m is None:
+        return None
+    number, sub = _number(m.group(1)), cn_number(m.group(2)) if m.group(2) else 0
+    return None if number is None or sub is None else (number, sub)
+
+
+def cited_articles(text: str) -> set[tuple[int, int]]:
+    """The articles a question cites by number: 第十二条 / 第12条 / 第十条之一 in Chinese, "Article
+    12" in English, as `article_key` reads them."""
+    out = {article_key(m.group()) for m in _ARTICLE_PARTS.finditer(text)}
+    out |= {(int(m.group(1)), int(m.group(2) or 0)) for m in _ARTICLE_EN.finditer(text)}
+    return {key for key in out if key is not None}
 
 
 def unit_path(p: Passage) -> str:

@@ -1,0 +1,116 @@
+"""A question that cites an article by number (第十二条, "Article 12") finds that article of the
+law it is about, in Chinese and in English; 条 counting points ("第一条经验") in a page is left to
+the ranking. Real ingest of two laws and a page, real embedder, real CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.retrieval import Retriever
+from conftest import index_texts, run_main
+from index.chars import cn_number
+from index.store import load_index
+from index.units import article_key, cited_articles
+
+DIGITS = "零一二三四五六七八九"
+
+
+def chinese(n: int) -> str:
+    """1..99 in Chinese numerals (一, 十二, 二十二)."""
+    tens, units = divmod(n, 10)
+    return (("" if tens == 1 else DIGITS[tens]) + "十" if tens else "") + (DIGITS[units] if units else "")
+
+
+# Distinct duties, so that no two articles repeat each other's text (they would be deduplicated).
+DUTIES = ["建立健全工作制度", "公开办事程序和时限", "登记来访人员的基本情况", "及时转送有关部门", "书面告知处理结果",
+          "保护当事人的个人隐私", "定期分析矛盾纠纷的趋势", "组织业务培训", "接受社会监督", "保存工作档案不少于五年",
+          "设立便民接待窗口", "配备专职工作人员并保障经费", "开展法治宣传教育", "听取人大代表的意见", "协调跨区域的事项",
+          "督促下级机关整改", "对重大事项进行评估", "向本级人民政府报告工作", "表彰成绩显著的单位", "追究失职人员的责任",
+          "在网站公布联系方式", "按年度编制工作计划"]
+
+
+def law(title: str, subject: str) -> str:
+    articles = [f"第{chinese(i)}条 {subject}应当{duty}，具体办法由市人民政府另行规定。"
+                for i, duty in enumerate(DUTIES, 1)]
+    return "\n".join([title, "（2020年5月1日某某市人民代表大会常务委员会通过）", *articles]) + "\n"
+
+
+PAGE = ("基层群众工作经验交流材料\n"
+        "这次交流会总结了三条经验。第一条经验是干部要经常走村入户，面对面听取群众的意见，把矛盾化解在萌芽状态。"
+        "第二条经验是建立台账，对群众反映的问题逐件登记、限时办结。第三条经验是回访，办结以后还要上门听取群众评价。\n")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, e5):
+    root = tmp_path_factory.mktemp("cited")
+    return index_texts(root, {"petition.txt": law("某某市信访条例", "信访工作机构"),
+                              "fire.txt": law("某某市消防条例", "消防救援机构"),
+                              "page.txt": PAGE}, e5)
+
+
+@pytest.fixture(scope="module")
+def retriever(built, e5):
+    return Retriever(load_index(built), e5)
+
+
+def test_article_numbers_are_read_in_both_languages():
+    assert [article_key(h) for h in ("第十二条", "第12条", "第十条之一", "第一章", "第十二条规定")] == \
+        [(12, 0), (12, 0), (10, 1), None, None]
+    assert cited_articles("信访条例第十二条和第二十条之一怎么规定") == {(12, 0), (20, 1)}
+    assert cited_articles("What does Article 12 say, and art. 10-1?") == {(12, 0), (10, 1)}
+    assert cited_articles("What does the article suggest?") == set()
+    assert all(cn_number(chinese(n)) == n for n in range(1, 100))
+
+
+@pytest.mark.parametrize("law_name, title", [("某某市信访条例", "某某市信访条例"), ("消防条例", "某某市消防条例")])
+def test_every_cited_article_comes_first_in_the_law_named(retriever, law_name, title):
+    """Each of the 22 articles, asked for by number: without the citation read as one, 第一条 and
+    第十条 lose to the law's title passage and 第十二条 to 第二十二条 (shared bigrams)."""
+    missed = []
+    for n in range(1, len(DUTIES) + 1):
+        first = retriever.retrieve(f"{law_name}第{chinese(n)}条是怎么规定的？", k=5)[0].passage
+        if (first.title, first.headings[-1:]) != (title, [f"第{chinese(n)}条"]):
+            missed.append((n, first.citation))
+    assert not missed, missed
+
+
+def test_english_questions_cite_articles_by_number(retriever):
+    """"Article 12" in English: the dictionary cannot say which article (most of them are missed
+    without reading the number), the number can."""
+    missed = []
+    for n in range(1, len(DUTIES) + 1):
+        first = retriever.retrieve(f"What does Article {n} of the petition regulations say?", k=5)[0].passage
+        if (first.title, first.headings[-1:]) != ("某某市信访条例", [f"第{chinese(n)}条"]):
+            missed.append((n, first.citation))
+    assert not missed, missed
+
+
+def test_only_the_cited_article_moves(retriever):
+    """The rest of the list is the question's ranking without the cited article."""
+    question = "某某市信访条例第十二条是怎么规定的？"
+    cited = retriever.retrieve(question, k=6)
+    assert cited[0].passage.headings[-1] == "第十二条"
+    order = np.argsort(-retriever.fuse(retriever.signals(question))).tolist()
+    assert [h.passage.id for h in cited[1:]] == [i for i in order if i != cited[0].passage.id][:5]
+
+
+def test_counting_points_is_not_citing_an_article(retriever):
+    """"第一条经验" in a question about the page does not bring a law's 第一条 forward."""
+    hits = retriever.retrieve("交流材料总结的第一条经验是什么？", k=3)
+    assert hits[0].passage.title == "基层群众工作经验交流材料", [h.passage.citation for h in hits]
+    assert all(h.passage.headings[-1:] != ["第一条"] for h in hits[:1])
+
+
+def test_the_cli_search_json_cites_the_article(built, tmp_path):
+    out = run_main(tmp_path, "search", "--index", str(built), "--json", "信访条例第二十条是什么内容")
+    assert out.returncode == 0, out.stderr
+    first = json.loads(out.stdout)[0]
+    assert "第二十条" in first["citation"] and first["title"] == "某某市信访条例", first
+
+
+@pytest.mark.parametrize("question", ["那第十三条呢？", "And Article 13?"])
+def test_a_follow_up_cites_an_article_of_the_law_its_conversation_is_about(retriever, question):
+    first = retriever.retrieve(question, k=5, history=["某某市消防条例第十二条是怎么规定的？"])[0].passage
+    assert (first.title, first.headings[-1:]) == ("某某市消防条例", ["第十三条"]), first.citation
