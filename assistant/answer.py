@@ -10,6 +10,7 @@ from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
 from index.units import unit_sentences
 
+ARTICLE_BUDGET = 300  # characters of a cited article quoted as one point (the card has all of it)
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
 
 
@@ -58,8 +59,13 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
     s = retriever.settings
     if found.margin < s.relevance_floor:
         return Answer(found.query, NOT_FOUND, False)
-    cited = [h for h in found.hits[: s.answer_points] if h.dense - found.background >= s.relevance_floor - s.citation_slack]
-    points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
+    if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
+        cited = found.hits[: min(found.cited, s.answer_points)]
+        points = [(_clip("".join(unit_sentences(h.passage.text, h.passage.section)), ARTICLE_BUDGET), n)
+                  for n, h in enumerate(cited, 1)]
+    else:
+        cited = [h for h in found.hits[: s.answer_points] if h.dense - found.background >= s.relevance_floor - s.citation_slack]
+        points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
     body = "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)
     citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)

@@ -67,6 +67,7 @@ class Retrieval:
     vector: np.ndarray          # the query vector (language-neutral, with its conversation)
     background: float           # the relevance vector's similarity to general vocabulary
     best: float | None = None   # a follow-up: the best passage for the whole conversation
+    cited: int = 0              # the first `cited` hits are articles the question cites by number
 
     @property
     def margin(self) -> float:
@@ -338,21 +339,23 @@ class Retriever:
         query = clean_query(query, self.settings.max_query_chars)
         history = tuple(clean_history(history, self.settings.history_turns, self.settings.max_query_chars))
         sig = self.signals(query, history)
-        hits = []
+        hits, cited = [], 0
         if self.passages:
             fused = self.fuse(sig)
             first = self._cited(fused, query)
             order = [i for i in np.argsort(-fused)[: max(k * 8, 50) + len(first)].tolist() if i not in first]
             hits = self._dedupe(first + order, fused, sig, k)
+            cited = sum(h.passage.id in first for h in hits)
         if not history or not hits:
-            return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector))
+            return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector), cited=cited)
         conversation = _l2_normalised(self.turn_vector(query) + self._past_vector(history))
         return Retrieval(query, history, hits, sig.vector, self.gate.background(conversation),
-                         float(self.dense_scores(conversation).max()))
+                         float(self.dense_scores(conversation).max()), cited)
 
     def _cited(self, fused: np.ndarray, query: str) -> list[int]:
         """The passages of the articles `query` cites by number ("第十二条", "Article 12") in the
-        document its best passage comes from, best first: they rank before every other passage.
+        document its best passage comes from, in the document's order: they rank before every
+        other passage.
         "信访工作条例第十二条" means that article, which shares no more words with the question
         than 第二十二条 does. Only that document, because 条 also counts points ("第一条经验"): a
         question about a page's points finds the page first, and no law's 第一条 moves."""
@@ -362,7 +365,7 @@ class Retriever:
         if not pids:
             return []
         doc = self.passages[int(np.argmax(fused))].doc
-        return sorted((i for i in pids if self.passages[i].doc == doc), key=lambda i: -fused[i])
+        return sorted((i for i in pids if self.passages[i].doc == doc), key=lambda i: self.passages[i].clean_start)
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.search(query, k, history).hits

@@ -47,8 +47,10 @@ def unit_sentences(text: str, section: str) -> list[str]:
 # article its own section only in a text with several of them).
 _ARTICLE = re.compile(r"第(?:[一二三四五六七八九十百千零〇两]{1,7}|\d{1,4})条(?:之[一二三四五六七八九十]{1,3})?")
 _ARTICLE_PARTS = re.compile(r"第([一二三四五六七八九十百千零〇两]{1,7}|\d{1,4})条(?:之([一二三四五六七八九十]{1,3}))?")
-# "Article 12", "Art. 12", "article 10-1" in an English question: how a Chinese law's 第十二条 is cited.
-_ARTICLE_EN = re.compile(r"\b(?:article|art\.)\s*(\d{1,4})(?:-(\d{1,2}))?\b", re.IGNORECASE)
+# "Article 12", "Art. 12", "article 10-1", "Articles 12 and 13" in an English question: how a
+# Chinese law's 第十二条 is cited.
+_EN_NUMBER = r"\d{1,4}(?:-\d{1,2})?"
+_ARTICLE_EN = re.compile(rf"\b(?:articles?|arts?\.)\s*({_EN_NUMBER}(?:\s*(?:,|and|&)\s*{_EN_NUMBER})*)\b", re.IGNORECASE)
 
 
 def _number(s: str) -> int | None:
@@ -69,7 +71,10 @@ def cited_articles(text: str) -> set[tuple[int, int]]:
     """The articles a question cites by number: 第十二条 / 第12条 / 第十条之一 in Chinese, "Article
     12" in English, as `article_key` reads them."""
     out = {article_key(m.group()) for m in _ARTICLE_PARTS.finditer(text)}
-    out |= {(int(m.group(1)), int(m.group(2) or 0)) for m in _ARTICLE_EN.finditer(text)}
+    for m in _ARTICLE_EN.finditer(text):
+        for number in re.findall(_EN_NUMBER, m.group(1)):
+            main, _, sub = number.partition("-")
+            out.add((int(main), int(sub or 0)))
     return {key for key in out if key is not None}
 
 

@@ -60,7 +60,8 @@ def test_article_numbers_are_read_in_both_languages():
         [(12, 0), (12, 0), (10, 1), None, None]
     assert cited_articles("信访条例第十二条和第二十条之一怎么规定") == {(12, 0), (20, 1)}
     assert cited_articles("What does Article 12 say, and art. 10-1?") == {(12, 0), (10, 1)}
-    assert cited_articles("What does the article suggest?") == set()
+    assert cited_articles("Articles 12 and 13, arts. 3, 4-1") == {(12, 0), (13, 0), (3, 0), (4, 1)}
+    assert cited_articles("What does the article suggest? It has 3 parts.") == set()
     assert all(cn_number(chinese(n)) == n for n in range(1, 100))
 
 
@@ -114,3 +115,16 @@ def test_the_cli_search_json_cites_the_article(built, tmp_path):
 def test_a_follow_up_cites_an_article_of_the_law_its_conversation_is_about(retriever, question):
     first = retriever.retrieve(question, k=5, history=["某某市消防条例第十二条是怎么规定的？"])[0].passage
     assert (first.title, first.headings[-1:]) == ("某某市消防条例", ["第十三条"]), first.citation
+
+
+def test_the_answer_quotes_the_cited_articles(retriever):
+    """Asked what articles say, the extractive answer quotes them, one point each, in the law's order."""
+    from assistant.answer import answer
+
+    one = answer(retriever, "某某市信访条例第十二条是怎么规定的？")
+    assert one.found and len(one.points) == 1, one.text
+    assert one.points[0][0].startswith("第十二条") and DUTIES[11] in one.points[0][0], one.points
+    assert one.citations[0].hit.passage.headings[-1] == "第十二条"
+    two = answer(retriever, "What do Articles 21 and 3 of the fire regulations say?")
+    assert [p[0][:4] for p in two.points] == ["第三条 ", "第二十一"], two.points
+    assert {c.hit.passage.title for c in two.citations} == {"某某市消防条例"}
