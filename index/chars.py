@@ -40,3 +40,22 @@ def cn_number(run: str) -> int | None:
         else:
             return None
     return total + section + (digit or 0)
+
+
+def chinese_numeral(n: int) -> str:
+    """A whole number below 10,000 as a law writes it in Chinese numerals (15 -> 十五, 30 -> 三十,
+    105 -> 一百零五); `cn_number` reads it back."""
+    if not 0 <= n < 10_000:
+        raise ValueError(f"{n} is outside 0..9999")
+    if n == 0:
+        return "零"
+    digits = "零一二三四五六七八九"
+    out, gap = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d, n = divmod(n, value)
+        if d:
+            out += ("零" if gap and out else "") + ("" if unit == "十" and d == 1 and not out else digits[d]) + unit
+            gap = False
+        else:
+            gap = bool(out)
+    return out

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from index.cache import cache_dir, write_atomic
-from index.chars import han_count, is_han
+from index.chars import chinese_numeral, han_count, is_han
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,24 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
                 break
         else:
             i += 1
+    sets += number_sets(query, known)
     return sets, covered / len(words)
+
+
+_NUMBER = re.compile(r"(?<![\d.])\d{1,4}(?![\d.])")
+
+
+def number_sets(query: str, known) -> list[SynonymSet]:
+    """The whole numbers an English question writes in digits ("within 30 days"), each as a
+    unit of its own: the digits and the Chinese numerals a law may write instead (30, 三十), as
+    far as the index knows them. A number is the same in both languages; the dictionary reads
+    only words."""
+    out = []
+    for number in dict.fromkeys(_NUMBER.findall(query)):
+        terms = tuple(t for t in dict.fromkeys((str(int(number)), chinese_numeral(int(number)))) if known(t))
+        if terms:
+            out.append(SynonymSet(number, terms, 1.0))
+    return out
 
 
 def _particle_phrase(g: Glosses, stream: list[str], stemmed: list[str], j: int, known, supported):

@@ -268,3 +268,42 @@ def test_without_its_thesaurus_data_an_english_question_is_still_translated(monk
         assert "经理" in out.pseudo and "拘留" not in out.pseudo
     finally:
         thesaurus.cache_clear()
+
+
+TIME_LIMITS = """示例市信访条例
+（2020年5月1日示例市人民代表大会常务委员会通过）
+第一条 为了规范信访工作，保护信访人的合法权益，制定本条例。
+第二条 信访工作机构收到信访事项，应当自收到之日起十五日内告知信访人是否受理。
+第三条 信访工作机构应当自受理之日起六十日内办结信访事项，并书面答复信访人。
+第四条 信访人对处理意见不服的，可以自收到书面答复之日起30日内请求复查。
+第五条 复查机关应当自收到复查请求之日起三十日内提出复查意见。
+"""
+
+
+def test_a_number_in_digits_is_a_unit_of_its_own_in_both_notations():
+    from index.crosslingual import number_sets
+
+    sets = number_sets("Within 30 days, or 15? Article 105, and 2.5 or 12345 are not whole small numbers", lambda t: True)
+    assert [(s.source, s.terms) for s in sets] == [("30", ("30", "三十")), ("15", ("15", "十五")), ("105", ("105", "一百零五"))]
+    assert [s.terms for s in number_sets("within 30 days", lambda t: t == "三十")] == [("三十",)]
+
+
+@pytest.fixture(scope="module")
+def time_limits(tmp_path_factory, e5):
+    from assistant.retrieval import Retriever
+    from index.store import load_index
+
+    return Retriever(load_index(index_texts(tmp_path_factory.mktemp("limits"), {"law.txt": TIME_LIMITS}, e5)), e5)
+
+
+@pytest.mark.parametrize("question, article", [
+    ("How many days does the office have once it has accepted a petition: 60?", "第三条"),
+    ("Does the office have to say within 15 days whether it takes up a petition?", "第二条"),
+    ("Within 30 days of getting the written reply, can I ask for a review?", "第四条"),
+    ("I asked for a review. The review body has 30 days to give its opinion?", "第五条"),
+])
+def test_an_english_question_finds_the_time_limit_it_names(time_limits, question, article):
+    """Four articles alike but for their time limits, written in Chinese numerals or digits: the
+    number an English question gives decides (without it, two of the four come first)."""
+    first = time_limits.retrieve(question, k=3)[0].passage
+    assert first.headings[-1:] == [article], first.citation
