@@ -10,18 +10,10 @@ import pytest
 
 from assistant.retrieval import Retriever
 from conftest import index_texts, run_main
+from index.chars import chinese_numeral as chinese
 from index.chars import cn_number
 from index.store import load_index
 from index.units import article_key, cited_articles
-
-DIGITS = "零一二三四五六七八九"
-
-
-def chinese(n: int) -> str:
-    """1..99 in Chinese numerals (一, 十二, 二十二)."""
-    tens, units = divmod(n, 10)
-    return (("" if tens == 1 else DIGITS[tens]) + "十" if tens else "") + (DIGITS[units] if units else "")
-
 
 # Distinct duties, so that no two articles repeat each other's text (they would be deduplicated).
 DUTIES = ["建立健全工作制度", "公开办事程序和时限", "登记来访人员的基本情况", "及时转送有关部门", "书面告知处理结果",
