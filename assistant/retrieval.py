@@ -108,7 +108,8 @@ class Retriever:
         self.gate = RelevanceGate(embedder, self.settings.background_top)
         self._articles: dict[tuple[int, int], list[int]] = {}  # article key -> passages under it
         for i, p in enumerate(self.passages):
-            key = article_key(p.headings[-1]) if p.section else None
+            heads = p.headings
+            key = article_key(heads[-1]) if heads else None
             if key is not None:
                 self._articles.setdefault(key, []).append(i)
         _live.add(self)
@@ -355,10 +356,10 @@ class Retriever:
     def _cited(self, fused: np.ndarray, query: str) -> list[int]:
         """The passages of the articles `query` cites by number ("第十二条", "Article 12") in the
         document its best passage comes from, in the document's order: they rank before every
-        other passage.
-        "信访工作条例第十二条" means that article, which shares no more words with the question
-        than 第二十二条 does. Only that document, because 条 also counts points ("第一条经验"): a
-        question about a page's points finds the page first, and no law's 第一条 moves."""
+        other passage. "信访工作条例第十二条" means that article, which shares no more words with
+        the question than 第二十二条 does. Only that document, because 条 also counts points
+        ("第一条经验"): a question about a page's points finds the page first, and no law's 第一条
+        moves."""
         if not self._articles:
             return []
         pids = [i for key in cited_articles(query) for i in self._articles.get(key, ())]

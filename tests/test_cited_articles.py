@@ -39,7 +39,10 @@ def built(tmp_path_factory, e5):
     root = tmp_path_factory.mktemp("cited")
     return index_texts(root, {"petition.txt": law("某某市信访条例", "信访工作机构"),
                               "fire.txt": law("某某市消防条例", "消防救援机构"),
-                              "page.txt": PAGE}, e5)
+                              "page.txt": PAGE,
+                              # Markdown: the title heads the section path, and the preamble is
+                              # a passage under the title alone (no heading below it)
+                              "mediation.md": "# 某某市调解条例\n\n" + law("", "调解委员会").lstrip("\n")}, e5)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,8 @@ def test_article_numbers_are_read_in_both_languages():
     assert all(cn_number(chinese(n)) == n for n in range(1, 100))
 
 
-@pytest.mark.parametrize("law_name, title", [("某某市信访条例", "某某市信访条例"), ("消防条例", "某某市消防条例")])
+@pytest.mark.parametrize("law_name, title", [("某某市信访条例", "某某市信访条例"), ("消防条例", "某某市消防条例"),
+                                             ("某某市调解条例", "某某市调解条例")])
 def test_every_cited_article_comes_first_in_the_law_named(retriever, law_name, title):
     """Each of the 22 articles, asked for by number: without the citation read as one, 第一条 and
     第十条 lose to the law's title passage and 第十二条 to 第二十二条 (shared bigrams)."""
