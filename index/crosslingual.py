@@ -236,18 +236,35 @@ class SynonymSet:
     weight: float               # 1.0 for a whole-gloss match, less for a partial one
 
 
+# A phrase never runs across punctuation or a number: "30 days or 15 days" holds no "days days".
+_BOUNDARY = re.compile(r"[,.;:?!()\[\]\"“”\d]+")
+
+
 def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], float]:
     """The question's English units as synonym sets of index words, and the share of its
     content words that found a translation. `known(word) -> bool` filters by the vocabulary.
     `supported(term) -> bool`, when given, says whether the passages the question already finds
     use a term: a phrase whose translations none of them use is read word by word instead."""
-    stream = surface_words(query, PARTICLES)        # content words and particles, as written
+    sets, covered, total = [], 0, 0
+    for run in _BOUNDARY.split(query):
+        part, found, words = _translate_run(run, known, supported)
+        sets += part
+        covered, total = covered + found, total + words
+    if not total:
+        return [], 0.0
+    return sets + number_sets(query, known), covered / total
+
+
+def _translate_run(text: str, known, supported) -> tuple[list[SynonymSet], int, int]:
+    """`translate` for a run of words: its synonym sets, how many of its content words they
+    cover, and how many it has."""
+    stream = surface_words(text, PARTICLES)        # content words and particles, as written
     stemmed = [_stem(w) for w in stream]
     at = [j for j, w in enumerate(stream) if w not in PARTICLES]
     surface = [stream[j] for j in at]
     words = [stemmed[j] for j in at]
     if not words:
-        return [], 0.0
+        return [], 0, 0
     g = glosses()
     sets: list[SynonymSet] = []
     covered = 0
@@ -282,8 +299,7 @@ def translate(query: str, known, supported=None) -> tuple[list[SynonymSet], floa
                 break
         else:
             i += 1
-    sets += number_sets(query, known)
-    return sets, covered / len(words)
+    return sets, covered, len(words)
 
 
 _NUMBER = re.compile(r"(?<![\d.])\d{1,4}(?![\d.])")

@@ -307,3 +307,11 @@ def test_an_english_question_finds_the_time_limit_it_names(time_limits, question
     number an English question gives decides (without it, two of the four come first)."""
     first = time_limits.retrieve(question, k=3)[0].passage
     assert first.headings[-1:] == [article], first.citation
+
+
+def test_a_phrase_never_runs_across_punctuation_or_a_number():
+    """"days or 15 days" must not be read as the gloss "days days" (日复一日 "day after day"), nor
+    "petition. Office" as one unit."""
+    sources = [s.source for s in translate("Within 30 days or 15 days? Petition. Office hours", lambda t: True)[0]]
+    assert "days days" not in sources and sources.count("days") == 2
+    assert not any("petition" in s and "office" in s for s in sources), sources
