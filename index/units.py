@@ -67,10 +67,23 @@ def article_key(heading: str) -> tuple[int, int] | None:
     return None if number is None or sub is None else (number, sub)
 
 
+_CN_NUMERAL = r"[一二三四五六七八九十百千零〇两]{1,7}|\d{1,4}"
+# A run of articles: 第十二条至第十五条, 第十二至十五条, "Articles 12 to 15", "articles 12 through 15".
+_RANGE_ZH = re.compile(rf"第({_CN_NUMERAL})(?:条)?\s*(?:至|到|—|－|-|~|～)\s*第?({_CN_NUMERAL})条")
+_RANGE_EN = re.compile(r"\barticles?\s*(\d{1,4})\s*(?:to|through|-|–)\s*(\d{1,4})\b", re.IGNORECASE)
+RANGE_MAX = 20  # a longer run is read as its two ends only
+
+
 def cited_articles(text: str) -> set[tuple[int, int]]:
     """The articles a question cites by number: 第十二条 / 第12条 / 第十条之一 in Chinese, "Article
-    12" in English, as `article_key` reads them."""
+    12" in English, as `article_key` reads them, and every article of a run (第十二条至第十五条,
+    "Articles 12 to 15")."""
     out = {article_key(m.group()) for m in _ARTICLE_PARTS.finditer(text)}
+    runs = [(_number(m.group(1)), _number(m.group(2))) for m in _RANGE_ZH.finditer(text)]
+    runs += [(int(m.group(1)), int(m.group(2))) for m in _RANGE_EN.finditer(text)]
+    for lo, hi in runs:
+        if lo is not None and hi is not None and lo < hi:
+            out |= {(lo, 0), (hi, 0)} | ({(n, 0) for n in range(lo, hi + 1)} if hi - lo < RANGE_MAX else set())
     for m in _ARTICLE_EN.finditer(text):
         for number in re.findall(_EN_NUMBER, m.group(1)):
             main, _, sub = number.partition("-")

@@ -57,6 +57,9 @@ def test_article_numbers_are_read_in_both_languages():
     assert cited_articles("What does Article 12 say, and art. 10-1?") == {(12, 0), (10, 1)}
     assert cited_articles("Articles 12 and 13, arts. 3, 4-1") == {(12, 0), (13, 0), (3, 0), (4, 1)}
     assert cited_articles("What does the article suggest? It has 3 parts.") == set()
+    run = {(n, 0) for n in range(12, 16)}
+    assert cited_articles("第十二条至第十五条讲了什么") == cited_articles("第十二至十五条") == run
+    assert cited_articles("Articles 12 to 15") == run and cited_articles("第一条至第九十九条") == {(1, 0), (99, 0)}
     assert all(cn_number(chinese(n)) == n for n in range(1, 100))
 
 
@@ -124,3 +127,10 @@ def test_the_answer_quotes_the_cited_articles(retriever):
     two = answer(retriever, "What do Articles 21 and 3 of the fire regulations say?")
     assert [p[0][:4] for p in two.points] == ["第三条 ", "第二十一"], two.points
     assert {c.hit.passage.title for c in two.citations} == {"某某市消防条例"}
+
+
+@pytest.mark.parametrize("question", ["某某市信访条例第十二条至第十五条讲了什么？", "What do Articles 12 to 15 of the petition regulations say?"])
+def test_a_run_of_articles_comes_first_in_order(retriever, question):
+    hits = retriever.retrieve(question, k=5)
+    assert [h.passage.headings[-1] for h in hits[:4]] == [f"第{chinese(n)}条" for n in range(12, 16)]
+    assert {h.passage.title for h in hits[:4]} == {"某某市信访条例"}
