@@ -8,7 +8,7 @@ import numpy as np
 
 from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
-from index.units import unit_sentences
+from index.units import article_name, unit_sentences
 
 ARTICLE_BUDGET = 300  # characters of a cited article quoted as one point (the card has all of it)
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
@@ -68,6 +68,9 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
     body = "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)
+    if found.absent and found.hits:  # "第九十九条" of a law with fifty: say so before the rest
+        names = "、".join(article_name(key) for key in found.absent)
+        body = f"《{found.hits[0].passage.title}》中没有{names}。\n\n" + body
     citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
                       for n, h in enumerate(cited, 1))
     return Answer(found.query, body, True, citations, tuple(points))

@@ -68,6 +68,7 @@ class Retrieval:
     background: float           # the relevance vector's similarity to general vocabulary
     best: float | None = None   # a follow-up: the best passage for the whole conversation
     cited: int = 0              # the first `cited` hits are articles the question cites by number
+    absent: tuple[tuple[int, int], ...] = ()  # cited articles the law it is about does not have
 
     @property
     def margin(self) -> float:
@@ -107,11 +108,13 @@ class Retriever:
             self._neutralise_english_units()
         self.gate = RelevanceGate(embedder, self.settings.background_top)
         self._articles: dict[tuple[int, int], list[int]] = {}  # article key -> passages under it
+        self._doc_articles: dict[str, set[tuple[int, int]]] = {}  # a law -> its article keys
         for i, p in enumerate(self.passages):
             heads = p.headings
             key = article_key(heads[-1]) if heads else None
             if key is not None:
                 self._articles.setdefault(key, []).append(i)
+                self._doc_articles.setdefault(p.doc, set()).add(key)
         _live.add(self)
 
     @staticmethod
@@ -340,33 +343,36 @@ class Retriever:
         query = clean_query(query, self.settings.max_query_chars)
         history = tuple(clean_history(history, self.settings.history_turns, self.settings.max_query_chars))
         sig = self.signals(query, history)
-        hits, cited = [], 0
+        hits, cited, absent = [], 0, ()
         if self.passages:
             fused = self.fuse(sig)
-            first = self._cited(fused, query)
+            first, absent = self._cited(fused, query)
             order = [i for i in np.argsort(-fused)[: max(k * 8, 50) + len(first)].tolist() if i not in first]
             hits = self._dedupe(first + order, fused, sig, k)
             cited = sum(h.passage.id in first for h in hits)
         if not history or not hits:
-            return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector), cited=cited)
+            return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector),
+                             cited=cited, absent=absent)
         conversation = _l2_normalised(self.turn_vector(query) + self._past_vector(history))
         return Retrieval(query, history, hits, sig.vector, self.gate.background(conversation),
-                         float(self.dense_scores(conversation).max()), cited)
+                         float(self.dense_scores(conversation).max()), cited, absent)
 
-    def _cited(self, fused: np.ndarray, query: str) -> list[int]:
+    def _cited(self, fused: np.ndarray, query: str) -> tuple[list[int], tuple[tuple[int, int], ...]]:
         """The passages of the articles `query` cites by number ("第十二条", "Article 12") in the
-        document its best passage comes from, in the document's order: they rank before every
-        other passage. "信访工作条例第十二条" means that article, which shares no more words with
-        the question than 第二十二条 does. Only that document, because 条 also counts points
-        ("第一条经验"): a question about a page's points finds the page first, and no law's 第一条
-        moves."""
-        if not self._articles:
-            return []
-        pids = [i for key in cited_articles(query) for i in self._articles.get(key, ())]
-        if not pids:
-            return []
+        law its best passage comes from, in the law's order (they rank before every other
+        passage), and the cited articles that law does not have. "信访工作条例第十二条" means
+        that article, which shares no more words with the question than 第二十二条 does. Only
+        when the best passage's document has articles, because 条 also counts points
+        ("第一条经验"): a question about a page's points finds the page first, and nothing moves."""
+        keys = cited_articles(query) if self._articles else set()
+        if not keys:
+            return [], ()
         doc = self.passages[int(np.argmax(fused))].doc
-        return sorted((i for i in pids if self.passages[i].doc == doc), key=lambda i: self.passages[i].clean_start)
+        has = self._doc_articles.get(doc)
+        if not has:
+            return [], ()
+        pids = [i for key in keys & has for i in self._articles[key] if self.passages[i].doc == doc]
+        return sorted(pids, key=lambda i: self.passages[i].clean_start), tuple(sorted(keys - has))
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.search(query, k, history).hits

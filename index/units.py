@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.chars import cn_number
+from index.chars import chinese_numeral, cn_number
 from index.schema import Passage
 
 UNITS_VERSION = 3
@@ -74,6 +74,12 @@ _RANGE_EN = re.compile(r"\barticles?\s*(\d{1,4})\s*(?:to|through|-|–)\s*(\d{1,
 RANGE_MAX = 20  # a longer run is read as its two ends only
 
 
+def article_name(key: tuple[int, int]) -> str:
+    """How an article key is written: (12, 0) -> 第十二条, (10, 1) -> 第十条之一."""
+    number, sub = key
+    return f"第{chinese_numeral(number)}条" + (f"之{chinese_numeral(sub)}" if sub else "")
+
+
 def cited_articles(text: str) -> set[tuple[int, int]]:
     """The articles a question cites by number: 第十二条 / 第12条 / 第十条之一 in Chinese, "Article
     12" in English, as `article_key` reads them, and every article of a run (第十二条至第十五条,
@@ -88,7 +94,7 @@ def cited_articles(text: str) -> set[tuple[int, int]]:
         for number in re.findall(_EN_NUMBER, m.group(1)):
             main, _, sub = number.partition("-")
             out.add((int(main), int(sub or 0)))
-    return {key for key in out if key is not None}
+    return {key for key in out if key is not None and 0 < key[0] < 10_000 and key[1] < 100}
 
 
 def unit_path(p: Passage) -> str:

@@ -134,3 +134,17 @@ def test_a_run_of_articles_comes_first_in_order(retriever, question):
     hits = retriever.retrieve(question, k=5)
     assert [h.passage.headings[-1] for h in hits[:4]] == [f"第{chinese(n)}条" for n in range(12, 16)]
     assert {h.passage.title for h in hits[:4]} == {"某某市信访条例"}
+
+
+def test_an_article_the_law_does_not_have_is_named_in_the_answer(retriever):
+    """第九十九条 of a law of 22 articles: the answer says the law has no such article, then
+    answers from what it found; a question about a page's points gets no such note."""
+    from assistant.answer import answer
+    from index.units import article_name
+
+    found = retriever.search("某某市信访条例第九十九条是怎么规定的？")
+    assert found.absent == ((99, 0),) and found.cited == 0
+    text = answer(retriever, "某某市信访条例第九十九条和第十二条是怎么规定的？").text
+    assert text.startswith("《某某市信访条例》中没有第九十九条。") and "第十二条" in text, text
+    assert not retriever.search("交流材料总结的第一条经验是什么？").absent
+    assert article_name((10, 1)) == "第十条之一" and cited_articles("第一万条") == set()
