@@ -107,14 +107,12 @@ class Retriever:
         if self._english:
             self._neutralise_english_units()
         self.gate = RelevanceGate(embedder, self.settings.background_top)
-        self._articles: dict[tuple[int, int], list[int]] = {}  # article key -> passages under it
-        self._doc_articles: dict[str, set[tuple[int, int]]] = {}  # a law -> its article keys
+        self._articles: dict[str, dict[tuple[int, int], list[int]]] = {}  # law -> article -> passages
         for i, p in enumerate(self.passages):
             heads = p.headings
             key = article_key(heads[-1]) if heads else None
             if key is not None:
-                self._articles.setdefault(key, []).append(i)
-                self._doc_articles.setdefault(p.doc, set()).add(key)
+                self._articles.setdefault(p.doc, {}).setdefault(key, []).append(i)
         _live.add(self)
 
     @staticmethod
@@ -347,9 +345,10 @@ class Retriever:
         if self.passages:
             fused = self.fuse(sig)
             first, absent = self._cited(fused, query)
-            order = [i for i in np.argsort(-fused)[: max(k * 8, 50) + len(first)].tolist() if i not in first]
+            chosen = set(first)
+            order = [i for i in np.argsort(-fused)[: max(k * 8, 50) + len(first)].tolist() if i not in chosen]
             hits = self._dedupe(first + order, fused, sig, k)
-            cited = sum(h.passage.id in first for h in hits)
+            cited = sum(h.passage.id in chosen for h in hits)
         if not history or not hits:
             return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector),
                              cited=cited, absent=absent)
@@ -367,12 +366,11 @@ class Retriever:
         keys = cited_articles(query) if self._articles else set()
         if not keys:
             return [], ()
-        doc = self.passages[int(np.argmax(fused))].doc
-        has = self._doc_articles.get(doc)
-        if not has:
+        articles = self._articles.get(self.passages[int(np.argmax(fused))].doc)
+        if not articles:
             return [], ()
-        pids = [i for key in keys & has for i in self._articles[key] if self.passages[i].doc == doc]
-        return sorted(pids, key=lambda i: self.passages[i].clean_start), tuple(sorted(keys - has))
+        pids = [i for key in keys & articles.keys() for i in articles[key]]
+        return sorted(pids, key=lambda i: self.passages[i].clean_start), tuple(sorted(keys - articles.keys()))
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.search(query, k, history).hits

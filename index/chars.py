@@ -42,6 +42,14 @@ def cn_number(run: str) -> int | None:
     return total + section + (digit or 0)
 
 
+def number_value(s: str) -> int | None:
+    """A number written in digits or in Chinese numerals ("12", "十二", "二〇二四"; the circle ○
+    that scans and typewriters use for 〇 too); None if it is neither."""
+    if s.isdigit():
+        return int(s)
+    return cn_number(s.replace("○", "〇")) if s else None
+
+
 def chinese_numeral(n: int) -> str:
     """A whole number below 10,000 as a law writes it in Chinese numerals (15 -> 十五, 30 -> 三十,
     105 -> 一百零五); `cn_number` reads it back."""

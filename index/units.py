@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.chars import chinese_numeral, cn_number
+from index.chars import chinese_numeral, cn_number, number_value
 from index.schema import Passage
 
 UNITS_VERSION = 3
@@ -53,17 +53,13 @@ _EN_NUMBER = r"\d{1,4}(?:-\d{1,2})?"
 _ARTICLE_EN = re.compile(rf"\b(?:articles?|arts?\.)\s*({_EN_NUMBER}(?:\s*(?:,|and|&)\s*{_EN_NUMBER})*)\b", re.IGNORECASE)
 
 
-def _number(s: str) -> int | None:
-    return int(s) if s.isdigit() else cn_number(s)
-
-
 def article_key(heading: str) -> tuple[int, int] | None:
     """(number, sub-number) of an article heading: 第十二条 -> (12, 0), 第十条之一 -> (10, 1); None
     for any other heading."""
     m = _ARTICLE_PARTS.fullmatch(heading)
     if m is None:
         return None
-    number, sub = _number(m.group(1)), cn_number(m.group(2)) if m.group(2) else 0
+    number, sub = number_value(m.group(1)), cn_number(m.group(2)) if m.group(2) else 0
     return None if number is None or sub is None else (number, sub)
 
 
@@ -85,7 +81,7 @@ def cited_articles(text: str) -> set[tuple[int, int]]:
     12" in English, as `article_key` reads them, and every article of a run (第十二条至第十五条,
     "Articles 12 to 15")."""
     out = {article_key(m.group()) for m in _ARTICLE_PARTS.finditer(text)}
-    runs = [(_number(m.group(1)), _number(m.group(2))) for m in _RANGE_ZH.finditer(text)]
+    runs = [(number_value(m.group(1)), number_value(m.group(2))) for m in _RANGE_ZH.finditer(text)]
     runs += [(int(m.group(1)), int(m.group(2))) for m in _RANGE_EN.finditer(text)]
     for lo, hi in runs:
         if lo is not None and hi is not None and lo < hi:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.chars import HAN
+from index.chars import HAN, number_value
 from ingest.structure import fold_width
 
-_CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "O": 0}
 _YMD = r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日"
 # A stated event: a date, then within one note what happened on it.
 _EVENT = re.compile(_YMD + r"([^()（）\n。]{0,80}?)(通过|修订|修正|施行|公布|发布|印发|批准)")
@@ -38,14 +37,7 @@ class Metadata:
 
 
 def _number(s: str) -> int:
-    if s.isdigit():
-        return int(s)
-    if len(s) == 4 and all(ch in _CN_DIGITS for ch in s):  # 二〇二四
-        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
-    tens, _, units = s.partition("十")
-    if "十" not in s:
-        return _CN_DIGITS.get(s, 0)
-    return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(units, 0) if units else 0)
+    return number_value(s) or 0
 
 
 def _iso(y: str, m: str, d: str) -> str | None:
