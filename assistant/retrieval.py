@@ -34,6 +34,7 @@ class Signals:
     coverage: float       # how much of the question the corpus vocabulary knows (0..1)
     vector: np.ndarray | None = None  # the query vector the dense side used
     english: bool = False  # `dense` was measured in the English frame (ranking only)
+    characters: np.ndarray | None = None  # BM25 on single characters of an English question's translation
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,15 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or Settings.for_index(data.manifest.get("settings"))
         self.passages: list[Passage] = data.passages
-        lexicon = data.lexicon()  # term counts stored by ingest; None for an index from before them
-        if lexicon is None:
-            texts = [p.context for p in self.passages]
-            lexicon = {field: TermCounts.of(texts, tokenizer) for field, tokenizer in TOKENIZERS.items()}
+        lexicon = data.lexicon() or {}  # term counts stored by ingest; an older index lacks some
+        texts = None
+        for field, tokenizer in TOKENIZERS.items():
+            if field not in lexicon:
+                texts = texts if texts is not None else [p.context for p in self.passages]
+                lexicon[field] = TermCounts.of(texts, tokenizer)
         self.words = BM25(counts=lexicon["words"], tokenizer=TOKENIZERS["words"])
         self.bigrams = BM25(counts=lexicon["bigrams"], tokenizer=TOKENIZERS["bigrams"])
+        self.characters = BM25(counts=lexicon["characters"], tokenizer=TOKENIZERS["characters"])
         self._units = np.asarray(data.vectors(), dtype=np.float32)
         self._bounds = data.unit_bounds  # passage i: unit rows _bounds[i]:_bounds[i + 1]
         self._normalised: dict[int, tuple[str, set[int] | None]] = {}  # text, fingerprints
@@ -300,22 +304,27 @@ class Retriever:
         """The stored vectors of passage `pid`'s match units, in sentence order."""
         return self._units[self._bounds[pid]:self._bounds[pid + 1]]
 
-    def _lexical(self, text: str) -> tuple[np.ndarray, np.ndarray, float]:
+    def _lexical(self, text: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+        """Words, bigrams, coverage, and for English text the single characters of its
+        translation (a Chinese question's own words need no partial credit: measured, it costs)."""
         if is_english(text):
             t = self.translation(text)
             words = self.words.set_scores([(s.terms, s.weight) for s in t.sets])
-            return words, self.bigrams.scores(t.pseudo), t.share
-        return self.words.scores(text), self.bigrams.scores(text), self.words.coverage(text)
+            chars = self.characters.scores(t.pseudo) if self.settings.character_weight else None
+            return words, self.bigrams.scores(t.pseudo), t.share, chars
+        return self.words.scores(text), self.bigrams.scores(text), self.words.coverage(text), None
 
     def signals(self, query: str, history: Sequence[str] = ()) -> Signals:
         vec, weight = self.query_vector(query, history)
-        words, bigrams, coverage = self._lexical(query)
+        words, bigrams, coverage, chars = self._lexical(query)
         if history:
-            hw, hb, hc = self._lexical(" ".join(history))
+            hw, hb, hc, hchars = self._lexical(" ".join(history))
             words, bigrams = words + weight * hw, bigrams + weight * hb
+            if chars is not None and hchars is not None:
+                chars = chars + weight * hchars
             coverage = max(coverage, hc * weight)
         english = is_english(query) and self.english_frame() is not None
-        return Signals(self.dense_scores(vec, english), words, bigrams, coverage, vec, english)
+        return Signals(self.dense_scores(vec, english), words, bigrams, coverage, vec, english, chars)
 
     def fuse(self, sig: Signals) -> np.ndarray:
         """Each side scaled to [0, 1] over its top candidates; the lexical sides count only as
@@ -331,6 +340,10 @@ class Retriever:
             bigrams = _unit(sig.bigrams)
             bigrams *= s.bigram_weight
             lexical += bigrams
+            if sig.characters is not None:
+                characters = _unit(sig.characters)
+                characters *= s.character_weight
+                lexical += characters
             lexical *= sig.coverage
             fused += lexical
         return fused

@@ -60,6 +60,15 @@ def bigram_tokenize(text: str) -> list[str]:
     return out
 
 
+def character_tokenize(text: str) -> list[str]:
+    """Single Han characters, function characters dropped (ASCII words whole). Chinese words are
+    built from morphemes: 拘押 and 拘留 share 拘, 召集 and 召开 share 召. A dictionary's
+    translation of an English question often names a near-synonym of the documents' word, and
+    only a shared character gives it partial credit (the retriever reads this side for English
+    questions' translations alone; see docs/retrieval.md)."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
 @functools.lru_cache(maxsize=1024)
 def _distinct_terms(tokenizer, query: str) -> tuple[str, ...]:
     """A query's distinct terms, in order. Cached: each question is scored and has its
@@ -71,7 +80,7 @@ def clear_term_cache() -> None:
     _distinct_terms.cache_clear()
 
 
-TOKENIZERS = {"words": tokenize, "bigrams": bigram_tokenize}
+TOKENIZERS = {"words": tokenize, "bigrams": bigram_tokenize, "characters": character_tokenize}
 
 
 @functools.lru_cache(maxsize=1)

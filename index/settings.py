@@ -40,6 +40,7 @@ class Settings:
     dense_weight: float = _s(0.5, "fusion weight of the best-sentence cosine")
     lexical_weight: float = _s(0.25, "fusion weight of BM25 on jieba words")
     bigram_weight: float = _s(0.25, "fusion weight of BM25 on character bigrams")
+    character_weight: float = _s(0.1, "fusion weight of BM25 on single characters, for an English question's dictionary translation")
     history_weight: float = _s(0.6, "pull of earlier user turns on a follow-up question")
     history_turns: int = _s(2, "earlier user turns a follow-up is read with (the most recent ones)")
     followup_short: int = _s(10, "a question with fewer letters than this leans fully on its conversation")

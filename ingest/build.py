@@ -360,7 +360,7 @@ class DocumentEntry:
     def term_counts(self, kind: str):
         from index.lexical import TOKENIZERS, TermCounts
 
-        if self.terms is not None:
+        if self.terms is not None and kind in self.terms:  # an older index may lack a field
             return self.terms[kind]
         return TermCounts.of([p.context for p in self.passages], TOKENIZERS[kind])
 
@@ -587,7 +587,7 @@ def faiss_kind(settings: Settings, n_units: int) -> str:
 
 
 def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> dict:
-    from index.lexical import lexicon_stamp
+    from index.lexical import TOKENIZERS, lexicon_stamp
 
     return {
         "app_version": app_version(),
@@ -601,7 +601,7 @@ def _manifest(embedder: dict, settings: Settings, docs: list[DocumentEntry]) -> 
         "faiss": {"kind": faiss_kind(settings, sum(len(e.owners) for e in docs)), "rule": "index.ann.choose_kind"},
         "units": ("sentences and their section path embedded apart, combined by length" if settings.units == POOLED_PATH
                   else "sentences led by their section path") + "; a passage scores as its best unit",
-        "lexical": {"stamp": lexicon_stamp(), "fields": ["bigrams", "words"], "file": "lexical.npz"},
+        "lexical": {"stamp": lexicon_stamp(), "fields": sorted(TOKENIZERS), "file": "lexical.npz"},
         "documents": {e.record.doc: {"sha256": e.record.sha256, "title": e.record.title, "source": e.record.source,
                                      "passages": len(e.passages), "chars": len(e.record.original),
                                      "removed_chars": len(e.record.original) - len(e.record.cleaned)}

@@ -315,3 +315,47 @@ def test_a_phrase_never_runs_across_punctuation_or_a_number():
     sources = [s.source for s in translate("Within 30 days or 15 days? Petition. Office hours", lambda t: True)[0]]
     assert "days days" not in sources and sources.count("days") == 2
     assert not any("petition" in s and "office" in s for s in sources), sources
+
+
+def test_an_english_questions_translation_gets_credit_for_a_shared_character(two_rules, e5):
+    """A dictionary translation that names a near-synonym of the documents' word (关押 for the
+    law's 拘留, 拘押 ...) shares only a morpheme with it: the character side gives partial credit
+    there, the word side none. Chinese questions do not use it (measured: it costs them)."""
+    from assistant.retrieval import Retriever
+    from index.lexical import character_tokenize
+
+    retriever = Retriever(two_rules, e5)
+    question = "Can the people in charge be locked up for secretly dumping wastewater?"
+    sig, pseudo = retriever.signals(question), retriever.translation(question).pseudo
+    chars = set(character_tokenize(pseudo))
+    shares = np.array([bool(chars & set(character_tokenize(p.context))) for p in retriever.passages])
+    assert sig.characters is not None and ((sig.characters > 0) == shares).all()
+    partial = (sig.characters > 0) & (sig.words == 0)
+    assert partial.any(), pseudo  # passages only the character side reaches
+    fused = retriever.fuse(sig)
+    off = Retriever(two_rules, e5, retriever.settings.__class__.for_index(
+        two_rules.manifest.get("settings"), character_weight=0.0))
+    assert (fused[partial] > off.fuse(off.signals(question))[partial]).all()
+    assert retriever.signals("违法排放废水的责任人会被拘留吗？").characters is None
+
+
+def test_an_index_stored_without_character_counts_is_counted_at_load(two_rules, e5, tmp_path):
+    """An index written before the character side has no such term counts: the retriever counts
+    them from the passages, the same as ingest stores them now."""
+    from assistant.retrieval import Retriever
+    from index.lexical import TOKENIZERS, TermCounts
+
+    stored = two_rules.lexicon()
+    assert "characters" in stored
+    fresh = TermCounts.of([p.context for p in two_rules.passages], TOKENIZERS["characters"])
+    old = {k: v for k, v in stored.items() if k != "characters"}
+    class Older:  # the same index data, its lexicon as an older version stored it
+        def __getattr__(self, name):
+            return getattr(two_rules, name)
+        def lexicon(self):
+            return dict(old)
+    retriever = Retriever(Older(), e5)
+    question = "Can the people in charge be locked up for secretly dumping wastewater?"
+    counted = retriever.signals(question).characters
+    assert np.allclose(counted, Retriever(two_rules, e5).signals(question).characters)
+    assert sorted(fresh.terms.tolist()) == sorted(stored["characters"].terms.tolist())

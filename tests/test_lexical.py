@@ -55,3 +55,11 @@ def test_bm25_scores_are_the_formula():
     assert max(expected) > 0
     np.testing.assert_allclose(bm.scores(query), expected, rtol=1e-5)
     assert not bm.scores("完全无关的内容").any() and BM25([], tokenizer=bigram_tokenize).scores(query).shape == (0,)
+
+
+def test_the_character_side_counts_single_han_characters_without_function_ones():
+    from index.lexical import character_tokenize
+
+    assert character_tokenize("依法拘押的人员，ID卡 and 12") == ["依", "法", "拘", "押", "人", "员", "id", "卡", "12"]
+    # Function characters (的, 是 ...) count nowhere; a word's morphemes count one by one.
+    assert "的" not in character_tokenize("是他的") and character_tokenize("关押") == ["关", "押"]
