@@ -323,6 +323,7 @@ def test_an_english_questions_translation_gets_credit_for_a_shared_character(two
     there, the word side none. Chinese questions do not use it (measured: it costs them)."""
     from assistant.retrieval import Retriever
     from index.lexical import character_tokenize
+    from index.settings import Settings
 
     retriever = Retriever(two_rules, e5)
     question = "Can the people in charge be locked up for secretly dumping wastewater?"
@@ -333,13 +334,12 @@ def test_an_english_questions_translation_gets_credit_for_a_shared_character(two
     partial = (sig.characters > 0) & (sig.words == 0)
     assert partial.any(), pseudo  # passages only the character side reaches
     fused = retriever.fuse(sig)
-    off = Retriever(two_rules, e5, retriever.settings.__class__.for_index(
-        two_rules.manifest.get("settings"), character_weight=0.0))
+    off = Retriever(two_rules, e5, Settings.for_index(two_rules.manifest.get("settings"), character_weight=0.0))
     assert (fused[partial] > off.fuse(off.signals(question))[partial]).all()
     assert retriever.signals("违法排放废水的责任人会被拘留吗？").characters is None
 
 
-def test_an_index_stored_without_character_counts_is_counted_at_load(two_rules, e5, tmp_path):
+def test_an_index_stored_without_character_counts_is_counted_at_load(two_rules, e5):
     """An index written before the character side has no such term counts: the retriever counts
     them from the passages, the same as ingest stores them now."""
     from assistant.retrieval import Retriever
