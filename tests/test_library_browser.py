@@ -13,14 +13,14 @@ TOPICS = ["信访接待", "矛盾调解", "网格管理", "社区服务", "村�
 SENTENCE = "工作人员应当热情接待来访群众,认真登记诉求,按照规定期限办理并答复。"
 
 
-def shelf() -> dict[str, tuple[str, str, int]]:
+def shelf() -> dict[str, tuple[str, str, str]]:
     """file name -> (title, ISO date, text): a hundred small regulations of varied size and date."""
     out = {}
     for n in range(100):
         title = f"{REGIONS[n % 10]}{TOPICS[n // 10]}规定"
         year, month, day = 2000 + (n * 7) % 24, n % 12 + 1, n % 28 + 1
         note = f"({year}年{month}月{day}日{REGIONS[n % 10]}人民政府发布)"
-        body = "\n".join(f"第{k}条 {TOPICS[n // 10]}{SENTENCE}" for k in "一二三四五六七八九"[:1 + n % 9])
+        body = "\n".join(f"第{k}条 {TOPICS[n // 10]}{SENTENCE}" for k in "一二三"[:1 + n % 3])
         out[f"doc{n:03d}.txt"] = (title, f"{year:04d}-{month:02d}-{day:02d}", f"{title}\n{note}\n{body}\n")
     return out
 
