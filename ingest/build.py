@@ -83,21 +83,34 @@ class IngestReport:
         return d
 
 
-def doc_ids(paths: Sequence[str | Path], files: Sequence[Path]) -> dict[Path, str]:
+def doc_ids(paths: Sequence[str | Path], files: Sequence[Path],
+            known: dict[str, dict] | None = None) -> dict[Path, str]:
     """A stable id per file: its path relative to the directory argument that holds it.
 
-    Two files that would share an id (same relative path under two directory
-    arguments) are told apart by the name of their directory argument."""
+    A file the index already holds keeps the id it was indexed under, whatever paths this run
+    names (re-ingesting a subfolder or one file does not rename its documents). Two files that
+    would share an id (same relative path under two directory arguments, or a new file named
+    like a document indexed from another file that still exists) are told apart by the name of
+    their directory argument, then by their full path: one file never replaces another."""
     roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
-    out: dict[Path, str] = {}
-    taken: set[str] = set()
-    for f in files:
-        f = f.resolve()
+    known = known or {}
+    by_source = {str(entry.get("source", "")): doc for doc, entry in known.items()}
+    resolved = [f.resolve() for f in files]
+    out = {f: by_source[str(f)] for f in resolved if str(f) in by_source}
+    taken = set(out.values())
+
+    def held(doc: str, f: Path) -> bool:  # indexed from another file that is still there
+        other = str(known[doc].get("source", "")) if doc in known else ""
+        return other != str(f) and other != "" and Path(other).exists()
+
+    for f in resolved:
+        if f in out:
+            continue
         root = next((r for r in roots if r in f.parents), None)
         doc = f.relative_to(root).as_posix() if root else f.name
-        if doc in taken and root is not None:
+        if (doc in taken or held(doc, f)) and root is not None:
             doc = f.relative_to(root.parent).as_posix()
-        if doc in taken:
+        if doc in taken or held(doc, f):
             doc = f.as_posix()  # unique: files are distinct resolved paths
         taken.add(doc)
         out[f] = doc
@@ -139,7 +152,7 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
         files, skipped = discover(paths)
         report.skipped = list(skipped)
         name = report.embedder = embedder.name if embedder else _embedder_name(root, embedder_name)
-        plan = _plan(root, files, doc_ids(paths, files), name, settings, full, report)
+        plan = _plan(root, files, paths, name, settings, full, report)
         _plan_missing(plan, paths, prune or full, report)
         if plan.base is None or plan.todo or report.removed:
             _update(root, plan, report, settings, strict, progress, _Lazy(name, embedder))
@@ -186,13 +199,14 @@ def _current(root: Path) -> tuple[str | None, dict | None, bool]:
         return None, None, True
 
 
-def _plan(root: Path, files: list[Path], ids: dict[Path, str], embedder: str, settings: Settings,
+def _plan(root: Path, files: list[Path], paths: Sequence[str | Path], embedder: str, settings: Settings,
           full: bool, report: IngestReport) -> _Plan:
     """Sort files into unchanged (reuse), added and changed (todo); list removed documents."""
     from index.units import UNITS_VERSION
 
     vid, manifest, damaged = _current(root)
     known = (manifest or {}).get("documents", {})
+    ids = doc_ids(paths, files, known)
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key()
                 and manifest.get("pipeline_version", 1) == PIPELINE_VERSION
@@ -279,7 +293,9 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
         _precheck(plan.todo, settings, report)
     prev = _load_previous(root, plan, report) if plan.base is not None else None
     vectors_from = _embedded_alike(root, embedder.name, settings) if prev is None and plan.alike else prev
-    known = _known_units(vectors_from, {doc for _, doc in plan.todo})
+    # the documents about to be processed again, and those leaving the index: a file moved or
+    # renamed is a removed document and an added one with the same sentences
+    known = _known_units(vectors_from, {doc for _, doc in plan.todo} | set(report.removed))
     new, failed = _process_all(plan.todo, settings, embedder, progress, report, known)
     _check_strict(report, strict)
     if plan.base is not None and not new and not report.removed:

@@ -99,3 +99,50 @@ def test_many_removals_are_listed_before_they_happen(tmp_path):
     proc = run_main(tmp_path, "ingest", str(tmp_path / "other"), "--index", idx, "-q", "--prune")
     assert "removing 4 documents not found under the paths named: cases/c.txt, cases/d.txt, policy/a.txt" in proc.stderr
     assert list(load_index(Path(idx)).documents) == ["x.txt"]
+
+
+def test_a_file_is_one_document_whatever_paths_a_run_names(tmp_path, e5):
+    """Ids come from the folder a run names, but a file the index holds keeps its id, and a new
+    file named like an indexed one from a file still on disk gets an id of its own: running
+    over a subfolder, a single file or a second folder never replaces another file's document."""
+    work = tmp_path / "w"
+    (work / "sub1").mkdir(parents=True)
+    (work / "sub2").mkdir()
+    (work / "sub1" / "制度.txt").write_text(TEXTS["policy/a.txt"], encoding="utf-8")
+    (work / "sub2" / "制度.txt").write_text(TEXTS["cases/c.txt"], encoding="utf-8")
+    root = tmp_path / "idx"
+    ingest([work], root, embedder=e5, progress=False)
+    both = sorted(load_index(root).documents)
+    assert both == ["sub1/制度.txt", "sub2/制度.txt"]
+
+    (work / "sub2" / "制度.txt").write_text(TEXTS["cases/c.txt"] + EXTRA, encoding="utf-8")
+    for named in (work / "sub1", work / "sub2", work / "sub1" / "制度.txt"):
+        report = ingest([named], root, embedder=e5, progress=False)
+        assert report.removed == [] and report.added == [], named
+        assert sorted(load_index(root).documents) == both, named
+    assert report.unchanged == ["sub1/制度.txt"] and report.embedded == 0
+
+    # Two more folders, each with a file of that name: all stay, each under an id of its own.
+    for name, key in (("colB", "policy/b.txt"), ("colC", "cases/d.txt")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "制度.txt").write_text(TEXTS[key], encoding="utf-8")
+    report = ingest([tmp_path / "colB"], root, embedder=e5, progress=False)
+    assert report.added == ["制度.txt"] and report.changed == [] and report.removed == []
+    report = ingest([tmp_path / "colC"], root, embedder=e5, progress=False)
+    assert report.added == ["colC/制度.txt"] and report.changed == [] and report.removed == []
+    data = load_index(root)
+    assert sorted(data.documents) == ["colC/制度.txt", *both, "制度.txt"]
+    texts = {p.doc: p.text for p in data.passages}
+    assert "六十日内办结" in texts["制度.txt"] and "查询码" in texts["colC/制度.txt"]
+    assert "热情耐心" in texts["sub1/制度.txt"]
+
+
+def test_a_moved_file_is_not_embedded_again(tmp_path, e5):
+    corpus, root = write_corpus(tmp_path / "docs"), tmp_path / "idx"
+    first = ingest([corpus], root, embedder=e5, progress=False)
+    (corpus / "archive").mkdir()
+    (corpus / "cases" / "c.txt").rename(corpus / "archive" / "c.txt")
+    report = ingest([corpus], root, embedder=e5, progress=False)
+    assert report.added == ["archive/c.txt"] and report.removed == ["cases/c.txt"]
+    assert report.embedded == 0 and report.reused > 0 and report.version != first.version
+    assert load_index(root).documents["archive/c.txt"].source == str((corpus / "archive" / "c.txt").resolve())
