@@ -74,8 +74,9 @@ class Retrieval:
     @property
     def margin(self) -> float:
         """How far the best passage beats the background; -inf when nothing was found. A
-        follow-up is judged in its conversation (the question and its earlier turns weighed
-        alike): "那之后呢?" is about what was asked before it."""
+        follow-up that points back is judged in its conversation (the question and its earlier
+        turns weighed alike): "那之后呢?" is about what was asked before it. Any other question
+        is judged by the vector that ranked it (`Retriever.search`)."""
         if not self.hits:
             return float("-inf")
         best = self.best if self.best is not None else max(h.dense for h in self.hits)
@@ -362,7 +363,13 @@ class Retriever:
             order = [i for i in np.argsort(-fused)[: max(k * 8, 50) + len(first)].tolist() if i not in chosen]
             hits = self._dedupe(first + order, fused, sig, k)
             cited = sum(h.passage.id in chosen for h in hits)
-        if not history or not hits:
+        # A question that points back (or is too short to stand alone) is judged in its
+        # conversation; one that may merely continue the topic is judged as it is ranked, with
+        # its conversation's weak pull: "今天天气怎么样" after a question on petitions is not
+        # about petitions because it was asked after one.
+        leans = bool(history) and followup_strength(
+            query, self.settings.followup_short, self.settings.followup_weak) >= 1.0
+        if not leans or not hits:
             return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector),
                              cited=cited, absent=absent)
         conversation = _l2_normalised(self.turn_vector(query) + self._past_vector(history))

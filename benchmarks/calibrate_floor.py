@@ -7,7 +7,11 @@ pass, the off-topic calibration questions (written apart from the retrieval work
 The floor is the midpoint of the interval of thresholds with the fewest calibration errors.
 Check: the same floor on questions not used for calibration, the official-documents set on
 its own index, and two off-topic sets (tests/resources/eval/offtopic.jsonl and
-heldout/offtopic_heldout.jsonl). Prints error counts, never changes a setting.
+heldout/offtopic_heldout.jsonl). In a conversation: follow-ups must pass, and off-topic
+questions asked after an in-domain question must fail (the tuning follow-ups and the
+calibration off-topic questions after tuning questions; then, as the check, held-out
+follow-ups and the other off-topic sets after held-out questions). Prints error counts,
+never changes a setting.
 """
 from __future__ import annotations
 
@@ -24,6 +28,20 @@ EVAL = ROOT / "tests" / "resources" / "eval"
 def margins(retriever, rows: list[dict]) -> list[float]:
     """Each question's relevance margin, exactly as `ask` judges it (Retrieval.margin)."""
     return [retriever.search(row["q"], k=5, history=row.get("history") or ()).margin for row in rows]
+
+
+def after(rows: list[dict], questions: list[dict]) -> list[dict]:
+    """Each row asked after an in-domain question (the i-th after question i, cycling)."""
+    return [{**row, "history": [questions[i % len(questions)]["q"]]} for i, row in enumerate(rows)]
+
+
+def conversation_check(r, label: str, followups: list[dict], offtopic: list[dict]) -> tuple[int, int]:
+    floor = r.settings.relevance_floor
+    refused = sum(m < floor for m in margins(r, followups))
+    passed = sum(m >= floor for m in margins(r, offtopic))
+    print(f"{label}: {refused}/{len(followups)} follow-ups refused (should pass), "
+          f"{passed}/{len(offtopic)} off-topic questions inside a conversation pass (should fail)")
+    return refused, passed
 
 
 def best_floor(on: list[float], off: list[float]) -> tuple[float, int]:
@@ -69,6 +87,14 @@ def main(argv=None) -> int:
         ms = margins(r, _rows(path))
         report[name] = sum(m >= r.settings.relevance_floor for m in ms)
         print(f"{name}: {report[name]}/{len(ms)} pass the floor (should fail)")
+    tuning_followups = [row for name in ("dev_multiturn.jsonl", "tuning/dev_multiturn_en.jsonl",
+                                         "tuning/corpus_multiturn.jsonl", "tuning/followups_tuning.jsonl")
+                        for row in _rows(EVAL / name)]
+    conversation_check(r, "conversations, calibration side", tuning_followups,
+                       after(_rows(EVAL / "heldout" / "offtopic_calibration.jsonl"), _rows(EVAL / "dev_questions.jsonl")))
+    heldout = _rows(EVAL / "heldout" / "corpus_heldout.jsonl")
+    conversation_check(r, "conversations, check", _rows(EVAL / "heldout" / "corpus_multiturn_heldout.jsonl"),
+                       after(_rows(EVAL / "offtopic.jsonl") + _rows(EVAL / "heldout" / "offtopic_heldout.jsonl"), heldout))
     check = Path(args.check_index)
     regs = Path(args.shared) / "regs" / "questions.jsonl"
     if check.exists() and regs.exists():
@@ -78,6 +104,9 @@ def main(argv=None) -> int:
               f"(should pass)")
         ms = margins(rc, _rows(EVAL / "offtopic.jsonl"))
         print(f"offtopic on {check}: {sum(m >= rc.settings.relevance_floor for m in ms)}/{len(ms)} pass (should fail)")
+        conversation_check(rc, f"conversations on {check}", _rows(regs.parent / "multiturn.jsonl"),
+                           after(_rows(EVAL / "offtopic.jsonl") + _rows(EVAL / "heldout" / "offtopic_heldout.jsonl"),
+                                 _rows(regs)))
     return 0
 
 
