@@ -241,3 +241,19 @@ def test_markup_in_documents_and_questions_never_executes(site, browser):
     assert p.dialogs == [], f"markup executed: {p.dialogs}"
     assert p.errors == []
     p.close()
+
+
+def test_addresses_in_the_chat_show_as_written(site, browser):
+    """Markdown would link a web address and show the backslashes that keep its "-" and "_"
+    literal ("2022\\-04/c\\_1.htm", a link to "…%5C-04…"): the chat shows it as written, as code."""
+    from playwright.sync_api import expect
+
+    url = "http://www.example.gov.cn/cwgk/2022-04/07/c_1310548963.htm"
+    p = Page(browser, site, WIDTHS["desktop"])
+    p.ask(f"村务公开栏的内容能在网上看吗?比如 {url}。邮箱 cun_wu-gk@example.gov.cn")
+    user = p.page.locator("#qz-chat [data-testid='user']").last
+    expect(user).to_contain_text(url)
+    expect(user).to_contain_text("cun_wu-gk@example.gov.cn")
+    assert "\\" not in user.inner_text() and user.locator("a").count() == 0
+    assert p.errors == []
+    p.close()

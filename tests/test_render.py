@@ -51,6 +51,18 @@ def test_answer_markdown_is_literal_text_with_markers():
         "\\[x\\]\\(javascript:alert\\(1\\)\\) \\*\\*b\\*\\* \\$\\$x\\$\\$"
 
 
+@pytest.mark.parametrize("text, shown", [
+    ("见http://www.gjxfj.gov.cn/2022-04/07/c_1310548963.htm。", "见`http://www.gjxfj.gov.cn/2022-04/07/c_1310548963.htm`。"),
+    ("(http://example.com)。", "\\(`http://example.com`\\)。"),
+    ("写信到 xfj_office@bj.gov.cn, 或 www.a-b.cn/x_y?a=1&b=2,谢谢",
+     "写信到 `xfj_office@bj.gov.cn`, 或 `www.a-b.cn/x_y?a=1&b=2`,谢谢"),
+    ("https://zh.wikipedia.org/wiki/X_(y)) 完", "`https://zh.wikipedia.org/wiki/X_(y)`\\) 完"),
+    ("http://a.cn/<script>", "`http://a.cn/`&lt;script&gt;"),
+])
+def test_addresses_are_shown_as_written(text, shown):
+    assert render.md_text(text) == shown
+
+
 def test_not_found_answer_has_no_cards():
     ans = Answer(query="天气", text="未找到相关内容。", found=False)
     assert "未找到相关内容" in render.citation_cards(ans)

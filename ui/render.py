@@ -20,9 +20,27 @@ def esc(text: str) -> str:
     return html.escape(text or "", quote=True)
 
 
+# A web or mail address: the chat's Markdown would make it a link and show the backslashes that
+# make its "-" and "_" literal. The characters of RFC 3986 (no quotes: an address ends at one, at
+# a space or at any other character); closing ASCII punctuation after it ends a sentence.
+_ADDRESS = re.compile(r"(?:(?:https?|ftp)://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+"
+                      r"|[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_ADDRESS_TAIL = ".,;:!?)]}"
+
+
 def md_text(text: str) -> str:
-    """Text shown inside Markdown (the chat bubbles): HTML-escaped, Markdown syntax made literal."""
-    return esc(_MD_SPECIAL.sub(r"\\\1", text))
+    """Text shown inside Markdown (the chat bubbles): HTML-escaped, Markdown syntax made literal.
+    A web or mail address is shown exactly as written, as code: not a link, no escapes."""
+    out, pos = [], 0
+    for m in _ADDRESS.finditer(text or ""):
+        address = m.group().rstrip(_ADDRESS_TAIL)
+        if address.count("(") > address.count(")") and m.group()[len(address):].startswith(")"):
+            address += ")"  # "…/wiki/X_(y)": a bracket the address opened is its own
+        out.append(esc(_MD_SPECIAL.sub(r"\\\1", text[pos:m.start()])))
+        out.append(f"`{address}`")
+        pos = m.start() + len(address)
+    out.append(esc(_MD_SPECIAL.sub(r"\\\1", (text or "")[pos:])))
+    return "".join(out)
 
 
 def empty(text: str) -> str:
