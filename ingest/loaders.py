@@ -143,6 +143,13 @@ def _explicit_skip(path: Path) -> str | None:
     return None
 
 
+def named_skips(paths: Sequence[str | Path]) -> list[Skipped]:
+    """The files named by themselves in `paths` that `discover` will report as Skipped, with why,
+    found without reading them (the CLI tells the admin before the run, which may fail)."""
+    return [Skipped(str(raw), reason) for raw in paths
+            if Path(raw).exists() and not Path(raw).is_dir() and (reason := _explicit_skip(Path(raw)))]
+
+
 def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Skipped]]:
     """Expand files and directories into supported files (deterministic order).
 
