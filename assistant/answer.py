@@ -78,16 +78,33 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
 
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:
     """The passage's sentence closest in meaning to the question (scored with the vectors stored
-    for its match units, so answering embeds nothing new), plus the next one if it is short."""
+    for its match units, so answering embeds nothing new), plus the next one if it is short. A
+    line that is the document's title or one of the passage's headings is not a point: it says
+    what the passage is about, not what it says."""
     sents = unit_sentences(passage.text, passage.section)
     vectors = retriever.unit_vectors(passage.id)
     if len(sents) != len(vectors):  # an index built by other rules: fall back to the model
         vectors = retriever.embedder.embed_passages(sents)
-    best = int(np.argmax(vectors @ vec))
+    labels = {_bare(x) for x in (passage.title, *passage.section.split(" / ")) if _bare(x)}
+    title = _bare(passage.title)
+
+    def label(sent: str) -> bool:  # a heading, the title, or a line of a title broken over two
+        bare = _bare(sent)
+        return bare in labels or (len(bare) >= 4 and bare in title)
+
+    said = [i for i, sent in enumerate(sents) if not label(sent)] or list(range(len(sents)))
+    scores = vectors @ vec
+    best = max(said, key=lambda i: scores[i])
     text = sents[best]
-    if len(text) < 40 and best + 1 < len(sents):  # a short sentence rarely stands alone
-        text += sents[best + 1]
+    after = [i for i in said if i > best]
+    if len(text) < 40 and after:  # a short sentence rarely stands alone
+        text += sents[after[0]]
     return _clip(text, budget)
+
+
+def _bare(s: str) -> str:
+    """A line as a heading or title reads, without marks, spaces and closing punctuation."""
+    return "".join(ch for ch in s.strip().strip("#《》").rstrip("。；;：: ") if not ch.isspace())
 
 
 def _clip(s: str, budget: int) -> str:

@@ -37,7 +37,9 @@ EMBED_BATCH = 16
 # punctuation (；！？，：（）) read like its ASCII form by cleaning, structure and splitting. 4: a
 # Markdown file's "# 标题" is its title (it was the line under it); "###" sections hold articles.
 # 5: running headers learnt next to page numbers on lines of their own ("- 3 -") as well.
-PIPELINE_VERSION = 5
+# 6: an official document's head (issuer mark, document number) is not its title; a passage of
+# nothing but the title is not indexed.
+PIPELINE_VERSION = 6
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

@@ -19,6 +19,8 @@ from ingest.structure import (
     article_cuts,
     detect_title,
     find_headings,
+    heading_cut,
+    is_banner_line,
     section_path,
     unit_position,
 )
@@ -38,7 +40,7 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
     cleaned = clean(loaded.text, embed=embed, marked=loaded.chrome)
     title = loaded.title or detect_title(loaded.text, cleaned.text, loaded.path.name)
     headings = find_headings(cleaned.text, _to_cleaned(cleaned, loaded.headings), title)
-    chunks = _split(cleaned.text, headings, settings)
+    chunks = [c for c in _split(cleaned.text, headings, settings) if not _title_only(c.text, title)]
     passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
                         for i, c in enumerate(chunks)])
     meta = read_metadata(loaded.text, cleaned.text)
@@ -62,6 +64,32 @@ def _to_cleaned(cleaned: CleanText, spans: tuple[tuple[int, int, int], ...]) -> 
     return tuple(out)
 
 
+def _after_title(text: str, start: int, end: int, title: str) -> int:
+    """Where a chunk's own text starts: after the title lines (and official-document head) that
+    open it, so "# 培训笔记\n## 沟通技巧\n…" is cited under 沟通技巧."""
+    pos = start
+    while pos < end:
+        line_end = text.find("\n", pos, end)
+        line_end = end if line_end < 0 else line_end
+        line = text[pos:line_end].strip(" \t#")
+        if line and not _title_only(line, title):
+            break
+        pos = line_end + 1
+    return pos if pos < end else start
+
+
+def _title_only(text: str, title: str) -> bool:
+    """A chunk that holds nothing but the document's title (and the official-document head above
+    it): every passage is cited under the title already, and as a passage of its own it would be
+    offered as an answer ("1. 信访接待工作规范 [1]"). It stays in the cleaned text."""
+    def bare(s: str) -> str:
+        return "".join(ch for ch in s if not ch.isspace() and ch not in "《》")
+
+    lines = [ln for ln in (x.strip() for x in text.splitlines()) if ln]
+    return bool(lines) and bool(bare(title)) and all(
+        is_banner_line(ln) or (bare(ln) and bare(ln) in bare(title)) for ln in lines)
+
+
 def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:
     """Chunks that never cross a heading, split apart at every article so none holds two."""
     cuts = sorted({0, len(text), *article_cuts(headings, text)})
@@ -69,7 +97,7 @@ def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk
     articles = [h.start for h in headings if h.level == ARTICLE_LEVEL]
     for a, b in zip(cuts, cuts[1:]):
         lead = next((x for x in articles if a <= x < b), a)  # the headings above an article travel with it
-        inner = [h.start - a for h in headings if max(a, lead) < h.start < b]
+        inner = [heading_cut(text, h.start) - a for h in headings if max(a, lead) < h.start < b]
         chunks += [Chunk(c.start + a, c.end + a, c.text)
                    for c in split_document(text[a:b], inner, settings.max_chars, settings.min_chars)]
     return chunks
@@ -77,7 +105,8 @@ def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk
 
 def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: CleanText, headings,
              settings: Settings) -> Passage:
-    section = section_path(headings, unit_position(headings, cleaned.text, c.start, c.end))
+    own = _after_title(cleaned.text, c.start, c.end, title)
+    section = section_path(headings, unit_position(headings, cleaned.text, own, c.end))
     start, end = cleaned.to_original(c.start, c.end)
     head = " / ".join(x for x in ((title if settings.context_title else ""), section) if x)
     return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,

@@ -250,6 +250,13 @@ def _without_items_in_articles(headings: list[Heading]) -> list[Heading]:
     return out
 
 
+def heading_cut(text: str, start: int) -> int:
+    """Where a passage breaks before the heading whose text starts at `start`: at its line's start
+    when only Markdown's marks come before it there ("## 法律依据" is cut before the "##")."""
+    line = text.rfind("\n", 0, start) + 1
+    return line if not text[line:start].strip(" \t#") else start
+
+
 def article_cuts(headings: list[Heading], text: str) -> list[int]:
     """Where a passage must break: before each article, with the division headings right above it.
 
@@ -265,7 +272,7 @@ def article_cuts(headings: list[Heading], text: str) -> list[int]:
         while j >= 0 and headings[j].level < ARTICLE_LEVEL and not text[headings[j].end:at].strip():
             at = headings[j].start
             j -= 1
-        cuts.append(at)
+        cuts.append(heading_cut(text, at))
     return cuts
 
 
@@ -274,14 +281,15 @@ def unit_position(headings: list[Heading], text: str, start: int, end: int) -> i
 
     A passage "第一章 总则\n第一条 …" belongs to 第一章 总则 / 第一条.
     """
-    prev_end = start
+    prev_end, first = start, None
     for h in (h for h in headings if start <= h.start < end):
-        if text[prev_end:h.start].strip() or h.level > ARTICLE_LEVEL:
+        if text[prev_end:h.start].strip(" \t\n#") or h.level > ARTICLE_LEVEL:
             break  # body text, or an item, comes first
         if h.level == ARTICLE_LEVEL:
             return h.start
+        first = h.start if first is None else first  # "## 法律依据": the heading after its marks
         prev_end = h.end
-    return start
+    return start if first is None else first
 
 
 def section_path(headings: list[Heading], pos: int) -> str:
@@ -341,6 +349,23 @@ _NOT_TITLE = re.compile(
 _TITLE_BREAK = re.compile(r"[及和与的之、对]$")
 
 
+# The head of an official document (GB/T 9704-2012, 版头) above its title: the issuing body's mark
+# ("某市人民政府文件", "中共某县委办公室文件"), the document number ("某政发〔2023〕5号", with or
+# without "签发人:…" beside it), the signer, the copy number, the secrecy and urgency marks.
+_ISSUER_MARK = re.compile(rf"[{HAN}（）()、 \u3000]{{1,36}}(?:政府|委员会|委|办公室|办公厅|厅|局|部|院|署|会|处|室|中心|组|所|社|团|联|庭)文件")
+_DOC_NUMBER = re.compile(r"\S{1,20}?[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
+                         r"(?:\s+签发人\s*[:：].{1,20})?")
+_BANNER_OTHER = re.compile(r"签发人\s*[:：].{1,20}|\d{6}|(?:绝密|机密|秘密)(?:\s*★\s*\S{1,6})?|特急|加急|特提|平急")
+
+
+def is_banner_line(line: str) -> bool:
+    """A line of an official document's head (its issuer, number, signer, marks), not its title."""
+    s = line.strip()
+    if "关于" in s or "的" in s:
+        return False  # "关于…的通知", "…的文件": a title
+    return any(p.fullmatch(s) for p in (_ISSUER_MARK, _DOC_NUMBER, _BANNER_OTHER))
+
+
 def _title_candidate(line: str) -> str:
     """Strip file extensions, site suffixes and decoration from a line."""
     s = line.strip().strip("《》")
@@ -352,7 +377,7 @@ def _title_candidate(line: str) -> str:
 
 
 def _plausible_title(s: str) -> bool:
-    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or is_site_name(s) or is_breadcrumb(s):
+    if not 4 <= len(s) <= 60 or _NOT_TITLE.search(s) or is_site_name(s) or is_breadcrumb(s) or is_banner_line(s):
         return False
     if re.search(r"[。!?！？]", s[:-1]) or _match_marker(s, 0):
         return False  # a sentence or a section heading, not a title
@@ -366,7 +391,9 @@ def _first_lines(text: str, n: int) -> list[str]:
 
 def _cleaned_first_line(cleaned: str) -> str:
     """The first line of the cleaned text, joined with the next when broken after 及/和/的…"""
-    lines = _first_lines(cleaned, 2)
+    lines = _first_lines(cleaned, 8)
+    while lines and is_banner_line(lines[0]):
+        lines = lines[1:]
     if not lines:
         return ""
     first = _title_candidate(lines[0])

@@ -196,3 +196,34 @@ def test_doc_ids_are_relative_and_unique(tmp_path):
     c = write(tmp_path, "a/sub/y.txt", b"3")
     ids = doc_ids([tmp_path / "a", tmp_path / "b"], [a, c, b])
     assert ids == {a.resolve(): "x.txt", c.resolve(): "sub/y.txt", b.resolve(): "b/x.txt"}
+
+
+NOTICE = ("某市人民政府文件\n\n某政发〔2023〕5号\n\n关于进一步做好信访工作的通知\n\n各区县人民政府,市政府各部门:\n\n"
+          "为切实做好新形势下的信访工作,畅通群众诉求渠道,现就有关事项通知如下。\n\n一、提高思想认识\n\n"
+          "各级各部门要充分认识做好信访工作的重要意义,把信访工作摆上重要议事日程,主要负责同志亲自抓。\n")
+RULES_TXT = ("信访接待工作规范\n\n第一条 接待来访群众应当文明礼貌,使用普通话,认真听取诉求。\n\n"
+             "第二条 对集体访,应当要求推选代表,代表人数不超过五人。\n\n"
+             "第三条 接待人员不得泄露信访人的个人信息,不得将检举材料转给被检举人。\n")
+NOTES_MD = "# 培训笔记\n\n" + "".join(
+    f"## {name}\n\n关于{name}的内容,要结合实际情况认真把握,做到依法依规、情理兼顾,{tail}。\n\n"
+    for name, tail in (("沟通技巧", "先听清诉求再作解释"), ("法律依据", "引用条文要准确"), ("心理疏导", "先平复情绪")))
+
+
+def test_titles_heads_and_markdown_sections(tmp_path, e5):
+    """An official document's head is not its title; a title alone is not a passage (it would be
+    offered as an answer); a Markdown section starts at its "##" line and is cited under its heading."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "通知.txt").write_text(NOTICE, encoding="utf-8")
+    (docs / "规范.txt").write_text(RULES_TXT, encoding="utf-8")
+    (docs / "笔记.md").write_text(NOTES_MD, encoding="utf-8")
+    ingest([docs], tmp_path / "idx", embedder=e5, progress=False)
+    data = load_index(tmp_path / "idx")
+    assert data.documents["通知.txt"].title == "关于进一步做好信访工作的通知"
+    rules = [p for p in data.passages if p.doc == "规范.txt"]
+    assert [p.section for p in rules] == ["第一条", "第二条", "第三条"]
+    assert "信访接待工作规范" in data.documents["规范.txt"].cleaned  # still in the document
+    notes = [p for p in data.passages if p.doc == "笔记.md"]
+    assert [p.section.split(" / ")[-1] for p in notes] == ["沟通技巧", "法律依据", "心理疏导"]
+    assert all(not p.text.rstrip().endswith("#") for p in notes)
+    assert [p.text.startswith("## ") for p in notes[1:]] == [True, True]

@@ -317,6 +317,19 @@ def test_an_off_topic_question_in_a_conversation_is_still_off_topic(retriever):
     assert answer(retriever, "要是对方火气很大呢?", [QUESTION]).found
 
 
+def test_an_answer_point_is_never_a_title_or_heading(retriever):
+    """The title line of a passage ("当前开展群众工作面临的挑战及 / 对策建议思考", broken over two
+    lines) says what the passage is about; the point is a sentence of what it says."""
+    for q in ("群众工作面临哪些挑战?", "乡镇干部如何做群众工作?", "如何做好新时期的群众工作?"):
+        ans = answer(retriever, q)
+        assert ans.found, q
+        for (text, n), c in zip(ans.points, ans.citations):
+            p = c.hit.passage
+            bare = "".join(text.split()).rstrip("…")
+            assert bare not in "".join(p.title.split()), (q, text)
+            assert not text.startswith(p.title), (q, text)
+
+
 def test_answer_points_cite_their_passages(retriever):
     ans = answer(retriever, QUESTION)
     assert ans.found and ans.citations and "[1]" in ans.text

@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.cleaning import clean
-from ingest.structure import Heading, detect_title, find_headings, is_breadcrumb, is_heading_line, section_path
+from ingest.structure import (
+    Heading,
+    detect_title,
+    find_headings,
+    is_banner_line,
+    is_breadcrumb,
+    is_heading_line,
+    section_path,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = Path(__file__).parent / "resources" / "cleaning"
@@ -124,6 +132,18 @@ def test_title_of_a_page_from_another_site():
 def test_title_joins_a_broken_first_line():
     original = "当前群众工作面临的挑战及\n对策建议\n群众工作是党建工作中的基础性内容,是巩固和扩大党在基层群众中影响力的科学策略。"
     assert detect_title(original, clean(original).text, "x.txt") == "当前群众工作面临的挑战及对策建议"
+
+
+def test_an_official_documents_head_is_not_its_title():
+    """GB/T 9704's head (issuer mark, document number, signer, secrecy and urgency marks) comes
+    above the title, in any format; the title is the line after it."""
+    original = ("某市人民政府文件\n\n某政发〔2023〕5号\n\n关于进一步做好信访工作的通知\n\n"
+                "各区县人民政府,市政府各部门:\n\n为切实做好新形势下的信访工作,现就有关事项通知如下。")
+    assert detect_title(original, clean(original).text, "x.txt") == "关于进一步做好信访工作的通知"
+    original = "000123\n机密★1年\n特急\n中共某县委办公室 某县人民政府办公室文件\n某办发[2024]7号  签发人:张三\n某县矛盾纠纷多元化解办法\n第一条 为了…"
+    assert detect_title(original, original, "x.pdf") == "某县矛盾纠纷多元化解办法"
+    for line in ("关于印发某市信访工作规定的通知", "信访工作条例", "学习文件汇编"):
+        assert not is_banner_line(line), line
 
 
 def test_title_falls_back_to_the_file_stem():
