@@ -226,11 +226,14 @@ def _ask_generated(assistant, llm, args) -> int:
 
 
 def cmd_export(args) -> int:
+    from assistant.service import relative_source
     from index.store import load_index
 
     data = load_index(_index(args))
+    sources = data.manifest.get("sources")
     for p in data.passages:
-        _out({"id": p.id, **p.public(), "also": [loc.__dict__ for loc in p.also]})
+        _out({"id": p.id, **p.public(), "date": p.date, "source_relative": relative_source(p.source, sources),
+              "also": [loc.__dict__ for loc in p.also]})
     return 0
 
 

@@ -1,12 +1,16 @@
-"""Durable 👍/👎 feedback: one JSON line per vote, appended and fsynced.
+"""Durable 👍/👎 feedback: one JSON line per vote, appended and fsynced; the log is never rewritten.
 
 Every field is checked (type, size, passage ids against the index version the answer came
 from) before anything is written, so a refused vote leaves no row. A vote carries an answer id
 (a digest of the index version, question, history and answer when the caller gives none): the
-same vote sent again, as a client retrying after a lost response does, is stored once.
+same vote sent again, as a client retrying after a lost response does, is stored once. A
+changed vote is a new row, and a vote taken back is a row rated "withdrawn"; the export
+(`read_feedback`) keeps the standing vote per answer id: the latest row wins, withdrawn votes
+are left out. Several servers may append to one log.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,11 +24,12 @@ from index.errors import QunzhongError
 
 _lock = threading.Lock()
 RATINGS = ("up", "down")
+WITHDRAWN = "withdrawn"  # the rating of a row that takes back the standing vote on its answer
 MAX_TEXT = 2000        # question, comment, each history turn: the UI's input limit
 MAX_ANSWER = 20_000    # an answer is a handful of clipped points; far below this
 MAX_TURNS = 50
 MAX_IDS = 50
-_seen: dict[tuple, set[str]] = {}  # per feedback file (path, inode): keys of the votes it holds
+_files: dict[Path, _Standing] = {}  # per feedback file: its standing votes, as far as read
 
 
 class FeedbackError(QunzhongError):
@@ -84,58 +89,131 @@ def feedback_row(*, rating, question, history, answer, passage_ids, comment="", 
             "struck": [_text("each struck sentence", x, MAX_TEXT) for x in list(struck)[:MAX_TURNS]]}
 
 
-def _key(row: dict) -> str:
-    return json.dumps([row.get("answer_id"), row.get("rating"), row.get("comment")], ensure_ascii=False)
+class _Standing:
+    """What one feedback file says, read incrementally: the standing (rating, comment) per answer id.
+    Only the bytes appended since the last read are parsed, so rows other servers append count."""
+
+    def __init__(self, inode: int):
+        self.inode, self.offset, self.votes = inode, 0, {}
+
+    def update(self, path: Path) -> dict[str, tuple]:
+        with open(path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        done = data.rfind(b"\n") + 1  # a torn last line is read once it is complete (or never)
+        for line in data[:done].splitlines():
+            row = _parse(line.decode("utf-8", errors="replace"))
+            if row is not None and row.get("answer_id"):
+                self.votes[row["answer_id"]] = (row["rating"], row.get("comment"))
+        self.offset += done
+        return self.votes
 
 
-def record_feedback(path: Path, **fields) -> dict:
-    """Validate and append one vote (see `feedback_row` for the fields). A vote identical to one
-    already stored (same answer id, rating and comment) is not written again; the row comes
-    back with "duplicate": true."""
-    row = feedback_row(**fields)
-    path = Path(path)
-    line = json.dumps(row, ensure_ascii=False) + "\n"
+def _standing(path: Path) -> dict[str, tuple]:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        _files.pop(path, None)
+        return {}
+    known = _files.get(path)
+    if known is None or known.inode != st.st_ino or st.st_size < known.offset:  # new, replaced or cut
+        known = _files[path] = _Standing(st.st_ino)
+    return known.update(path)
+
+
+def _append(path: Path, row: dict, stored) -> dict:
+    """Append `row` unless `stored(standing)` says the log already holds it (it then comes back
+    with "duplicate": true)."""
+    path = Path(path).absolute()
+    line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
     with _lock:
-        try:
-            ident = (path, os.stat(path).st_ino)
-        except OSError:
-            ident = (path, None)
-        seen = _seen.get(ident)
-        if seen is None:
-            seen = _seen[ident] = {_key(r) for r in read_feedback(path)}
-        if _key(row) in seen:
+        if stored(_standing(path).get(row["answer_id"])):
             return {**row, "duplicate": True}
         path.parent.mkdir(parents=True, exist_ok=True)
-        with durable_open(path, "a", encoding="utf-8") as f:
-            f.write(line)
-        seen.add(_key(row))
-        if ident[1] is None:  # the file was created just now
-            _seen[(path, os.stat(path).st_ino)] = seen
+        with durable_open(path, "a+b") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size:  # after a torn last line (a crash mid-write) the row starts a line of its own
+                f.seek(size - 1)
+                line = (b"" if f.read(1) == b"\n" else b"\n") + line
+            f.write(line)  # one write: rows appended by another server do not interleave with it
     return row
 
 
-def _usable(row) -> bool:
-    return (isinstance(row, dict) and row.get("rating") in RATINGS and isinstance(row.get("question"), str)
-            and isinstance(row.get("time", ""), str))
+def record_feedback(path: Path, **fields) -> dict:
+    """Validate and append one vote (see `feedback_row` for the fields). A vote that is already
+    the standing vote on its answer (same answer id, rating and comment: a client retrying) is not
+    written again; the row comes back with "duplicate": true. A different vote on the same answer
+    is appended and replaces the earlier one in `read_feedback`."""
+    row = feedback_row(**fields)
+    return _append(path, row, lambda standing: standing == (row["rating"], row["comment"]))
 
 
-def read_feedback(path: Path, count_bad: bool = False):
-    """The stored votes. Lines that are not a vote (a torn last line from a crash, a hand edit)
-    are skipped; with `count_bad`, returns (rows, number skipped)."""
+def withdraw_feedback(path: Path, **fields) -> dict:
+    """Record that the vote on an answer was taken back (the same 👍/👎 clicked again): a row rated
+    "withdrawn" for its answer id (the fields as for `feedback_row`, without rating or comment).
+    When the answer has no standing vote nothing is written; the row comes back with "duplicate": true."""
+    fields.pop("comment", None)
+    row = {**feedback_row(rating=RATINGS[0], **fields), "rating": WITHDRAWN}
+    return _append(path, row, lambda standing: standing is None or standing[0] == WITHDRAWN)
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, as one FeedbackError line, a feedback log no vote could be appended to (a directory,
+    a read-only file or folder), so that `serve` says so at startup rather than at the first vote.
+    Nothing is created or written."""
+    path = Path(path)
+    try:
+        if path.exists():
+            with open(path, "ab"):  # opening for append changes nothing
+                return
+        folder = next(p for p in path.absolute().parents if p.exists())
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise FeedbackError(f"cannot write the feedback log {path} ({exc.strerror or exc}): point "
+                            f"$QUNZHONG_FEEDBACK (or $QUNZHONG_DATA) at a writable file") from None
+
+
+def _parse(line: str) -> dict | None:
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    usable = (isinstance(row, dict) and row.get("rating") in (*RATINGS, WITHDRAWN)
+              and isinstance(row.get("question"), str) and isinstance(row.get("time", ""), str)
+              and isinstance(row.get("answer_id", ""), str))
+    return row if usable else None
+
+
+def read_log(path: Path, count_bad: bool = False):
+    """Every row of the log as stored, withdrawals included. Lines that are not a row (a torn last
+    line from a crash, a hand edit) are skipped; with `count_bad`, returns (rows, number skipped)."""
     try:
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         lines = []
-    out, bad = [], 0
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            row = None
-        if _usable(row):
-            out.append(row)
-        else:
-            bad += 1
-    return (out, bad) if count_bad else out
+    rows = [_parse(line) for line in lines if line.strip()]
+    out = [row for row in rows if row is not None]
+    return (out, len(rows) - len(out)) if count_bad else out
+
+
+def current_votes(rows: Sequence[dict]) -> list[dict]:
+    """The standing vote per answer id: the latest row wins and a withdrawn vote is left out; rows
+    without an answer id (logs older than answer ids) each stand. In the order they were cast."""
+    latest: dict = {}
+    for i, row in enumerate(rows):
+        key = row.get("answer_id") or i
+        latest.pop(key, None)
+        latest[key] = row
+    return [row for row in latest.values() if row["rating"] != WITHDRAWN]
+
+
+def read_feedback(path: Path, count_bad: bool = False):
+    """The standing votes (`current_votes` of `read_log`): what `qunzhong feedback` exports. With
+    `count_bad`, returns (votes, number of unreadable lines skipped)."""
+    rows, bad = read_log(path, count_bad=True)
+    return (current_votes(rows), bad) if count_bad else current_votes(rows)

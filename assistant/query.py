@@ -31,7 +31,7 @@ def clean_query(text: str | None, max_chars: int = Settings.max_query_chars) -> 
     text = unicodedata.normalize("NFC", text or "")
     text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
     if not any(ch.isalnum() for ch in text):
-        raise QueryError("问题为空:请输入要查询的问题 (empty query)")
+        raise QueryError("问题为空:请输入要查询的问题。")
     return text[:max_chars]
 
 

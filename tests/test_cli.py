@@ -98,6 +98,13 @@ def test_export_and_status(small_index):
     rows = [json.loads(x) for x in run(tmp, "export", "--index", str(idx)).stdout.splitlines()]
     assert len(rows) == summary["passages"]
     assert set(rows[0]) >= {"id", "doc", "title", "section", "text", "source", "start", "end"}
+    # the hit fields without rank/score/relevant, as `search --json` gives them
+    hits = json.loads(run(tmp, "search", "群众工作", "--json", "--no-floor", "--index", str(idx)).stdout)
+    assert set(rows[0]) == set(hits[0]) - {"rank", "score", "relevant"} | {"id", "also"}
+    by_id = {(r["doc"], r["start"]): r for r in rows}
+    for h in hits:
+        row = by_id[(h["doc"], h["start"])]
+        assert (row["source_relative"], row["date"]) == (h["source_relative"], h["date"])
     status = json.loads(run(tmp, "status", "--json", "--index", str(idx)).stdout)
     assert status["documents"] == 2 and status["passages"] == summary["passages"]
     assert status["embedder"] == "e5-small" and status["built_at"]
@@ -106,7 +113,7 @@ def test_export_and_status(small_index):
 
 @pytest.mark.parametrize("args, words", [
     (("search", "群众", "--index", "{tmp}/nowhere"), "no index"),
-    (("search", "   ", "--index", "{idx}"), "empty"),
+    (("search", "   ", "--index", "{idx}"), "问题为空"),
     (("ingest", "{tmp}/does-not-exist", "--index", "{tmp}/x"), "does not exist"),
     (("eval", "{tmp}/missing.jsonl", "--index", "{idx}"), "cannot read"),
 ])

@@ -179,12 +179,12 @@ def test_eval_answers_reports_checked_sentences(replay, llm_index, tmp_path):
 
 
 def test_feedback_records_generation(tmp_path):
-    from assistant.feedback import read_feedback, record_feedback
+    from assistant.feedback import read_log, record_feedback
 
     path = tmp_path / "fb.jsonl"
     record_feedback(path, rating="up", question="q", history=[], answer="a", passage_ids=[1],
                     generated=True, model="gemma", struck=["编造的句子"])
     record_feedback(path, rating="down", question="q", history=[], answer="a", passage_ids=[])
-    rows = read_feedback(path)
+    rows = read_log(path)  # the rows as stored: the second vote on the answer replaces the first in the export
     assert (rows[0]["generated"], rows[0]["model"], rows[0]["struck"]) == (True, "gemma", ["编造的句子"])
     assert (rows[1]["generated"], rows[1]["model"], rows[1]["struck"]) == (False, "", [])

@@ -1,7 +1,8 @@
 """Endpoints for scripts and gradio_client: no browser state needed.
 
 Answers name their index version and an answer id; /feedback checks every field (and the
-passage ids against that version) before it writes, stores a repeated vote once, and takes
+passage ids against that version) before it writes, stores a repeated vote once (a changed vote
+is a new row that replaces the earlier one in `qunzhong feedback`), and takes
 at most FEEDBACK_RATE votes per client per minute. Paths on the server never appear: sources
 are relative to the indexed folder, error messages shortened.
 """
@@ -44,7 +45,8 @@ def add_api(assistant: Assistant) -> None:
                  history: list[str] | None = None, comment: str = "", index_version: str = "",
                  answer_id: str = "", request: gr.Request = None) -> dict:
         """Record 👍 ("up") or 👎 ("down") on an answer, with the ids of the passages it showed and
-        (from /chat) its index_version and answer_id. A repeated vote is stored once."""
+        (from /chat) its index_version and answer_id. A repeated vote is stored once; a different
+        vote on the same answer_id replaces the earlier one in the export."""
         if request is not None and not limiter.allow(client_key(request)):
             return {"error": "too many votes from this client; try again in a minute"}
         try:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import gradio as gr
 
+from assistant import paths
+from assistant.feedback import check_writable
 from assistant.service import Assistant, redact_paths
 from index.errors import QunzhongError
 from ui import render
@@ -19,6 +21,7 @@ from ui.api import add_api
 from ui.chat import chat_page, wire_chat
 from ui.library import library_page, library_view, report_for
 from ui.limits import Guard
+from ui.notify import TOAST_CSS, warn
 from ui.viewer import SCROLL_JS, doc_focus, parse_target, passage_focus, render_focus, viewer_page, wire_viewer
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,7 @@ ANALYTICS_EVENTS = "1000"  # Gradio's per-event timing records (default 10,000)
 HERE = Path(__file__).parent
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
 HEAD = (f'<style>{(HERE / "page.css").read_text(encoding="utf-8")}</style>'
-        f'<script>{(HERE / "client.js").read_text(encoding="utf-8")}</script>')
+        f'<script>{(HERE / "client.js").read_text(encoding="utf-8")}</script>{TOAST_CSS}')
 HEADER = ('<div class="qz-banner"><h1>群众工作助手</h1><p>面向群众工作与信访工作培训:回答均摘自资料原文,'
           "每一点都标注出处,点开引用即可核对原文。</p></div>")
 
@@ -80,7 +83,7 @@ def _wire_opener(assistant: Assistant, opener, shown, cited, viewer: dict, libra
                 return keep, keep, keep, keep, keep, keep
             info, body = render_focus(assistant, focus, mode)
         except QunzhongError as exc:
-            gr.Warning(redact_paths(str(exc)))
+            warn(redact_paths(str(exc)))
             return keep, keep, keep, keep, keep, keep
         docs = (shown or {}).get("docs", [])
         pick = docs.index(focus["doc"]) if focus["doc"] in docs else None
@@ -157,6 +160,7 @@ def serve(index_dir, host: str = "127.0.0.1", port: int = 7860, auth: str | None
 
     credentials = _credentials(auth, auth_file)
     check_port(host, port)  # a busy port is one line, before the model loads
+    check_writable(paths.feedback_path())  # so is a feedback log no vote could be stored in
     assistant = Assistant(index_dir, settings)
     assistant.warm_up()  # model, index and word segmenter loaded before the first visitor; fails loudly here
     if llm is not None:

@@ -6,11 +6,12 @@ import logging
 import gradio as gr
 
 from assistant import paths
-from assistant.feedback import record_feedback
+from assistant.feedback import MAX_TEXT, record_feedback, withdraw_feedback
 from assistant.generate import Reply, stream_reply
 from assistant.service import Assistant, redact_paths
 from index.errors import QunzhongError
 from ui import render
+from ui.notify import info, warn
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ WAITING = "正在检索资料……"
 PLACEHOLDER = ("**请在下方输入问题**,或点击下方的示例问题。\n\n回答的每一点都以 [1]、[2] 标出出处,"
                "对应“引用来源”中的卡片;点击卡片即可在原文中核对。")
 SOURCES_EMPTY = render.empty("提问后,这里列出回答引用的原文段落;点击卡片可在原文中核对。")
+MAX_INPUT = MAX_TEXT  # characters the question and comment boxes take; the browser drops the rest of a paste
+NOT_SAVED = "反馈未能保存:服务器无法写入反馈记录,请告知管理员(详情已记入服务器日志)。"
 
 
 def chat_page() -> dict:
@@ -34,12 +37,14 @@ def chat_page() -> dict:
                                  sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=[],
                                  feedback_options=("Like", "Dislike"), placeholder=PLACEHOLDER)
             with gr.Row(elem_id="qz-ask-row"):
-                msg = gr.Textbox(placeholder="请输入问题,例如:遇到情绪激动的上访群众应该怎么接待?", show_label=False,
-                                 scale=5, min_width=180, elem_id="qz-input", max_length=2000, submit_btn=False)
+                msg = gr.Textbox(placeholder=f"请输入问题(最多 {MAX_INPUT} 字),例如:遇到情绪激动的上访群众应该怎么接待?",
+                                 show_label=False, scale=5, min_width=180, elem_id="qz-input", max_length=MAX_INPUT,
+                                 submit_btn=False)
                 send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="qz-send")
             with gr.Row(elem_id="qz-tools-row"):
-                comment = gr.Textbox(placeholder="意见(可选),点回答下的“赞/踩”时提交",
-                                     show_label=False, scale=4, min_width=180, elem_id="qz-comment", max_length=2000)
+                comment = gr.Textbox(placeholder=f"意见(可选,最多 {MAX_INPUT} 字),点回答下的“赞/踩”时提交",
+                                     show_label=False, scale=4, min_width=180, elem_id="qz-comment",
+                                     max_length=MAX_INPUT)
                 new = gr.Button("新对话", size="sm", scale=1, min_width=72, elem_id="qz-new")
         with gr.Column(scale=2, min_width=300, elem_id="qz-sources-col"):
             gr.HTML('<h3 class="qz-h">引用来源</h3><div class="qz-hint">点击卡片,在“原文核对”中查看该段落在原文中的位置。'
@@ -58,7 +63,7 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
     def respond(message, history, turns, records):
         history = list(history or [])
         if not (message or "").strip():
-            gr.Warning("请输入问题。")
+            warn("请输入问题。")
             yield gr.update(), history, gr.update(), turns, records, gr.update(), gr.update()
             return
         chat = history + [{"role": "user", "content": render.md_text(message)},
@@ -66,6 +71,7 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         yield "", chat, render.empty(WAITING), turns, records, gr.update(), ""
         try:
             r = assistant.retriever()
+            long_question_notice(message, r.settings.max_query_chars)
             if llm is None:
                 shown = extractive(assistant.ask(message, history=turns, retriever=r))
             else:
@@ -79,8 +85,8 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         except Exception as exc:  # the edge: a one-line warning, the page stays usable
             if not isinstance(exc, QunzhongError):
                 log.exception("answering %r failed", message)
-            gr.Warning(redact_paths(str(exc)) if isinstance(exc, QunzhongError)
-                       else "出错了,未能回答这个问题;详情已记入服务器日志。")
+            warn(redact_paths(str(exc)) if isinstance(exc, QunzhongError)
+                 else "出错了,未能回答这个问题;详情已记入服务器日志。")
             yield message, history, SOURCES_EMPTY, turns, records, gr.update(), ""
             return
         markdown, cards, record = shown
@@ -90,22 +96,36 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         yield "", chat, cards, turns + [record["question"]], records, status, r.data.version
 
     def vote(records, comment, evt: gr.LikeData):
+        """👍/👎 on an answer; the same button clicked again takes the vote back (Gradio then sends
+        `liked` as neither True nor False), which is recorded too."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         record = (records or {}).get(str(index))
-        if evt.liked not in (True, False):
-            gr.Info("已取消评价。")
+        withdrawn = evt.liked not in (True, False)
+        if record is None and withdrawn:
+            info("已取消评价。")
             return gr.update()
         if record is None:
-            gr.Warning("这条消息无法评价:请评价资料库给出的回答。")
+            warn("这条消息无法评价:请评价资料库给出的回答。")
             return gr.update()
         try:
-            record_feedback(paths.feedback_path(), rating="up" if evt.liked else "down", comment=comment or "",
-                            **record)
-        except (QunzhongError, OSError) as exc:
-            log.exception("feedback not saved")
-            gr.Warning(f"反馈未能保存:{redact_paths(str(exc))}")
+            if withdrawn:
+                withdraw_feedback(paths.feedback_path(), **record)
+            else:
+                record_feedback(paths.feedback_path(), rating="up" if evt.liked else "down",
+                                comment=comment or "", **record)
+        except QunzhongError as exc:
+            log.warning("feedback not saved: %s", exc)
+            warn(f"反馈未能保存:{redact_paths(str(exc))}")
             return gr.update()
-        gr.Info("已记录反馈,谢谢!")
+        except OSError:
+            log.exception("feedback not saved")
+            warn(NOT_SAVED)
+            return gr.update()
+        if withdrawn:
+            info("已取消评价。")
+            return gr.update()
+        info("已记录反馈,谢谢!" if len(comment or "") < MAX_INPUT else
+             f"已记录反馈,谢谢!意见框最多接收 {MAX_INPUT} 字,超出部分未能输入。")
         return ""
 
     def clear():
@@ -123,6 +143,15 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
 
 
 STREAMING = "*正在生成回答(尚未核对出处)……*"
+
+
+def long_question_notice(message: str, used: int) -> None:
+    """Say so when a question was cut: by the input box (a paste beyond MAX_INPUT arrives cut to
+    it, silently) or by retrieval, which reads the first `used` characters (max_query_chars)."""
+    if len(message) >= MAX_INPUT:
+        info(f"输入框最多接收 {MAX_INPUT} 字,超出部分未能输入;检索只使用问题的前 {used} 字。")
+    elif len(message.strip()) > used:
+        info(f"问题较长:检索只使用前 {used} 字。")
 
 
 def extractive(ans) -> tuple[str, str, dict]:

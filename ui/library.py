@@ -7,6 +7,7 @@ from assistant.reports import cleaning_report, document_summary, rule_label
 from assistant.retrieval import Retriever
 from assistant.service import Assistant
 from ui import render
+from ui.notify import warn
 
 
 def library_page() -> dict:
@@ -34,6 +35,6 @@ def report_for(assistant: Assistant, shown: dict, i: int) -> str:
     docs = (shown or {}).get("docs", [])
     rec = assistant.documents().get(docs[i]) if 0 <= i < len(docs) else None
     if rec is None:
-        gr.Warning("该文档不在当前资料库中,请点“刷新”。")
+        warn("该文档不在当前资料库中,请点“刷新”。")
         return ""
     return render.report_html(cleaning_report(rec), rule_label)

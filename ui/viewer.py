@@ -15,6 +15,7 @@ from assistant.reports import rule_label
 from assistant.service import Assistant
 from index.schema import Location, Passage
 from ui import render
+from ui.notify import warn
 from ui.render import esc
 from ui.render_doc import Mark, document_view, legend
 
@@ -80,11 +81,11 @@ def passage_focus(assistant: Assistant, pid: int, loc: int = 0, version: str | N
     button was shown from): a passage id means nothing in another version, so none is opened."""
     r = assistant.retriever()
     if version != r.data.version:
-        gr.Warning(UPDATED)
+        warn(UPDATED)
         return {}
     p = Assistant.passage(r, pid)
     if p is None or not 0 <= loc < len(locations(p)):
-        gr.Warning("该引用不在当前资料库中,请重新提问。")
+        warn("该引用不在当前资料库中,请重新提问。")
         return {}
     return {"pid": pid, "loc": loc, "doc": locations(p)[loc].doc, "version": r.data.version}
 
@@ -92,7 +93,7 @@ def passage_focus(assistant: Assistant, pid: int, loc: int = 0, version: str | N
 def doc_focus(assistant: Assistant, shown: dict, i) -> dict:
     docs = (shown or {}).get("docs", [])
     if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(docs):
-        gr.Warning("请选择资料库中的文档。")
+        warn("请选择资料库中的文档。")
         return {}
     return {"doc": docs[i], "version": assistant.retriever().data.version}
 
@@ -104,7 +105,7 @@ def render_focus(assistant: Assistant, focus: dict, mode: str) -> tuple[str, str
     r = assistant.retriever()
     rec = r.data.documents.get(focus["doc"])
     if rec is None:  # only indexed documents can be opened
-        gr.Warning("该文档已不在当前资料库中。")
+        warn("该文档已不在当前资料库中。")
         return "", render.empty("该文档不在当前资料库中。")
     notice, p = "", None
     if focus.get("pid") is not None:

@@ -1,0 +1,127 @@
+"""Feedback and notices in a real Chromium on a real server: 👎 clicked again takes the vote back,
+👍 then 👎 leaves one vote in `qunzhong feedback`; toasts have Chinese titles and Chinese text;
+a paste longer than the input box takes is reported. Fixtures from test_browser."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from test_browser import QUESTION, WIDTHS, Page, browser, site  # noqa: F401  (fixtures)
+
+from conftest import read_jsonl, run_main
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def ratings(path) -> list[str]:
+    return [r["rating"] for r in read_jsonl(path)] if path.exists() else []
+
+
+def wait_for_ratings(path, expected: list[str], timeout: float = 30) -> None:
+    """The vote is written after the click returns: wait until the log holds `expected`."""
+    deadline = time.monotonic() + timeout
+    while ratings(path) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ratings(path) == expected
+
+
+def exported(tmp_path) -> list[str]:
+    out = run_main(tmp_path, "feedback", "--json").stdout
+    return [json.loads(line)["rating"] for line in out.splitlines()]
+
+
+def toast_titles(pg) -> list[str]:
+    """The titles as shown: the type name Gradio writes is hidden (font size 0), a title drawn before it."""
+    shown = pg.locator(".toast-title").evaluate_all(
+        "els => els.map(e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::before').content])")
+    return [title.strip('"') if size == "0px" else "(the type name)" for size, title in shown]
+
+
+def test_votes_taken_back_and_changed(site, browser, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    p = Page(browser, site, WIDTHS["desktop"])
+    pg = p.page
+    path = tmp_path / "data" / "feedback.jsonl"
+    p.ask(QUESTION)
+    down = pg.locator("#qz-chat button[aria-label='踩'], #qz-chat button[aria-label='Disliked']").last
+    up = pg.locator("#qz-chat button[aria-label='赞'], #qz-chat button[aria-label='Liked']").last
+
+    down.click()
+    wait_for_ratings(path, ["down"])
+    down.click()  # the same button again: the vote is taken back
+    expect(pg.locator(".toast-body", has_text="已取消评价")).to_be_visible()
+    wait_for_ratings(path, ["down", "withdrawn"])
+    assert exported(tmp_path) == []
+
+    up.click()
+    wait_for_ratings(path, ["down", "withdrawn", "up"])
+    down.click()  # 👍 changed to 👎
+    wait_for_ratings(path, ["down", "withdrawn", "up", "down"])
+    assert exported(tmp_path) == ["down"]
+    assert len({r["answer_id"] for r in read_jsonl(path)}) == 1
+    p.shot("feedback-toasts")
+    titles = toast_titles(pg)
+    assert titles and set(titles) <= {"提示", "注意"}, titles
+    assert p.dialogs == [] and p.errors == []
+    p.close()
+
+
+def test_notices_are_chinese(site, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    p = Page(browser, site, WIDTHS["desktop"])
+    pg = p.page
+    for unusable in ("？？？", "🙂🙂"):
+        pg.fill("#qz-input textarea", unusable)
+        pg.click("#qz-send")
+        message = pg.locator(".toast-message-text", has_text="问题为空").last
+        expect(message).to_have_text("问题为空:请输入要查询的问题。")
+    assert set(toast_titles(pg)) == {"注意"}
+    p.close()
+
+
+def test_a_paste_longer_than_the_box_is_reported(site, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    p = Page(browser, site, WIDTHS["desktop"])
+    pg = p.page
+    box = pg.locator("#qz-input textarea")
+    assert "2000" in box.get_attribute("placeholder")
+    p.ask((QUESTION * 30)[:600])  # the box takes it; retrieval reads the first max_query_chars (500)
+    expect(pg.locator(".toast-message-text", has_text="问题较长:检索只使用前 500 字")).to_be_visible()
+    box.focus()
+    pg.keyboard.insert_text((QUESTION * 200)[:5000])  # as a paste: the box keeps 2000 characters
+    assert len(box.input_value()) == 2000
+    pg.click("#qz-send")
+    expect(pg.locator(".toast-body", has_text="输入框最多接收 2000 字")).to_be_visible()
+    pg.wait_for_function("!document.querySelector('#qz-chat').innerText.includes('正在检索资料')")
+    p.shot("long-paste-notice")
+    assert "提示" in toast_titles(pg)
+    comment = pg.locator("#qz-comment textarea")
+    assert "2000" in comment.get_attribute("placeholder")
+    comment.focus()
+    pg.keyboard.insert_text("意见" * 2500)
+    pg.locator("#qz-chat button[aria-label='赞']").last.click()
+    expect(pg.locator(".toast-message-text", has_text="意见框最多接收 2000 字")).to_be_visible()
+    p.close()
+
+
+def test_a_vote_that_cannot_be_saved_says_so_in_chinese(site, browser, tmp_path, monkeypatch):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from ui.chat import NOT_SAVED
+
+    p = Page(browser, site, WIDTHS["desktop"])
+    pg = p.page
+    p.ask(QUESTION)
+    folder = tmp_path / "votes"
+    folder.mkdir()
+    monkeypatch.setenv("QUNZHONG_FEEDBACK", str(folder))  # the log became a folder while serving
+    pg.locator("#qz-chat button[aria-label='踩']").last.click()
+    message = pg.locator(".toast-message-text", has_text="反馈未能保存").last
+    expect(message).to_have_text(NOT_SAVED)
+    assert "Errno" not in pg.inner_text("body") and list(folder.iterdir()) == []
+    assert toast_titles(pg) == ["注意"]
+    p.close()
