@@ -8,7 +8,7 @@ import numpy as np
 
 from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
-from index.units import article_name, unit_sentences
+from index.units import article_name, cited_articles, cites_a_law, is_article, names_another_law, unit_sentences
 
 ARTICLE_BUDGET = 300  # characters of a cited article quoted as one point (the card has all of it)
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
@@ -68,6 +68,13 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
     body = "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)
+    if not found.cited and cites_a_law(found.query) and not any(is_article(h.passage) for h in cited):
+        # "信访条例第十二条…" over documents that hold no such law: say so, then what is related
+        names = "、".join(article_name(key) for key in sorted(cited_articles(found.query)))
+        body = f"资料库中没有找到问题所引的条文({names}),以下内容可能相关。\n\n" + body
+    if found.cited and names_another_law(found.query, found.hits[0].passage.title):
+        # the article is of the nearest law the documents hold, which is not the one named
+        body = f"资料库中没有问题所说的法规;以下是《{found.hits[0].passage.title}》的相应条文。\n\n" + body
     if found.absent and found.hits:  # "第九十九条" of a law with fifty: say so before the rest
         names = "、".join(article_name(key) for key in found.absent)
         body = f"《{found.hits[0].passage.title}》中没有{names}。\n\n" + body

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.chars import chinese_numeral, cn_number, number_value
+from index.chars import HAN, chinese_numeral, cn_number, number_value
 from index.schema import Passage
 
 UNITS_VERSION = 3
@@ -91,6 +91,39 @@ def cited_articles(text: str) -> set[tuple[int, int]]:
             main, _, sub = number.partition("-")
             out.add((int(main), int(sub or 0)))
     return {key for key in out if key is not None and 0 < key[0] < 10_000 and key[1] < 100}
+
+
+# An article cited as part of a law: the law's name ends in the name of a kind of legal text
+# (信访工作条例第十二条, 《人民调解法》第五条, 办法的第三条), or "Article 12" in English. "第一条经验"
+# (a page's first point) cites no law.
+_LAW_KIND = r"(?:条例|法|办法|规定|细则|规则|决定|章程|通知|意见)"
+_LAW_ARTICLE = re.compile(rf"{_LAW_KIND}》?\s*(?:的\s*)?{_ARTICLE.pattern}")
+
+
+_LAW_NAMED = re.compile(rf"([{HAN}]{{2,30}}{_LAW_KIND})》?\s*(?:的\s*)?{_ARTICLE.pattern}")
+
+
+def names_another_law(text: str, title: str) -> bool:
+    """Whether a question names the law whose article it cites ("信访工作条例第十二条") and that
+    name is not `title`'s: no tail of the name of four characters or more (the name as asked may
+    start with other words, "请问信访工作条例") occurs in the title."""
+    bare = "".join(title.split()).strip("《》")
+    for m in _LAW_NAMED.finditer(text):
+        name = m.group(1)
+        if len(name) >= 4 and not any(name[i:] in bare for i in range(len(name) - 3)):
+            return True
+    return False
+
+
+def cites_a_law(text: str) -> bool:
+    """Whether a question cites an article of a law by number (see `_LAW_ARTICLE`)."""
+    return bool(_LAW_ARTICLE.search(text) or _ARTICLE_EN.search(text))
+
+
+def is_article(p: Passage) -> bool:
+    """Whether a passage is one article of a law (its section ends in 第X条)."""
+    heads = p.headings
+    return bool(heads) and _ARTICLE.fullmatch(heads[-1]) is not None
 
 
 def unit_path(p: Passage) -> str:

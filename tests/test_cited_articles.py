@@ -148,3 +148,20 @@ def test_an_article_the_law_does_not_have_is_named_in_the_answer(retriever):
     assert text.startswith("《某某市信访条例》中没有第九十九条。") and "第十二条" in text, text
     assert not retriever.search("交流材料总结的第一条经验是什么？").absent
     assert article_name((10, 1)) == "第十条之一" and cited_articles("第一万条") == set()
+
+
+def test_an_article_of_a_law_the_documents_do_not_hold_is_said_so(retriever, tmp_path, e5):
+    """A question naming a law the documents do not hold gets the nearest law's article with a
+    note saying it is another law; over documents with no law at all, a note that the cited
+    article is not there. The law as named ("信访条例" for 某某市信访条例) and a page's points
+    get no note."""
+    from assistant.answer import answer
+
+    other = answer(retriever, "国家信访工作条例第十二条是怎么规定的？").text
+    assert other.startswith("资料库中没有问题所说的法规;以下是《") and "第十二条" in other, other
+    for same in ("某某市信访条例第十二条是怎么规定的？", "请问《信访条例》的第十二条怎么说", "交流材料总结的第一条经验是什么？"):
+        assert "资料库中没有" not in answer(retriever, same).text, same
+    pages = Retriever(load_index(index_texts(tmp_path, {"page.txt": PAGE * 3}, e5)), e5)
+    text = answer(pages, "信访条例第十二条是怎么规定的？").text
+    assert text.startswith("资料库中没有找到问题所引的条文(第十二条),以下内容可能相关。"), text
+    assert "资料库中没有" not in answer(pages, "交流材料总结的第一条经验是什么？").text
