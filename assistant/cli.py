@@ -132,7 +132,8 @@ def _searched(assistant, query: str, k: int, history, floor: bool) -> tuple[list
     if floor and not relevant:
         return [], False
     return [{**h.public(), "source_relative": public_source(h.passage.source, retriever),
-             "relevant": bool(h.dense - found.background >= cut)} for h in found.hits], relevant
+             "relevant": bool(h.dense - found.background >= cut), "cited": i < found.cited}
+            for i, h in enumerate(found.hits)], relevant
 
 
 def public_source(source: str, retriever) -> str:
@@ -155,7 +156,7 @@ def cmd_search(args) -> int:
     if not hits:
         print("未找到相关内容。")
     for h in hits:
-        flag = "" if h["relevant"] else "  (低于相关度下限)"
+        flag = "  (问题所引条文)" if h["cited"] else "" if h["relevant"] else "  (低于相关度下限)"
         print(f"[{h['rank']}] {h['score']:.3f}  {h['citation']}  ({h['doc']} {h['start']}-{h['end']}){flag}")
         print(f"    {h['text']}\n")
     return 0

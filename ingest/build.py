@@ -92,8 +92,9 @@ def doc_ids(paths: Sequence[str | Path], files: Sequence[Path],
     A file the index already holds keeps the id it was indexed under, whatever paths this run
     names (re-ingesting a subfolder or one file does not rename its documents). Two files that
     would share an id (same relative path under two directory arguments, or a new file named
-    like a document indexed from another file that still exists) are told apart by the name of
-    their directory argument, then by their full path: one file never replaces another."""
+    like a document indexed from another file that still exists, with other content) are told
+    apart by the name of their directory argument, then by their full path: one file never
+    replaces another. A copy of an indexed file (same name, same content) is that document."""
     roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
     known = known or {}
     by_source = {str(entry.get("source", "")): doc for doc, entry in known.items()}
@@ -101,9 +102,10 @@ def doc_ids(paths: Sequence[str | Path], files: Sequence[Path],
     out = {f: by_source[str(f)] for f in resolved if str(f) in by_source}
     taken = set(out.values())
 
-    def held(doc: str, f: Path) -> bool:  # indexed from another file that is still there
+    def held(doc: str, f: Path) -> bool:  # indexed from another file, still there, with other content
         other = str(known[doc].get("source", "")) if doc in known else ""
-        return other != str(f) and other != "" and Path(other).exists()
+        return (other not in ("", str(f)) and Path(other).exists()
+                and known[doc].get("sha256") != _sha256(f, 1 << 62))
 
     for f in resolved:
         if f in out:

@@ -106,8 +106,11 @@ def test_counting_points_is_not_citing_an_article(retriever):
 def test_the_cli_search_json_cites_the_article(built, tmp_path):
     out = run_main(tmp_path, "search", "--index", str(built), "--json", "信访条例第二十条是什么内容")
     assert out.returncode == 0, out.stderr
-    first = json.loads(out.stdout)[0]
+    first, second = json.loads(out.stdout)[:2]
     assert "第二十条" in first["citation"] and first["title"] == "某某市信访条例", first
+    assert first["cited"] and not second["cited"]
+    text = run_main(tmp_path, "search", "--index", str(built), "信访条例第二十条是什么内容").stdout
+    assert text.splitlines()[0].endswith("(问题所引条文)"), text
 
 
 @pytest.mark.parametrize("question", ["那第十三条呢？", "And Article 13?"])

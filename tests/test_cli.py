@@ -100,7 +100,7 @@ def test_export_and_status(small_index):
     assert set(rows[0]) >= {"id", "doc", "title", "section", "text", "source", "start", "end"}
     # the hit fields without rank/score/relevant, as `search --json` gives them
     hits = json.loads(run(tmp, "search", "群众工作", "--json", "--no-floor", "--index", str(idx)).stdout)
-    assert set(rows[0]) == set(hits[0]) - {"rank", "score", "relevant"} | {"id", "also"}
+    assert set(rows[0]) == set(hits[0]) - {"rank", "score", "relevant", "cited"} | {"id", "also"}
     by_id = {(r["doc"], r["start"]): r for r in rows}
     for h in hits:
         row = by_id[(h["doc"], h["start"])]
