@@ -4,7 +4,7 @@ from __future__ import annotations
 from index.schema import DocumentRecord
 
 RULE_LABELS = {  # shown in the UI; unknown rules show their own name
-    "page_chrome": "网页导航/栏目/页脚",
+    "page_chrome": "网页导航/栏目/页脚、PDF 每页重复的页眉页脚",
     "invisible": "不可见字符",
     "footer_zone": "页尾相关推荐/版权",
     "running_header": "重复页眉页脚",

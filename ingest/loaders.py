@@ -347,7 +347,7 @@ def _pdf_pages(data: bytes) -> list[str]:
         raise _Reject(f"corrupt pdf: {type(exc).__name__}") from exc
 
 
-def _extract_pdf(data: bytes) -> tuple[str, str | None]:
+def _extract_pdf(data: bytes) -> Extracted:
     if b"%PDF-" not in data[:1024]:
         raise _Reject("corrupt pdf: no PDF header")
     if b"%%EOF" not in data[-8192:]:
@@ -358,7 +358,33 @@ def _extract_pdf(data: bytes) -> tuple[str, str | None]:
     text = "\n".join(pages)
     if not text.strip():
         raise _Reject("scanned PDF: no text layer")
-    return text, None
+    return Extracted(text, None, _page_edges(pages))
+
+
+_EDGE_MAX = 40  # a running header or footer is a short line
+
+
+def _page_edges(pages: list[str]) -> tuple[tuple[int, int], ...]:
+    """A running header or footer the PDF prints on its pages: a short line that is the first (or
+    last) line of at least two pages and of half of them, marked on every page but the first,
+    whose top line may be the title itself. Without a page number beside it the cleaner cannot
+    see it, and joining the lines of a page would take it into the sentence a page break split."""
+    firsts, lasts, starts, pos = [], [], [], 0
+    for page in pages:
+        starts.append(pos)
+        lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", page) if m.group().strip()]
+        firsts.append(lines[0] if lines else None)
+        lasts.append(lines[-1] if len(lines) > 1 else None)
+        pos += len(page) + 1
+    spans = []
+    for edges, skip_first in ((firsts, True), (lasts, False)):
+        texts = [pages[i][e[0]:e[1]].strip() if e else None for i, e in enumerate(edges)]
+        for line in {t for t in texts if t and len(t) <= _EDGE_MAX}:
+            where = [i for i, t in enumerate(texts) if t == line]
+            if len(where) >= max(2, (len(pages) + 1) // 2):
+                spans += [(starts[i] + edges[i][0], min(starts[i] + edges[i][1] + 1, pos - 1)) for i in where
+                          if not (skip_first and i == 0)]
+    return tuple(sorted(set(spans)))
 
 
 # --------------------------------------------------------------------------

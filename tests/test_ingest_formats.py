@@ -227,3 +227,26 @@ def test_titles_heads_and_markdown_sections(tmp_path, e5):
     assert [p.section.split(" / ")[-1] for p in notes] == ["沟通技巧", "法律依据", "心理疏导"]
     assert all(not p.text.rstrip().endswith("#") for p in notes)
     assert [p.text.startswith("## ") for p in notes[1:]] == [True, True]
+
+
+def test_a_pdfs_running_header_without_page_numbers_is_page_furniture(tmp_path, e5):
+    """A header printed above every page, no page number beside it: on pages 2.. it is marked
+    (page_chrome), so the sentence a page break split is joined without it; page 1's copy stays
+    (it may be the title itself), and an official document's head is not the title."""
+    from test_loaders import cjk_pdf_pages
+
+    head = "某市人民政府办公室文件"
+    pages = [[head, "某市矛盾纠纷多元化解办法", "第一条 各级调解组织应当坚持自愿合法公正的原则,", "及时化解矛盾纠纷,防止"],
+             [head, "矛盾激化和转化为信访事项。", "第二条 调解委员会应当及时登记群众反映的土地纠纷。"],
+             [head, "第三条 司法所应当在十日内答复群众的投诉。"]]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "办法.pdf").write_bytes(cjk_pdf_pages(pages))
+    ingest([docs], tmp_path / "idx", embedder=e5, progress=False)
+    data = load_index(tmp_path / "idx")
+    record = data.documents["办法.pdf"]
+    assert record.title == "某市矛盾纠纷多元化解办法"
+    assert record.cleaned.count(head) == 1 and record.cleaned.startswith(head)
+    assert sum(r["rule"] == "page_chrome" for r in record.removals) == 2
+    text = " ".join(p.text for p in data.passages)
+    assert head not in text and "防止矛盾激化" in text.replace("\n", "")
