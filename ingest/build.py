@@ -39,8 +39,9 @@ EMBED_BATCH = 16
 # 5: running headers learnt next to page numbers on lines of their own ("- 3 -") as well.
 # 6: an official document's head (issuer mark, document number) is not its title; a passage of
 # nothing but the title is not indexed. 7: a PDF's line repeated at the top or bottom of its
-# pages is page furniture on every page but the first, with or without page numbers.
-PIPELINE_VERSION = 7
+# pages is page furniture on every page but the first, with or without page numbers. 8: an
+# enumerated point ("三是…", "其一,…") heads its own paragraph only.
+PIPELINE_VERSION = 8
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

@@ -19,7 +19,7 @@ a citation reads ``篇一 / 体会之一:要强化群众观念,正确对待群�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.chars import HAN, han_count
@@ -85,6 +85,9 @@ class Heading:
     end: int
     level: float
     text: str
+    # An enumerated point ("三是要在听取意见上尊重群众。…", "其一,…") heads its own paragraph
+    # only: where that paragraph ends (-1: until the next heading of its level or above).
+    scope: int = -1
 
     @property
     def label(self) -> str:
@@ -189,7 +192,7 @@ def _line_headings(text: str, start: int, end: int) -> list[Heading]:
         h = _heading_at(text, pos, end)
         if h:
             out.append(h)
-    return out
+    return [replace(h, scope=end) if _INLINE_ITEM.match(text, h.start) else h for h in out]
 
 
 _MIN_ARTICLES = 3  # fewer: "第一条" lines are a list, not a law's articles
@@ -227,7 +230,7 @@ def find_headings(cleaned: str, styled: tuple[tuple[int, int, int], ...] = (), t
     for line in folded.split("\n"):
         end = pos + len(line)
         if line.strip():
-            out.extend(Heading(h.start, h.end, h.level, cleaned[h.start:h.end])
+            out.extend(Heading(h.start, h.end, h.level, cleaned[h.start:h.end], h.scope)
                        for h in _line_headings(folded, pos, end))
         pos = end + 1
     out = sorted(out + _styled(cleaned, styled, out, title), key=lambda h: h.start)
@@ -301,7 +304,7 @@ def section_path(headings: list[Heading], pos: int) -> str:
         while stack and stack[-1].level >= h.level:
             stack.pop()
         stack.append(h)
-    return " / ".join(h.label for h in stack)
+    return " / ".join(h.label for h in stack if h.scope < 0 or pos < h.scope)
 
 
 # ---------------------------------------------------------------- title

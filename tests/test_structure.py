@@ -111,6 +111,17 @@ def test_section_path_chain():
     assert section_path([Heading(10, 12, 2, "一、")], 3) == ""
 
 
+def test_an_enumerated_point_heads_its_own_paragraph_only():
+    """"首先…其次…三是…" points inside a paragraph: the next paragraph is not under "三是…"."""
+    text = ("二、联系群众态度要真诚\n深入基层,首先要在感情上贴近群众。其次要在言语上融入群众。"
+            "三是要在听取意见上尊重群众。对群众反映的意见要虚心倾听。\n\n"
+            "带领群众致富要真干。要发挥政策导向作用,为群众致富营造良好环境。\n")
+    heads = find_headings(text)
+    point = next(h for h in heads if h.text.startswith("三是"))
+    assert section_path(heads, point.end + 2).endswith("三是要在听取意见上尊重群众")
+    assert section_path(heads, text.index("带领")) == "二、联系群众态度要真诚"
+
+
 # ------------------------------------------------------------ titles
 
 def test_title_skips_site_name_and_metadata():
