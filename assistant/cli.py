@@ -96,7 +96,7 @@ def _llm_options(sp) -> None:
 def cmd_ingest(args) -> int:
     from index.embedders import load_progress
     from index.settings import Settings
-    from ingest.build import ingest
+    from ingest.build import NothingIndexedError, ingest
     from ingest.loaders import named_skips
 
     sources = args.paths or [str(paths.default_corpus())]
@@ -106,12 +106,15 @@ def cmd_ingest(args) -> int:
     told = [] if args.strict else named_skips(sources)
     for s in told:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
-    with load_progress(not args.quiet):
-        report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings, full=args.full,
-                        strict=args.strict, wait=args.wait, progress=not args.quiet, prune=args.prune)
-    for s in report.skipped:
-        if s not in told:
-            print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    try:
+        with load_progress(not args.quiet):
+            report = ingest(sources, _index(args), embedder_name=args.embedder, settings=settings,
+                            full=args.full, strict=args.strict, wait=args.wait, progress=not args.quiet,
+                            prune=args.prune)
+    except NothingIndexedError as exc:  # say why each file was skipped, then fail
+        _tell_skipped(exc.report, told)
+        raise
+    _tell_skipped(report, told)
     if report.kept:
         print(f"kept {len(report.kept)} document(s) indexed from paths not named in this run "
               f"(--prune removes them)", file=sys.stderr)
@@ -120,6 +123,12 @@ def cmd_ingest(args) -> int:
     else:
         print(f"{'indexed' if report.written else 'up to date:'} {report.summary()} -> {report.index}")
     return 0
+
+
+def _tell_skipped(report, told) -> None:
+    for s in report.skipped:
+        if s not in told:
+            print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
 
 
 def _searched(assistant, query: str, k: int, history, floor: bool) -> tuple[list[dict], bool]:

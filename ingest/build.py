@@ -49,6 +49,14 @@ class StrictModeError(QunzhongError):
     """--strict and at least one input file was bad."""
 
 
+class NothingIndexedError(QunzhongError):
+    """No file yielded a document; `report` says which were skipped and why."""
+
+    def __init__(self, message: str, report: "IngestReport"):
+        super().__init__(message)
+        self.report = report
+
+
 @dataclass
 class IngestReport:
     index: str = ""
@@ -315,7 +323,7 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     kept = _reuse(prev, {**plan.reuse, **stale}) if prev is not None else []
     docs = sorted(kept + new, key=lambda e: e.record.doc)
     if not docs:
-        raise QunzhongError("no document could be indexed; the previous index (if any) is unchanged")
+        raise NothingIndexedError("no document could be indexed; the previous index (if any) is unchanged", report)
     passages, vectors, owners = _assemble(docs)
     info = {"name": embedder.get().name, "dim": embedder.get().dim} if new else prev.manifest["embedder"]
     manifest = {**_manifest(info, settings, docs), "sources": plan.sources}

@@ -155,3 +155,16 @@ def test_a_file_named_by_itself_that_is_not_indexed_says_why(tmp_path, docs, e5)
     assert mixed.returncode == 0, mixed.stderr
     assert mixed.stderr.splitlines() == [f"skipped {notes}: unsupported type .xyz"]
     assert mixed.stdout.startswith("indexed 2 documents") and "skipped 1)" in mixed.stdout
+
+
+def test_a_run_that_indexes_nothing_says_why_each_file_was_skipped(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n")
+    proc = run_main(tmp_path, "ingest", str(docs), "--index", str(tmp_path / "idx"), "-q")
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[-1] == "error: no document could be indexed; the previous index (if any) is unchanged"
+    assert sorted(lines[:-1]) == [f"skipped {(docs / 'broken.pdf').resolve()}: corrupt pdf: truncated (no end marker)",
+                                  f"skipped {(docs / 'empty.txt').resolve()}: empty file"], lines
