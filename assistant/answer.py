@@ -39,10 +39,11 @@ class Answer:
     found: bool
     citations: tuple[Citation, ...] = field(default=())
     points: tuple[tuple[str, int], ...] = ()
+    notes: tuple[str, ...] = ()  # what the documents lack that the question asks for (shown first)
 
     def to_dict(self) -> dict:
         return {"query": self.query, "found": self.found, "answer": self.text,
-                "points": [{"text": t, "citation": n} for t, n in self.points],
+                "points": [{"text": t, "citation": n} for t, n in self.points], "notes": list(self.notes),
                 "citations": [c.to_dict() for c in self.citations]}
 
 
@@ -67,20 +68,28 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         cited = [h for h in found.hits[: s.answer_points] if h.dense - found.background >= s.relevance_floor - s.citation_slack]
         points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
-    body = "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)
+    notes = _notes(found, cited)
+    body = "\n\n".join([*notes, "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)])
+    citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
+                      for n, h in enumerate(cited, 1))
+    return Answer(found.query, body, True, citations, tuple(points), notes)
+
+
+def _notes(found: Retrieval, cited: Sequence[Hit]) -> tuple[str, ...]:
+    """What the documents lack that the question asks for, said before the answer (and kept
+    above a generated one)."""
+    notes = []
+    if found.absent and found.hits:  # "第九十九条" of a law with fifty
+        names = "、".join(article_name(key) for key in found.absent)
+        notes.append(f"《{found.hits[0].passage.title}》中没有{names}。")
+    if found.cited and names_another_law(found.query, found.hits[0].passage.title):
+        # the article is of the nearest law the documents hold, which is not the one named
+        notes.append(f"资料库中没有问题所说的法规;以下是《{found.hits[0].passage.title}》的相应条文。")
     if not found.cited and cites_a_law(found.query) and not any(is_article(h.passage) for h in cited):
         # "信访条例第十二条…" over documents that hold no such law: say so, then what is related
         names = "、".join(article_name(key) for key in sorted(cited_articles(found.query)))
-        body = f"资料库中没有找到问题所引的条文({names}),以下内容可能相关。\n\n" + body
-    if found.cited and names_another_law(found.query, found.hits[0].passage.title):
-        # the article is of the nearest law the documents hold, which is not the one named
-        body = f"资料库中没有问题所说的法规;以下是《{found.hits[0].passage.title}》的相应条文。\n\n" + body
-    if found.absent and found.hits:  # "第九十九条" of a law with fifty: say so before the rest
-        names = "、".join(article_name(key) for key in found.absent)
-        body = f"《{found.hits[0].passage.title}》中没有{names}。\n\n" + body
-    citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
-                      for n, h in enumerate(cited, 1))
-    return Answer(found.query, body, True, citations, tuple(points))
+        notes.append(f"资料库中没有找到问题所引的条文({names}),以下内容可能相关。")
+    return tuple(notes)
 
 
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:

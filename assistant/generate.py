@@ -240,7 +240,7 @@ class Reply:
     @property
     def text(self) -> str:
         if self.generated:
-            return "\n".join(s.marked for s in self.kept)
+            return "\n\n".join([*self.base.notes, "\n".join(s.marked for s in self.kept)])
         return f"{self.notice}\n\n{self.base.text}" if self.notice else self.base.text
 
     def supports(self, n: int) -> list[str]:

@@ -168,3 +168,24 @@ def test_an_article_of_a_law_the_documents_do_not_hold_is_said_so(retriever, tmp
     text = answer(pages, "信访条例第十二条是怎么规定的？").text
     assert text.startswith("资料库中没有找到问题所引的条文(第十二条),以下内容可能相关。"), text
     assert "资料库中没有" not in answer(pages, "交流材料总结的第一条经验是什么？").text
+
+
+def test_what_the_documents_lack_stays_above_every_form_of_the_answer(retriever):
+    """The notes ("《…》中没有第九十九条。") head the extractive answer, its chat bubble, and a
+    generated answer, whose text is otherwise only its checked sentences."""
+    from assistant.answer import answer
+    from assistant.check import SentenceCheck
+    from assistant.generate import Reply
+    from ui.chat import reply_markdown
+    from ui.render import answer_markdown
+
+    ans = answer(retriever, "某某市信访条例第九十九条和第十二条是怎么规定的？")
+    assert ans.notes == ("《某某市信访条例》中没有第九十九条。",)
+    bubble = answer_markdown(ans)
+    assert bubble.startswith("《某某市信访条例》中没有第九十九条。\n\n根据资料库中的相关内容,要点如下:"), bubble
+    claim = DUTIES[11]
+    generated = Reply(ans, generated=True, model="m",
+                      sentences=(SentenceCheck(f"{claim}[1]", claim, (1,), (1,)),))
+    assert generated.text.startswith(ans.notes[0]) and generated.text.endswith(f"{claim}[1]")
+    assert ans.notes[0] in reply_markdown(generated)
+    assert answer(retriever, "某某市信访条例第十二条是怎么规定的？").notes == ()

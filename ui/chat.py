@@ -185,7 +185,7 @@ def reply_markdown(reply: Reply) -> str:
         else:
             parts.append(f"~~{render.md_text(s.claim)}~~ *(未核实:{render.md_text(s.reason)})*")
     head = f"*由语言模型 {render.md_text(reply.model)} 根据资料生成,每句已与所引段落核对。*"
-    return head + "\n\n" + "\n\n".join(parts)
+    return "\n\n".join([head, *map(render.md_text, reply.base.notes), *parts])
 
 
 def reply_cards(reply: Reply) -> str:

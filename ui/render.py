@@ -66,9 +66,9 @@ def answer_markdown(ans: Answer) -> str:
     """The chat bubble: the answer's points, each ending in its [n] marker."""
     if not ans.found:
         return md_text(ans.text)
-    head = md_text(ans.text.split("\n", 1)[0])
+    head = md_text(ans.text.split("\n\n")[len(ans.notes)])
     lines = [f"{i}. {md_text(text)} **\\[{n}\\]**" for i, (text, n) in enumerate(ans.points, 1)]
-    return head + "\n\n" + "\n".join(lines)
+    return "\n\n".join([*map(md_text, ans.notes), head + "\n\n" + "\n".join(lines)])
 
 
 def citation_cards(ans: Answer) -> str:
