@@ -40,8 +40,9 @@ EMBED_BATCH = 16
 # 6: an official document's head (issuer mark, document number) is not its title; a passage of
 # nothing but the title is not indexed. 7: a PDF's line repeated at the top or bottom of its
 # pages is page furniture on every page but the first, with or without page numbers. 8: an
-# enumerated point ("三是…", "其一,…") heads its own paragraph only.
-PIPELINE_VERSION = 8
+# enumerated point ("三是…", "其一,…") heads its own paragraph only. 9: with 7, page 1's copy of
+# such a header goes too when the title itself follows it.
+PIPELINE_VERSION = 9
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

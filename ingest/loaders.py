@@ -367,14 +367,17 @@ _EDGE_MAX = 40  # a running header or footer is a short line
 def _page_edges(pages: list[str]) -> tuple[tuple[int, int], ...]:
     """A running header or footer the PDF prints on its pages: a short line that is the first (or
     last) line of at least two pages and of half of them, marked on every page but the first,
-    whose top line may be the title itself. Without a page number beside it the cleaner cannot
+    whose top line may be the title itself (unless the title follows it there, the same line). Without a page number beside it the cleaner cannot
     see it, and joining the lines of a page would take it into the sentence a page break split."""
     firsts, lasts, starts, pos = [], [], [], 0
+    title_twice = False  # page 1 opens with the header and then the title itself, the same line
     for page in pages:
         starts.append(pos)
         lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", page) if m.group().strip()]
         firsts.append(lines[0] if lines else None)
         lasts.append(lines[-1] if len(lines) > 1 else None)
+        if pos == 0 and len(lines) > 1:
+            title_twice = page[slice(*lines[0])].strip() == page[slice(*lines[1])].strip()
         pos += len(page) + 1
     spans = []
     for edges, skip_first in ((firsts, True), (lasts, False)):
@@ -383,7 +386,7 @@ def _page_edges(pages: list[str]) -> tuple[tuple[int, int], ...]:
             where = [i for i, t in enumerate(texts) if t == line]
             if len(where) >= max(2, (len(pages) + 1) // 2):
                 spans += [(starts[i] + edges[i][0], min(starts[i] + edges[i][1] + 1, pos - 1)) for i in where
-                          if not (skip_first and i == 0)]
+                          if not (skip_first and i == 0 and not title_twice)]
     return tuple(sorted(set(spans)))
 
 
