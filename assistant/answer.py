@@ -8,7 +8,15 @@ import numpy as np
 
 from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
-from index.units import article_name, cited_articles, cites_a_law, is_article, names_another_law, unit_sentences
+from index.units import (
+    article_name,
+    cited_articles,
+    cites_a_law,
+    is_article,
+    names_a_law,
+    names_another_law,
+    unit_sentences,
+)
 
 ARTICLE_BUDGET = 300  # characters of a cited article quoted as one point (the card has all of it)
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
@@ -48,7 +56,7 @@ class Answer:
 
 
 def is_relevant(retriever: Retriever, query: str, history: Sequence[str] = ()) -> bool:
-    return retriever.search(query, k=5, history=history).margin >= retriever.settings.relevance_floor
+    return retriever.search(query, k=5, history=history).relevant(retriever.settings.relevance_floor)
 
 
 def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int = 5) -> Answer:
@@ -58,7 +66,7 @@ def answer(retriever: Retriever, query: str, history: Sequence[str] = (), k: int
 def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
     """The extractive answer for a retrieval already made (nothing is retrieved again)."""
     s = retriever.settings
-    if found.margin < s.relevance_floor:
+    if not found.relevant(s.relevance_floor):
         return Answer(found.query, NOT_FOUND, False)
     if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
         cited = found.hits[: min(found.cited, s.answer_points)]
@@ -68,17 +76,29 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         cited = [h for h in found.hits[: s.answer_points] if h.dense - found.background >= s.relevance_floor - s.citation_slack]
         points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
-    notes = _notes(found, cited)
+    notes = _notes(retriever, found, cited)
     body = "\n\n".join([*notes, "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)])
     citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
                       for n, h in enumerate(cited, 1))
     return Answer(found.query, body, True, citations, tuple(points), notes)
 
 
-def _notes(found: Retrieval, cited: Sequence[Hit]) -> tuple[str, ...]:
-    """What the documents lack that the question asks for, said before the answer (and kept
-    above a generated one)."""
+def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tuple[str, ...]:
+    """What the documents lack that the question asks for, or what it leaves open, said before
+    the answer (and kept above a generated one)."""
     notes = []
+    if found.cited and not any(names_a_law(t) for t in (found.query, *found.history)):
+        # "第十二条是怎么规定的?" names no law: the article is of the nearest one; say which
+        # other laws have it too
+        doc, keys = found.hits[0].passage.doc, set(cited_articles(found.query))
+        having = {d for d, articles in retriever.articles().items() if d != doc and keys & articles.keys()}
+        shown = list(dict.fromkeys(h.passage.doc for h in found.hits if h.passage.doc in having))
+        others = [retriever.data.documents[d].title for d in shown + sorted(having - set(shown))]
+        if others:  # those the retrieval found first, then the rest
+            names = "、".join(article_name(key) for key in sorted(keys))
+            listed = "、".join(f"《{t}》" for t in others[:3]) + ("等" if len(others) > 3 else "")
+            notes.append(f"问题没有指明是哪部法规;以下是《{found.hits[0].passage.title}》的{names},"
+                         f"资料库中{listed}也有{names}。")
     if found.absent and found.hits:  # "第九十九条" of a law with fifty
         names = "、".join(article_name(key) for key in found.absent)
         notes.append(f"《{found.hits[0].passage.title}》中没有{names}。")

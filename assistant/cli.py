@@ -137,7 +137,7 @@ def _searched(assistant, query: str, k: int, history, floor: bool) -> tuple[list
     retriever = assistant.retriever()
     found = retriever.search(query, k=k, history=history)
     cut = retriever.settings.relevance_floor
-    relevant = found.margin >= cut
+    relevant = found.relevant(cut)
     if floor and not relevant:
         return [], False
     return [{**h.public(), "source_relative": public_source(h.passage.source, retriever),

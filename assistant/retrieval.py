@@ -82,6 +82,12 @@ class Retrieval:
         best = self.best if self.best is not None else max(h.dense for h in self.hits)
         return best - self.background
 
+    def relevant(self, floor: float) -> bool:
+        """Whether the documents answer the question: its margin clears the floor, or it cites an
+        article they hold by number ("What does Article 12 say?" is about that article, however
+        little its words say)."""
+        return bool(self.cited) or self.margin >= floor
+
 
 class Retriever:
     def __init__(self, data: IndexData, embedder: Embedder, settings: Settings | None = None):
@@ -391,6 +397,10 @@ class Retriever:
             return [], ()
         pids = [i for key in keys & articles.keys() for i in articles[key]]
         return sorted(pids, key=lambda i: self.passages[i].clean_start), tuple(sorted(keys - articles.keys()))
+
+    def articles(self) -> dict[str, dict[tuple[int, int], list[int]]]:
+        """The laws of the index (documents with articles): doc -> article key -> passage ids."""
+        return self._articles
 
     def retrieve(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         return self.search(query, k, history).hits

@@ -115,6 +115,16 @@ def names_another_law(text: str, title: str) -> bool:
     return False
 
 
+_ARTICLE_OF = re.compile(rf"\b(?:articles?|arts?\.)\s*{_EN_NUMBER}(?:\s*(?:,|and|&|to|-)\s*{_EN_NUMBER})*\s+of\s+\w",
+                         re.IGNORECASE)
+
+
+def names_a_law(text: str) -> bool:
+    """Whether a question says which law the article it cites is of ("信访工作条例第十二条",
+    "Article 12 of the Regulations on …"), not just its number ("第十二条", "Article 12")."""
+    return bool(_LAW_NAMED.search(text) or _ARTICLE_OF.search(text))
+
+
 def cites_a_law(text: str) -> bool:
     """Whether a question cites an article of a law by number (see `_LAW_ARTICLE`)."""
     return bool(_LAW_ARTICLE.search(text) or _ARTICLE_EN.search(text))

@@ -189,3 +189,20 @@ def test_what_the_documents_lack_stays_above_every_form_of_the_answer(retriever)
     assert generated.text.startswith(ans.notes[0]) and generated.text.endswith(f"{claim}[1]")
     assert ans.notes[0] in reply_markdown(generated)
     assert answer(retriever, "某某市信访条例第十二条是怎么规定的？").notes == ()
+
+
+def test_an_article_asked_for_without_its_law_says_which_law_it_is_from(retriever):
+    """"第十二条是怎么规定的？" names no law: the answer is the nearest law's article, with a note
+    naming the other laws that have one; a law named in the question or earlier in the
+    conversation (in either language) leaves no such note."""
+    from assistant.answer import answer
+
+    for q in ("第十二条是怎么规定的？", "What does Article 12 say?"):
+        ans = answer(retriever, q)
+        title = ans.citations[0].hit.passage.title
+        assert ans.notes and ans.notes[0].startswith(f"问题没有指明是哪部法规;以下是《{title}》的第十二条,"), ans.notes
+        others = {"某某市信访条例", "某某市消防条例", "某某市调解条例"} - {title}
+        assert all(f"《{t}》" in ans.notes[0] for t in others), ans.notes
+    for q, history in (("某某市消防条例第十二条是怎么规定的？", ()), ("What does Article 12 of the fire regulations say?", ()),
+                       ("那第十三条呢？", ("某某市消防条例第十二条是怎么规定的？",))):
+        assert not answer(retriever, q, history).notes, q

@@ -153,6 +153,7 @@ def test_an_official_documents_head_is_not_its_title():
     assert detect_title(original, clean(original).text, "x.txt") == "关于进一步做好信访工作的通知"
     original = "000123\n机密★1年\n特急\n中共某县委办公室 某县人民政府办公室文件\n某办发[2024]7号  签发人:张三\n某县矛盾纠纷多元化解办法\n第一条 为了…"
     assert detect_title(original, original, "x.pdf") == "某县矛盾纠纷多元化解办法"
+    assert is_banner_line("YY县人民政府办公室文件")  # a template's placeholder name
     for line in ("关于印发某市信访工作规定的通知", "信访工作条例", "学习文件汇编"):
         assert not is_banner_line(line), line
 
