@@ -41,8 +41,9 @@ EMBED_BATCH = 16
 # nothing but the title is not indexed. 7: a PDF's line repeated at the top or bottom of its
 # pages is page furniture on every page but the first, with or without page numbers. 8: an
 # enumerated point ("三是…", "其一,…") heads its own paragraph only. 9: with 7, page 1's copy of
-# such a header goes too when the title itself follows it.
-PIPELINE_VERSION = 9
+# such a header goes too when the title itself follows it. 10: the issuer and date on lines of
+# their own under the title belong to the head (read as metadata, not a passage of their own).
+PIPELINE_VERSION = 10
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

@@ -71,6 +71,14 @@ def _signature_date(text: str) -> list[dict]:
     return []
 
 
+_ISSUER_MARK = re.compile(rf"^\s*([{HAN}]{{2,30}}(?:委员会|人民政府|办公厅|办公室|局|部|厅|委|院))文件\s*$")
+_HEAD_LINES = 6  # the lines an official document's head and a notice's byline take above the text
+
+
+def _head_lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.strip().split("\n") if ln.strip()][:_HEAD_LINES]
+
+
 def _issuer(head: str, original: str, text: str) -> str:
     label = _ISSUER_LABEL.search(fold_width(original[:_HEAD_CHARS * 4]))
     if label:
@@ -82,14 +90,34 @@ def _issuer(head: str, original: str, text: str) -> str:
         m = _SIGNATURE.match(ln)
         if m:
             return m.group(1)
+    for ln in _head_lines(head):  # "某市人民政府文件" above the title, or the body on a line under it
+        m = _ISSUER_MARK.match(ln) or _SIGNATURE.match(ln)
+        if m:
+            return m.group(1)
     return ""
+
+
+def is_byline(line: str) -> bool:
+    """A line that is only an issuing body or only a date ("某县人民政府办公室", "2024年3月8日")."""
+    return bool(_SIGNATURE.match(line) or re.fullmatch(rf"\s*(?:{_YMD})\s*(?:印发|发布|公布)?\s*", fold_width(line)))
+
+
+def _byline_date(head: str) -> list[dict]:
+    """A date on a line of its own right under the issuer at the head ("某县人民政府办公室 /
+    2024年3月8日"), as a notice's signature gives it at the end."""
+    lines = _head_lines(head)
+    for above, ln in zip(lines, lines[1:]):
+        m = re.fullmatch(_YMD, ln)
+        if m and _SIGNATURE.match(above) and (iso := _iso(*m.group(1, 2, 3))) is not None:
+            return [{"kind": "成文", "date": iso}]
+    return []
 
 
 def read_metadata(original: str, cleaned: str) -> Metadata:
     """Issuer and dates the document states (cleaned text first; the original for page info lines)."""
     head = fold_width(cleaned[:_HEAD_CHARS])
     folded = fold_width(cleaned)
-    found = _stated_dates(head, folded, original) + _signature_date(folded)
+    found = _stated_dates(head, folded, original) + _signature_date(folded) + _byline_date(head)
     dates, seen = [], set()
     for d in found:
         if (d["kind"], d["date"]) not in seen:

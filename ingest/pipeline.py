@@ -11,7 +11,7 @@ from index.settings import Settings
 from index.units import match_units, windows  # noqa: F401 (match_units re-exported for older callers)
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
-from ingest.metadata import read_metadata
+from ingest.metadata import is_byline, read_metadata
 from ingest.splitting import Chunk, split_document
 from ingest.structure import (
     ARTICLE_LEVEL,
@@ -79,15 +79,16 @@ def _after_title(text: str, start: int, end: int, title: str) -> int:
 
 
 def _title_only(text: str, title: str) -> bool:
-    """A chunk that holds nothing but the document's title (and the official-document head above
-    it): every passage is cited under the title already, and as a passage of its own it would be
-    offered as an answer ("1. 信访接待工作规范 [1]"). It stays in the cleaned text."""
+    """A chunk that holds nothing but the document's title (with the official-document head above
+    it and the issuer and date under it): every passage is cited under the title already, and as
+    a passage of its own it would be offered as an answer ("1. 信访接待工作规范 [1]"). It stays in
+    the cleaned text (and the document's issuer and date are read from there)."""
     def bare(s: str) -> str:
         return "".join(ch for ch in s if not ch.isspace() and ch not in "《》")
 
     lines = [ln for ln in (x.strip() for x in text.splitlines()) if ln]
-    return bool(lines) and bool(bare(title)) and all(
-        is_banner_line(ln) or (bare(ln) and bare(ln) in bare(title)) for ln in lines)
+    return bool(lines) and bool(bare(title)) and any(bare(ln) and bare(ln) in bare(title) for ln in lines) and all(
+        is_banner_line(ln) or is_byline(ln) or (bare(ln) and bare(ln) in bare(title)) for ln in lines)
 
 
 def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:

@@ -220,6 +220,7 @@ def test_titles_heads_and_markdown_sections(tmp_path, e5):
     ingest([docs], tmp_path / "idx", embedder=e5, progress=False)
     data = load_index(tmp_path / "idx")
     assert data.documents["通知.txt"].title == "关于进一步做好信访工作的通知"
+    assert data.documents["通知.txt"].issuer == "某市人民政府"  # from its head's issuer mark
     rules = [p for p in data.passages if p.doc == "规范.txt"]
     assert [p.section for p in rules] == ["第一条", "第二条", "第三条"]
     assert "信访接待工作规范" in data.documents["规范.txt"].cleaned  # still in the document
@@ -236,7 +237,8 @@ def test_a_pdfs_running_header_without_page_numbers_is_page_furniture(tmp_path, 
     from test_loaders import cjk_pdf_pages
 
     head = "某市人民政府办公室文件"
-    pages = [[head, "某市矛盾纠纷多元化解办法", "第一条 各级调解组织应当坚持自愿合法公正的原则,", "及时化解矛盾纠纷,防止"],
+    pages = [[head, "某市矛盾纠纷多元化解办法", "某市人民政府办公室", "2024年3月8日",
+              "第一条 各级调解组织应当坚持自愿合法公正的原则,", "及时化解矛盾纠纷,防止"],
              [head, "矛盾激化和转化为信访事项。", "第二条 调解委员会应当及时登记群众反映的土地纠纷。"],
              [head, "第三条 司法所应当在十日内答复群众的投诉。"]]
     docs = tmp_path / "docs"
@@ -246,6 +248,7 @@ def test_a_pdfs_running_header_without_page_numbers_is_page_furniture(tmp_path, 
     data = load_index(tmp_path / "idx")
     record = data.documents["办法.pdf"]
     assert record.title == "某市矛盾纠纷多元化解办法"
+    assert (record.issuer, list(record.dates)) == ("某市人民政府办公室", [{"kind": "成文", "date": "2024-03-08"}])
     assert record.cleaned.count(head) == 1 and record.cleaned.startswith(head)
     assert sum(r["rule"] == "page_chrome" for r in record.removals) == 2
     text = " ".join(p.text for p in data.passages)
