@@ -129,6 +129,7 @@ p.cpuparams_batch.n_threads = 1
 p.sampling.seed = 7
 p.warmup = False
 p.chat_template = "gemma"  # the packaged GGUF carries no template; llama.cpp's built-in Gemma one
+p.use_jinja = False  # with Jinja on, "gemma" is read as a template of its own: the prompt became 3 tokens
 server = xlc.Server(p)
 print("listening", server.listening_address, flush=True)
 sys.stdin.read()  # serve until killed (or until the test process, holding our stdin, ends)

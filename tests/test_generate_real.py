@@ -88,3 +88,22 @@ def test_killed_server_mid_answer_falls_back(llama, retriever):
     assert isinstance(final, Reply) and partials >= 2
     assert not final.generated and final.failure in {"lost", "unreachable"}
     assert "连接" in final.notice and final.text.endswith(final.base.text)
+
+
+def test_the_model_reads_the_whole_prompt(llama, retriever):
+    """The messages the answer is built from reach the model: llama.cpp counts the prompt's tokens
+    (with Jinja on, the server's "gemma" template setting had made every prompt 3 tokens)."""
+    import urllib.request
+
+    from assistant.answer import answer
+    from assistant.generate import build_messages
+
+    base = answer(retriever, QUESTION)
+    messages = build_messages(base.query, [], base.citations)
+    body = json.dumps({"model": "gemma", "messages": messages, "max_tokens": 1, "temperature": 0}).encode()
+    request = urllib.request.Request(f"{llama.url}/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as r:
+        usage = json.load(r)["usage"]
+    passages = sum(len(c.hit.passage.text) for c in base.citations)
+    assert usage["prompt_tokens"] > passages / 4, usage  # a Chinese character is about a token or less
