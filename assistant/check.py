@@ -177,18 +177,31 @@ def passage_vectors(retriever, passage) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def check_answer(retriever, text: str, citations: Sequence) -> list[SentenceCheck]:
-    """Every sentence of a generated answer, checked against the passages it cites."""
+def check_answer(retriever, text: str, citations: Sequence, instructions: str = "") -> list[SentenceCheck]:
+    """Every sentence of a generated answer, checked against the passages it cites. A sentence
+    that only repeats what the model was told (`instructions`) or a cited passage's title and
+    headings (the labels the prompt puts above each passage) says nothing the passage says."""
     parts = split_cited(text)
     if not parts:
         return []
     s = retriever.settings
     vecs = retriever.embedder.embed_queries([claim for _, claim, _ in parts])
     by_n = {c.n: c.hit.passage for c in citations}
+    told = normalise(instructions)
     out = []
     for (sent, claim, cited), vec in zip(parts, vecs):
+        bare = normalise(claim)
+        if len(bare) >= 4 and bare in told:
+            out.append(SentenceCheck(sent, claim, cited, (), "重复了给模型的说明"))
+            continue
         out.append(_check_one(retriever, s, sent, claim, cited, np.asarray(vec, dtype=np.float32), by_n))
     return out
+
+
+def _labels_only(claim: str, passages) -> bool:
+    """Whether a sentence is nothing but a cited passage's title and headings ("《…》 篇一 / 体会之二:…")."""
+    bare = normalise(claim)
+    return len(bare) >= 4 and any(bare in normalise(f"{p.title}{p.section}") for p in passages)
 
 
 def _check_one(retriever, s, sent, claim, cited, vec, by_n) -> SentenceCheck:
@@ -197,6 +210,8 @@ def _check_one(retriever, s, sent, claim, cited, vec, by_n) -> SentenceCheck:
         return SentenceCheck(sent, claim, cited, (), "未标注出处")
     if not passages:
         return SentenceCheck(sent, claim, cited, (), "引用了不存在的段落")
+    if _labels_only(claim, passages.values()):
+        return SentenceCheck(sent, claim, cited, (), "只重复了资料的标题")
     missing = missing_facts(claim, [f"{p.title}\n{p.section}\n{p.text}" for p in passages.values()])
     terms = content_terms(claim, getattr(retriever, "translator", None))
     scores = {n: (float(np.max(passage_vectors(retriever, p) @ vec)), overlap(terms, p.context or p.text))

@@ -268,7 +268,7 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
             yield Partial(text)
         if not text.strip():
             raise GenerationError("the model returned no text", kind="empty")
-        checks = _checked(retriever, text, base.citations)
+        checks = _checked(retriever, text, base.citations, messages[0]["content"])
         if not any(s.ok for s in checks):
             raise GenerationError("no generated sentence is supported by its citation", kind="unsupported")
     except GenerationError as exc:
@@ -279,9 +279,9 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
     yield Reply(base, generated=True, model=config.model, sentences=checks, raw=text)
 
 
-def _checked(retriever, text: str, citations) -> tuple[SentenceCheck, ...]:
+def _checked(retriever, text: str, citations, instructions: str) -> tuple[SentenceCheck, ...]:
     try:
-        return tuple(check_answer(retriever, text, citations))
+        return tuple(check_answer(retriever, text, citations, instructions))
     except Exception as exc:  # a fault in the check must not cost the trainee an answer
         log.exception("the citation check failed")
         raise GenerationError(f"the citation check failed: {exc}", kind="check") from exc

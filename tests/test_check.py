@@ -51,3 +51,23 @@ def test_check_on_real_passages(llm_index):
     checks = check_answer(r, text, base.citations)
     assert [c.ok for c in checks] == [True, True, False, False], [(c.claim, c.dense, c.lexical) for c in checks]
     assert checks[0].supported_by == (1,) and checks[2].reason == checks[3].reason == "与所引段落不符"
+
+
+def test_repeating_a_title_or_the_instructions_is_not_supported(llm_index):
+    """The prompt puts "《title》 section" above each passage and its instructions above all: a
+    model that copies either back has said nothing the passage says (a real run of Gemma 270M
+    answered only "《…》 篇一 / 体会之二:要端正工作态度,热情接待群众[2]" and passed)."""
+    from assistant.answer import answer
+    from assistant.check import check_answer
+    from assistant.generate import build_messages
+    from assistant.service import Assistant
+
+    r = Assistant(llm_index).retriever()
+    base = answer(r, "遇到情绪激动的上访群众应该怎么接待?")
+    p = base.citations[0].hit.passage
+    told = build_messages(base.query, [], base.citations)[0]["content"]
+    heading = f"《{p.title}》 {p.section}[1]" if p.section else f"《{p.title}》[1]"
+    text = heading + "。只能依据用户给出的编号资料回答,不得使用资料以外的知识[1]。接待人员首先要保持冷静,态度和蔼,请群众把话说完[1]。"
+    checks = check_answer(r, text, base.citations, told)
+    assert [(c.ok, c.reason) for c in checks] == [(False, "只重复了资料的标题"), (False, "重复了给模型的说明"), (True, "")], \
+        [(c.claim, c.reason) for c in checks]

@@ -47,7 +47,10 @@ def test_real_model_streams_and_every_kept_sentence_is_supported(llama, retrieve
     if not final.generated:  # every sentence failed the check: the extractive answer, with a notice
         assert final.failure == "unsupported" and final.notice and final.base.text in final.text
         return
-    checks = check_answer(retriever, final.raw, final.base.citations)
+    from assistant.generate import build_messages
+
+    told = build_messages(final.base.query, [], final.base.citations)[0]["content"]
+    checks = check_answer(retriever, final.raw, final.base.citations, told)
     assert [c.ok for c in checks] == [s.ok for s in final.sentences]
     bubble = reply_markdown(final)
     for s in final.sentences:
