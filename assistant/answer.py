@@ -108,7 +108,8 @@ def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tupl
     if not found.cited and cites_a_law(found.query) and not any(is_article(h.passage) for h in cited):
         # "信访条例第十二条…" over documents that hold no such law: say so, then what is related
         names = "、".join(article_name(key) for key in sorted(cited_articles(found.query)))
-        notes.append(f"资料库中没有找到问题所引的条文({names}),以下内容可能相关。")
+        lacking = "资料库中没有法规条文,找不到" if not retriever.articles() else "资料库中没有找到"
+        notes.append(f"{lacking}问题所引的条文({names}),以下内容可能相关。")
     return tuple(notes)
 
 
