@@ -15,6 +15,7 @@ from index.units import (
     is_article,
     names_a_law,
     names_another_law,
+    normalise,
     unit_sentences,
 )
 
@@ -122,11 +123,11 @@ def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int 
     vectors = retriever.unit_vectors(passage.id)
     if len(sents) != len(vectors):  # an index built by other rules: fall back to the model
         vectors = retriever.embedder.embed_passages(sents)
-    labels = {_bare(x) for x in (passage.title, *passage.section.split(" / ")) if _bare(x)}
-    title = _bare(passage.title)
+    labels = {normalise(x) for x in (passage.title, *passage.section.split(" / ")) if normalise(x)}
+    title = normalise(passage.title)
 
     def label(sent: str) -> bool:  # a heading, the title, or a line of a title broken over two
-        bare = _bare(sent)
+        bare = normalise(sent)
         return bare in labels or (len(bare) >= 4 and bare in title)
 
     said = [i for i, sent in enumerate(sents) if not label(sent)] or list(range(len(sents)))
@@ -137,11 +138,6 @@ def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int 
     if len(text) < 40 and after:  # a short sentence rarely stands alone
         text += sents[after[0]]
     return _clip(text, budget)
-
-
-def _bare(s: str) -> str:
-    """A line as a heading or title reads, without marks, spaces and closing punctuation."""
-    return "".join(ch for ch in s.strip().strip("#《》").rstrip("。；;：: ") if not ch.isspace())
 
 
 def _clip(s: str, budget: int) -> str:

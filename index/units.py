@@ -142,9 +142,8 @@ def unit_path(p: Passage) -> str:
     Markdown law's "# 标题" already heads its section path, a .docx, .html, .pdf or .txt law
     states the name as its title. (A scraped page's title, "…心得体会", is a genre label that
     would make every unit alike, so only articles take it.)"""
-    heads = p.headings
-    if p.title and heads and _ARTICLE.fullmatch(heads[-1]):
-        return " ".join([p.title, *heads])
+    if p.title and is_article(p):
+        return " ".join([p.title, *p.headings])
     return " ".join(s for s in p.section.split(" / ") if s)
 
 

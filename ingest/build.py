@@ -123,11 +123,9 @@ def doc_ids(paths: Sequence[str | Path], files: Sequence[Path],
         if f in out:
             continue
         root = next((r for r in roots if r in f.parents), None)
-        doc = f.relative_to(root).as_posix() if root else f.name
-        if (doc in taken or held(doc, f)) and root is not None:
-            doc = f.relative_to(root.parent).as_posix()
-        if doc in taken or held(doc, f):
-            doc = f.as_posix()  # unique: files are distinct resolved paths
+        candidates = [f.relative_to(root).as_posix(), f.relative_to(root.parent).as_posix()] if root else [f.name]
+        # the first free one; else the full path, unique: files are distinct resolved paths
+        doc = next((c for c in candidates if c not in taken and not held(c, f)), f.as_posix())
         taken.add(doc)
         out[f] = doc
     return out

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from index.chars import HAN, number_value
-from ingest.structure import fold_width
+from ingest.structure import fold_width, issuer_mark
 
 _YMD = r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日"
 # A stated event: a date, then within one note what happened on it.
@@ -71,7 +71,6 @@ def _signature_date(text: str) -> list[dict]:
     return []
 
 
-_ISSUER_MARK = re.compile(rf"^\s*([{HAN}]{{2,30}}(?:委员会|人民政府|办公厅|办公室|局|部|厅|委|院))文件\s*$")
 _HEAD_LINES = 6  # the lines an official document's head and a notice's byline take above the text
 
 
@@ -91,9 +90,9 @@ def _issuer(head: str, original: str, text: str) -> str:
         if m:
             return m.group(1)
     for ln in _head_lines(head):  # "某市人民政府文件" above the title, or the body on a line under it
-        m = _ISSUER_MARK.match(ln) or _SIGNATURE.match(ln)
-        if m:
-            return m.group(1)
+        m = _SIGNATURE.match(ln)
+        if issuer_mark(ln) or m:
+            return issuer_mark(ln) or m.group(1)
     return ""
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from index.embedders import Embedder
 from index.schema import DocumentRecord, Location, Passage
 from index.settings import Settings
-from index.units import match_units, windows  # noqa: F401 (match_units re-exported for older callers)
+from index.units import match_units, normalise, windows  # noqa: F401 (match_units re-exported for older callers)
 from ingest.cleaning import CleanText, clean
 from ingest.loaders import LoadedFile
 from ingest.metadata import is_byline, read_metadata
@@ -83,12 +83,14 @@ def _title_only(text: str, title: str) -> bool:
     it and the issuer and date under it): every passage is cited under the title already, and as
     a passage of its own it would be offered as an answer ("1. 信访接待工作规范 [1]"). It stays in
     the cleaned text (and the document's issuer and date are read from there)."""
-    def bare(s: str) -> str:
-        return "".join(ch for ch in s if not ch.isspace() and ch not in "《》")
-
     lines = [ln for ln in (x.strip() for x in text.splitlines()) if ln]
-    return bool(lines) and bool(bare(title)) and any(bare(ln) and bare(ln) in bare(title) for ln in lines) and all(
-        is_banner_line(ln) or is_byline(ln) or (bare(ln) and bare(ln) in bare(title)) for ln in lines)
+    whole = normalise(title)
+
+    def of_title(line: str) -> bool:
+        return bool(normalise(line)) and normalise(line) in whole
+
+    return bool(lines) and bool(whole) and any(map(of_title, lines)) and all(
+        is_banner_line(ln) or is_byline(ln) or of_title(ln) for ln in lines)
 
 
 def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:

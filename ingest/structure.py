@@ -355,10 +355,16 @@ _TITLE_BREAK = re.compile(r"[及和与的之、对]$")
 # The head of an official document (GB/T 9704-2012, 版头) above its title: the issuing body's mark
 # ("某市人民政府文件", "中共某县委办公室文件"), the document number ("某政发〔2023〕5号", with or
 # without "签发人:…" beside it), the signer, the copy number, the secrecy and urgency marks.
-_ISSUER_MARK = re.compile(rf"[{HAN}A-Za-z（）()、 \u3000]{{1,36}}(?:政府|委员会|委|办公室|办公厅|厅|局|部|院|署|会|处|室|中心|组|所|社|团|联|庭)文件")
+_ISSUER_MARK = re.compile(rf"([{HAN}A-Za-z（）()、 \u3000]{{1,36}}(?:政府|委员会|委|办公室|办公厅|厅|局|部|院|署|会|处|室|中心|组|所|社|团|联|庭))文件")
 _DOC_NUMBER = re.compile(r"\S{1,20}?[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
                          r"(?:\s+签发人\s*[:：].{1,20})?")
 _BANNER_OTHER = re.compile(r"签发人\s*[:：].{1,20}|\d{6}|(?:绝密|机密|秘密)(?:\s*★\s*\S{1,6})?|特急|加急|特提|平急")
+
+
+def issuer_mark(line: str) -> str:
+    """The issuing body a head's issuer mark names ("某市人民政府文件" -> 某市人民政府), else ""."""
+    m = _ISSUER_MARK.fullmatch(line.strip())
+    return m.group(1).strip() if m and "的" not in m.group(1) and "关于" not in m.group(1) else ""
 
 
 def is_banner_line(line: str) -> bool:
