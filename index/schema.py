@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Location:
-    """Where a passage's text sits: spans in the cleaned text and in the original file."""
+    """Where a passage's text sits: spans in the cleaned text and in the original file, and the
+    section path it sits under there ("" in indexes built before locations carried one)."""
 
     doc: str
     clean_start: int
     clean_end: int
     start: int
     end: int
+    section: str = ""
 
 
 @dataclass(frozen=True)

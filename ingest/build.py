@@ -43,7 +43,8 @@ EMBED_BATCH = 16
 # enumerated point ("三是…", "其一,…") heads its own paragraph only. 9: with 7, page 1's copy of
 # such a header goes too when the title itself follows it. 10: the issuer and date on lines of
 # their own under the title belong to the head (read as metadata, not a passage of their own).
-PIPELINE_VERSION = 10
+# 11: a repeated passage's other locations carry the section they sit under.
+PIPELINE_VERSION = 11
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

@@ -129,7 +129,7 @@ def _dedupe(passages: list[Passage]) -> list[Passage]:
         if ws and len(hits) == len(ws):
             target = max(set(hits), key=hits.count)
             extra.setdefault(target, []).append(
-                Location(p.doc, p.clean_start, p.clean_end, p.start, p.end))
+                Location(p.doc, p.clean_start, p.clean_end, p.start, p.end, p.section))
             continue
         idx = len(kept)
         for w in ws:

@@ -61,6 +61,23 @@ def test_repeated_sections_are_indexed_once_with_their_locations(data):
             assert normalise(data.documents[loc.doc].cleaned[loc.clean_start:loc.clean_end]) in normalise(p.text)
 
 
+def test_a_repeated_passage_names_the_section_of_each_place(data, corpus_assistant):
+    from ui.viewer import CLEANED, passage_focus, render_focus
+
+    moved = [(p, loc) for p in data.passages for loc in p.also if loc.section != p.section]
+    assert moved, "001 repeats sections under other headings (篇四 / 篇五)"
+    for p, loc in moved:
+        cleaned = data.documents[loc.doc].cleaned
+        for label in loc.section.split(" / "):  # each heading of the path stands before that place
+            assert cleaned.rfind(label[:8], 0, loc.clean_end) >= 0, (label, loc)
+    p, loc = next((p, loc) for p, loc in moved if loc.section.split(" / ")[-1] != p.section.split(" / ")[-1])
+    k = 1 + p.also.index(loc)
+    version = corpus_assistant.retriever().data.version
+    head, _ = render_focus(corpus_assistant, passage_focus(corpus_assistant, p.id, k, version), CLEANED)
+    cited = head.split('class="qz-cited">', 1)[1]
+    assert loc.section.split(" / ")[-1][:8] in cited and p.section.split(" / ")[-1] not in cited
+
+
 def test_cleaning_report_lists_removals_by_rule(data):
     from assistant.reports import cleaning_report
 

@@ -42,7 +42,7 @@ def parse_target(raw) -> Target | None:
 
 def locations(p: Passage) -> list[Location]:
     """Where the passage's text occurs: its own place first, then the repeats."""
-    return [Location(p.doc, p.clean_start, p.clean_end, p.start, p.end), *p.also]
+    return [Location(p.doc, p.clean_start, p.clean_end, p.start, p.end, p.section), *p.also]
 
 
 def viewer_page() -> dict:
@@ -134,7 +134,7 @@ def _header(rec, p: Passage | None, locs: list[Location], current: int, original
     if p is not None:
         loc = locs[current]
         where = f"原文第 {loc.start}–{loc.end} 字" if original else f"清洗后第 {loc.clean_start}–{loc.clean_end} 字"
-        section = f"{esc(p.section)} · " if p.section else ""
+        section = f"{esc(loc.section)} · " if loc.section else ""
         out.append(f'<div class="qz-cited">引用段落:{section}{where}(黄色高亮)</div>')
     if len(locs) > 1:
         buttons = "".join(
