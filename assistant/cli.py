@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from assistant import paths
-from index.errors import QunzhongError
+from index.errors import ConfigError, GenerationError, QunzhongError
 
 EXAMPLES = """examples:
   qunzhong ingest                          # index corpus/ into ./data/index (incremental)
@@ -81,7 +81,15 @@ def _llm(args):
     """The language-model configuration from --llm-* (None when no --llm-url: extractive answers)."""
     from assistant.generate import LLMConfig
 
-    return LLMConfig.from_options(args.llm_url, args.llm_model, args.llm_timeout, args.llm_max_tokens)
+    config = LLMConfig.from_options(args.llm_url, args.llm_model, args.llm_timeout, args.llm_max_tokens)
+    if config is None or config.model:
+        return config
+    try:  # without --llm-model, the endpoint's own model; an endpoint serving several must be told
+        return config.named()
+    except GenerationError as exc:
+        if exc.kind == "model":
+            raise ConfigError(str(exc)) from exc
+        return config  # not reachable now: asked again at the first answer, which falls back meanwhile
 
 
 def _llm_options(sp) -> None:
@@ -268,14 +276,16 @@ def cmd_status(args) -> int:
         print("llm        not configured (extractive answers)")
     else:
         state = "reachable" if llm["reachable"] else f"NOT reachable: {llm['error']}"
-        print(f"llm        {llm['model']} at {llm['url']}: {state}")
+        model = llm["model"] or (f"none chosen (serves {', '.join(llm['models']) or 'no model'}: name one with "
+                                 "--llm-model)" if llm["reachable"] else "the endpoint's own model")
+        print(f"llm        {model} at {llm['url']}: {state}")
     return 0
 
 
 def _llm_status(args) -> dict:
-    from assistant.generate import probe
+    from assistant.generate import LLMConfig, probe
 
-    return probe(_llm(args))
+    return probe(LLMConfig.from_options(args.llm_url, args.llm_model, args.llm_timeout, args.llm_max_tokens))
 
 
 def _cleaning_summary(data) -> dict:

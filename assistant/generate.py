@@ -60,7 +60,7 @@ class LLMConfig:
         if max_tokens is not None and max_tokens <= 0:
             raise ConfigError("--llm-max-tokens must be positive")
         timeout = cls.timeout if timeout is None else float(timeout)
-        return cls(url=url.rstrip("/"), model=model or "default", api_key=os.environ.get(API_KEY_ENV, ""),
+        return cls(url=url.rstrip("/"), model=model or "", api_key=os.environ.get(API_KEY_ENV, ""),
                    timeout=timeout, first_token_timeout=min(cls.first_token_timeout, timeout),
                    max_tokens=max_tokens or cls.max_tokens)
 
@@ -78,6 +78,32 @@ class LLMConfig:
     def public(self) -> dict:
         return {"url": self.url, "model": self.model, "key": bool(self.api_key), "timeout": self.timeout}
 
+    def named(self) -> "LLMConfig":
+        """This configuration with its model named. Given without --llm-model, the endpoint's own
+        model is used, asked once per process: llama.cpp and vLLM serve one, Ollama several, and
+        an endpoint serving several (or none) is an error naming them. An endpoint that has no
+        model list is sent "default", as before."""
+        if self.model:
+            return self
+        key = (self.url, self.api_key)
+        if key not in _SERVED:
+            try:
+                ids = [m.id for m in self.with_timeout(5.0).client().models.list().data]
+            except Exception as exc:
+                err = _describe(exc)
+                if err.kind != "http":
+                    raise err from exc
+                ids = ["default"]  # no /models here: the endpoint picks
+            if len(ids) != 1:
+                served = ", ".join(ids[:10]) or "none"
+                raise GenerationError(f"{self.url} serves {len(ids)} models ({served}): name one with --llm-model",
+                                      kind="model", detail=f"服务提供 {len(ids)} 个模型,请用 --llm-model 指定")
+            _SERVED[key] = ids[0]
+        return dataclasses.replace(self, model=_SERVED[key])
+
+
+_SERVED: dict[tuple[str, str], str] = {}  # (url, key) -> the one model that endpoint serves
+
 
 def probe(config: LLMConfig | None) -> dict:
     """For `qunzhong status`: is a model configured, and does its endpoint answer?"""
@@ -87,6 +113,8 @@ def probe(config: LLMConfig | None) -> dict:
     try:
         models = config.with_timeout(5.0).client().models.list()
         info.update(reachable=True, models=[m.id for m in models.data][:20])
+        if not config.model:  # the one it would use, as `named` picks it ("" when it serves several)
+            info["model"] = info["models"][0] if len(models.data) == 1 else ""
     except Exception as exc:  # any failure is the answer to "reachable?"
         info.update(reachable=False, error=str(_describe(exc)))
     return info
@@ -112,7 +140,7 @@ _NOTICES = {
     "unreachable": "无法连接语言模型服务", "timeout": "语言模型响应超时", "http": "语言模型服务返回错误",
     "refused": "语言模型拒绝回答", "empty": "语言模型没有返回内容", "malformed": "语言模型返回的内容无法解析",
     "lost": "与语言模型的连接中断", "unsupported": "生成的回答没有一句能在引用的段落中核实",
-    "check": "未能核对生成的回答",
+    "check": "未能核对生成的回答", "model": "未能确定使用哪个语言模型",
 }
 
 
@@ -263,6 +291,7 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
     messages = build_messages(base.query, clean_history(history), base.citations)
     text, checks = "", ()
     try:
+        config = config.named()
         for delta in stream_text(config, messages):
             text += delta
             yield Partial(text)
@@ -311,7 +340,8 @@ def answer_check_report(retriever, config: LLMConfig, questions) -> dict:
         counts["sentences"] += len(r.sentences)
         counts["passed"] += len(r.kept)
     share = counts["passed"] / counts["sentences"] if counts["sentences"] else 0.0
-    return {**counts, "passed_share": round(share, 4), "failures": failures, "model": config.model}
+    return {**counts, "passed_share": round(share, 4), "failures": failures,
+            "model": config.model or (r.model if counts["questions"] else "")}
 
 
 def format_check_table(names: Sequence[str], rows: Sequence[dict]) -> str:

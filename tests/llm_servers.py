@@ -36,7 +36,9 @@ def _chunk(delta: dict, finish=None) -> bytes:
 class ReplayServer:
     """`mode` is one of: text, http500, refusal, empty, malformed, nochoices, stall, drop."""
 
-    def __init__(self):
+    def __init__(self, models: list[str] | None = None):
+        """`models`: what GET /models lists (None: ["replay"]; []: no model list, HTTP 404)."""
+        self.models = ["replay"] if models is None else models
         self.mode, self.text, self.stall = "text", "", False
         self.release = threading.Event()  # a stalled reply waits for it (set by the next play)
         self.requests: list[dict] = []
@@ -49,8 +51,11 @@ class ReplayServer:
                 pass
 
             def do_GET(self):
-                body = json.dumps({"object": "list", "data": [{"id": "replay", "object": "model"}]}).encode()
-                self._send(200, body, "application/json")
+                if not server.models:
+                    self._send(404, b'{"error": {"message": "not found"}}', "application/json")
+                    return
+                data = [{"id": m, "object": "model"} for m in server.models]
+                self._send(200, json.dumps({"object": "list", "data": data}).encode(), "application/json")
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

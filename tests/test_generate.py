@@ -139,7 +139,8 @@ def test_cli_ask_with_replay_and_without_a_model(replay, llm_index, tmp_path):
     out = run_main(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-url", replay.url, "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["generated"] and data["model"] == "default"
+    assert data["generated"] and data["model"] == "replay"  # no --llm-model: the one the endpoint serves
+    assert replay.requests[0]["model"] == "replay"
     assert [s["ok"] for s in data["sentences"]] == [True, False] and "25" in data["sentences"][1]["reason"]
     code, text, _ = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-url", replay.url)
     assert code == 0 and "未核实,已删去" in text and f"✓ {s1}" in text
@@ -151,6 +152,26 @@ def test_cli_ask_with_replay_and_without_a_model(replay, llm_index, tmp_path):
     assert "not configured" in status
     code, _, err = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--llm-model", "m")
     assert code == 1 and "--llm-url" in err
+
+
+def test_an_endpoint_serving_several_models_must_be_told_which(llm_index, tmp_path):
+    several, listless = ReplayServer(["qwen2.5:7b", "llama3.1:8b"]), ReplayServer([])
+    try:
+        base = ("ask", QUESTION, "--index", str(llm_index), "--llm-url")
+        code, out, err = main_outcome(tmp_path, *base, several.url)
+        assert code == 1 and not out and "qwen2.5:7b, llama3.1:8b" in err and "--llm-model" in err
+        assert not several.requests  # refused before any answer was asked for
+        code, status, _ = main_outcome(tmp_path, "status", "--index", str(llm_index), "--llm-url", several.url)
+        assert code == 0 and "none chosen" in status and "llama3.1:8b" in status
+        several.play(text="答复[1]。")
+        code, _, err = main_outcome(tmp_path, *base, several.url, "--llm-model", "llama3.1:8b", "--json")
+        assert code == 0 and several.requests[0]["model"] == "llama3.1:8b"
+        listless.play(text="答复[1]。")  # no model list at all: the endpoint picks ("default")
+        code, _, err = main_outcome(tmp_path, *base, listless.url, "--json")
+        assert code == 0 and listless.requests[0]["model"] == "default"
+    finally:
+        several.close()
+        listless.close()
 
 
 def first_sentence_cli(index) -> str:

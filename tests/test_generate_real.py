@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import urllib.request
 
 import pytest
 from llm_servers import free_port, main_outcome
@@ -69,7 +70,12 @@ def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever
     data = json.loads(out)
     assert code == 0 and data["failure"] == "timeout" and "超时" in data["answer"]
     assert data["citations"] and data["points"]  # the extractive answer is all there
+    with urllib.request.urlopen(f"{llama.url}/models", timeout=10) as r:
+        served = [m["id"] for m in json.load(r)["data"]]
+    assert data["model"] == served[0] and len(served) == 1  # no --llm-model: the one llama.cpp serves
     dead = f"http://127.0.0.1:{free_port()}/v1"
+    code, out, _ = main_outcome(tmp_path, "ask", QUESTION, "--index", str(llm_index), "--json", "--llm-url", dead)
+    assert code == 0 and json.loads(out)["failure"] == "unreachable"  # asked again at the answer; falls back
     r = reply(retriever, config(dead), QUESTION)
     assert r.failure == "unreachable" and "无法连接" in r.notice and r.text.endswith(r.base.text)
     assert probe(config(dead))["reachable"] is False
@@ -96,7 +102,6 @@ def test_killed_server_mid_answer_falls_back(llama, retriever):
 def test_the_model_reads_the_whole_prompt(llama, retriever):
     """The messages the answer is built from reach the model: llama.cpp counts the prompt's tokens
     (with Jinja on, the server's "gemma" template setting had made every prompt 3 tokens)."""
-    import urllib.request
 
     from assistant.answer import answer
     from assistant.generate import build_messages
