@@ -31,6 +31,7 @@ import numpy as np
 
 from index.cache import cache_dir, write_atomic
 from index.chars import chinese_numeral, han_count, is_han
+from index.units import article_name, cited_articles, english_article_spans
 
 log = logging.getLogger(__name__)
 
@@ -309,12 +310,22 @@ def number_sets(query: str, known) -> list[SynonymSet]:
     """The whole numbers an English question writes in digits ("within 30 days"), each as a
     unit of its own: the digits and the Chinese numerals a law may write instead (30, 三十), as
     far as the index knows them. A number is the same in both languages; the dictionary reads
-    only words."""
+    only words. A cited article ("Article 12", "Article 10-1") is written as a law writes it
+    (第十二条, 第十条之一), never as a bare number, which would find 第12期 or 12人."""
+    cites = english_article_spans(query)
+    units: dict[str, tuple[str, ...]] = {}
+    for a, b in cites:
+        for key in sorted(cited_articles(query[a:b])):
+            units[f"article {key[0]}" + (f"-{key[1]}" if key[1] else "")] = (
+                article_name(key), *(() if key[1] else (f"第{key[0]}条",)))
+    for m in _NUMBER.finditer(query):
+        if not any(a <= m.start() < b for a, b in cites):
+            units.setdefault(m.group(), (str(int(m.group())), chinese_numeral(int(m.group()))))
     out = []
-    for number in dict.fromkeys(_NUMBER.findall(query)):
-        terms = tuple(t for t in dict.fromkeys((str(int(number)), chinese_numeral(int(number)))) if known(t))
+    for unit, written in units.items():
+        terms = tuple(t for t in dict.fromkeys(written) if known(t))
         if terms:
-            out.append(SynonymSet(number, terms, 1.0))
+            out.append(SynonymSet(unit, terms, 1.0))
     return out
 
 

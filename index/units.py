@@ -70,6 +70,12 @@ _RANGE_EN = re.compile(r"\barticles?\s*(\d{1,4})\s*(?:to|through|-|–)\s*(\d{1,
 RANGE_MAX = 20  # a longer run is read as its two ends only
 
 
+def english_article_spans(text: str) -> list[tuple[int, int]]:
+    """Where an English question cites articles by number ("Article 12", "Articles 12 to 15"):
+    the digits there name articles, not quantities."""
+    return sorted(m.span() for pattern in (_ARTICLE_EN, _RANGE_EN) for m in pattern.finditer(text))
+
+
 def article_name(key: tuple[int, int]) -> str:
     """How an article key is written: (12, 0) -> 第十二条, (10, 1) -> 第十条之一."""
     number, sub = key

@@ -206,3 +206,15 @@ def test_an_article_asked_for_without_its_law_says_which_law_it_is_from(retrieve
     for q, history in (("某某市消防条例第十二条是怎么规定的？", ()), ("What does Article 12 of the fire regulations say?", ()),
                        ("那第十三条呢？", ("某某市消防条例第十二条是怎么规定的？",))):
         assert not answer(retriever, q, history).notes, q
+
+
+BULLETIN = "信访工作简报\n第12期\n本期简报介绍第12期培训班的情况：第12期学员共12人，学习了群众来信的办理要求，交流了第12期的体会。\n"
+
+
+def test_an_english_article_number_is_an_article_not_a_bare_number(tmp_path, e5):
+    """"Article 12" reads 第十二条 on the lexical side: a bulletin's 第12期 (12人) is not it (it
+    was third, above the law's other articles)."""
+    built = index_texts(tmp_path, {"fire.txt": law("某某市消防条例", "消防救援机构"), "bulletin.txt": BULLETIN}, e5)
+    hits = Retriever(load_index(built), e5).retrieve("What does Article 12 say?", k=5)
+    assert hits[0].passage.headings[-1:] == ["第十二条"], [h.passage.citation for h in hits]
+    assert all(h.passage.title != "信访工作简报" for h in hits), [h.passage.citation for h in hits]

@@ -284,7 +284,11 @@ def test_a_number_in_digits_is_a_unit_of_its_own_in_both_notations():
     from index.crosslingual import number_sets
 
     sets = number_sets("Within 30 days, or 15? Article 105, and 2.5 or 12345 are not whole small numbers", lambda t: True)
-    assert [(s.source, s.terms) for s in sets] == [("30", ("30", "三十")), ("15", ("15", "十五")), ("105", ("105", "一百零五"))]
+    assert [(s.source, s.terms) for s in sets] == [("article 105", ("第一百零五条", "第105条")), ("30", ("30", "三十")),
+                                                   ("15", ("15", "十五"))]
+    sets = number_sets("Do Articles 12 to 13 or Article 10-1 allow 12 people?", lambda t: True)
+    assert [(s.source, s.terms) for s in sets] == [("article 12", ("第十二条", "第12条")), ("article 13", ("第十三条", "第13条")),
+                                                   ("article 10-1", ("第十条之一",)), ("12", ("12", "十二"))]
     assert [s.terms for s in number_sets("within 30 days", lambda t: t == "三十")] == [("三十",)]
 
 
