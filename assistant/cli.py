@@ -480,8 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "fn", None):
         parser.print_help()
         return 2
+    from index.embedders import load_progress
+
     try:
-        return args.fn(args)
+        with load_progress(sys.stderr.isatty()):  # a model's loading bar only on a terminal (ingest: unless -q)
+            return args.fn(args)
     except QunzhongError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

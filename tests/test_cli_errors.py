@@ -73,11 +73,16 @@ def ingest_cli(tmp_path: Path, trap: ProxyTrap, *args: str, timeout: float = 300
     """`qunzhong ingest ARGS` in a fresh process whose only Hugging Face cache is tmp_path/hf (empty
     unless the test fills it) and whose only way out is the trap; HF_HUB_OFFLINE is not set, so
     staying off the network is the embedder's doing."""
+    return qunzhong_cli(tmp_path, trap, "ingest", *args, timeout=timeout)
+
+
+def qunzhong_cli(tmp_path: Path, trap: ProxyTrap, *args: str, timeout: float = 300) -> tuple[subprocess.CompletedProcess, float]:
+    """`qunzhong ARGS` in such a process (see ingest_cli), its stderr a pipe, not a terminal."""
     env = cli_env(tmp_path, HF_HOME=str(tmp_path / "hf"), NO_PROXY="", no_proxy="", **trap.env())
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HF_HUB_DISABLE_PROGRESS_BARS"):
         env.pop(name, None)
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "assistant", "ingest", *args], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=timeout)
     return proc, time.monotonic() - t0
 
@@ -133,6 +138,10 @@ def test_a_model_on_this_machine_loads_without_the_network_and_quietly(tmp_path,
     from index.store import read_manifest
 
     assert read_manifest(idx)[1]["embedder"]["name"] == name  # recorded as the user named it
+    # a script reading search/ask output gets the output alone: no loading bar when stderr is no terminal
+    for command in (("search", "--json", "接待"), ("ask", "接待群众")):
+        proc, _ = qunzhong_cli(tmp_path, trap, *command, "--index", str(idx))
+        assert proc.returncode == 0 and proc.stdout and proc.stderr == "", proc.stderr
 
 
 def test_a_file_named_by_itself_that_is_not_indexed_says_why(tmp_path, docs, e5):
