@@ -144,6 +144,15 @@ def test_a_repeated_vote_is_stored_once(served, tmp_path):
     other = client.predict(QUESTION, vote["answer"], "up", vote["passage_ids"], [], "", answer["index_version"],
                            answer["answer_id"], api_name="/feedback")  # a changed vote is a new row
     assert "error" not in other and len(read_jsonl(tmp_path / "data" / "feedback.jsonl")) == 2
+    args = (QUESTION, vote["answer"], "withdrawn", vote["passage_ids"], [], "", answer["index_version"])
+    back = client.predict(*args, answer["answer_id"], api_name="/feedback")  # taken back: no standing vote
+    assert back["rating"] == "withdrawn" and client.predict(*args, answer["answer_id"], api_name="/feedback")["duplicate"]
+    assert "answer_id" in client.predict(*args, "", api_name="/feedback")["error"]
+    rows = read_jsonl(tmp_path / "data" / "feedback.jsonl")
+    assert [r["rating"] for r in rows] == ["down", "up", "withdrawn"]
+    from assistant.feedback import read_feedback
+
+    assert read_feedback(tmp_path / "data" / "feedback.jsonl") == []
     stale = client.predict(QUESTION, "答", "up", [0], [], "", "v20000101T000000-000000", "", api_name="/feedback")
     assert "资料库已更新" in stale["error"]
 

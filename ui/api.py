@@ -2,7 +2,8 @@
 
 Answers name their index version and an answer id; /feedback checks every field (and the
 passage ids against that version) before it writes, stores a repeated vote once (a changed vote
-is a new row that replaces the earlier one in `qunzhong feedback`), and takes
+is a new row that replaces the earlier one in `qunzhong feedback`, a withdrawn one a row that
+takes it back), and takes
 at most FEEDBACK_RATE votes per client per minute. Paths on the server never appear: sources
 are relative to the indexed folder, error messages shortened.
 """
@@ -12,7 +13,7 @@ import gradio as gr
 
 from assistant import paths
 from assistant.feedback import answer_id as make_answer_id
-from assistant.feedback import record_feedback
+from assistant.feedback import WITHDRAWN, record_feedback, withdraw_feedback
 from assistant.service import Assistant, public_answer, redact_paths
 from index.errors import QunzhongError
 from ui.limits import RateLimiter, client_key
@@ -46,7 +47,8 @@ def add_api(assistant: Assistant) -> None:
                  answer_id: str = "", request: gr.Request = None) -> dict:
         """Record 👍 ("up") or 👎 ("down") on an answer, with the ids of the passages it showed and
         (from /chat) its index_version and answer_id. A repeated vote is stored once; a different
-        vote on the same answer_id replaces the earlier one in the export."""
+        vote on the same answer_id replaces the earlier one in the export; "withdrawn" (with that
+        answer_id) takes the standing vote back, as clicking the same button again does."""
         if request is not None and not limiter.allow(client_key(request)):
             return {"error": "too many votes from this client; try again in a minute"}
         try:
@@ -54,9 +56,13 @@ def add_api(assistant: Assistant) -> None:
             version = index_version or r.data.version
             if version != r.data.version:
                 raise QunzhongError("资料库已更新,请重新提问后再评价 (index_version is not the version served)")
-            return record_feedback(paths.feedback_path(), rating=rating, question=question, history=history,
-                                   answer=answer, passage_ids=passage_ids, comment=comment,
-                                   index_version=version, n_passages=len(r.passages), answer_key=answer_id)
+            fields = dict(question=question, history=history, answer=answer, passage_ids=passage_ids,
+                          index_version=version, n_passages=len(r.passages), answer_key=answer_id)
+            if rating == WITHDRAWN:
+                if not answer_id:
+                    raise QunzhongError("withdrawing a vote needs the answer_id it was cast on")
+                return withdraw_feedback(paths.feedback_path(), **fields)
+            return record_feedback(paths.feedback_path(), rating=rating, comment=comment, **fields)
         except QunzhongError as exc:
             return {"error": redact_paths(str(exc))}
         except OSError as exc:
