@@ -235,3 +235,12 @@ def cut_for_search(text: str) -> list[str]:
         with _lock:  # jieba's shared tokenizer is not thread-safe
             return full_jieba().lcut_for_search(text, HMM=False)
     return compact.cut_for_search(text)
+
+
+def is_word(text: str) -> bool:
+    """Is `text` a word of the segmenter's dictionary (jieba's, with the domain terms)?"""
+    with _setup_lock:
+        compact = _segmenter()
+    if compact is None:
+        return bool(full_jieba().FREQ.get(text))
+    return compact.is_word(text)

@@ -44,7 +44,8 @@ EMBED_BATCH = 16
 # such a header goes too when the title itself follows it. 10: the issuer and date on lines of
 # their own under the title belong to the head (read as metadata, not a passage of their own).
 # 11: a repeated passage's other locations carry the section they sit under.
-PIPELINE_VERSION = 11
+# 12: a string seen once between two words is not a watermark (it may be the law's own modifier).
+PIPELINE_VERSION = 12
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

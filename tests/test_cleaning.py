@@ -307,6 +307,17 @@ def test_watermark_leaves_real_modifiers():
     assert clean(original).text == original
 
 
+def test_a_modifier_a_law_uses_once_is_not_a_watermark():
+    """Between two words a string seen once may be the law's own wording: "特大建筑质量安全事故"
+    among many "特大安全事故" was deleted as a watermark, changing what the article says."""
+    items = ["特大火灾事故", "特大交通安全事故", "特大建筑质量安全事故", "煤矿和其他矿山特大安全事故", "其他特大安全事故"]
+    law = ("第一条 为了防范特大安全事故的发生,追究特大安全事故的行政责任,制定本规定。\n"
+           "第二条 对下列特大安全事故负有领导责任的,给予行政处分:\n"
+           + "\n".join(f"({n}){item};" for n, item in zip("一二三四五", items))
+           + "\n第三条 特大安全事故的具体标准,按照国家有关规定执行。\n第四条 发生特大安全事故,应当立即报告。\n")
+    assert clean(law).text.strip() == law.strip()
+
+
 def _doc_with(line: str) -> str:
     return "\n\n".join(["信访工作总结", PARA, PARA2, line, PARA3, PARA + PARA2])
 

@@ -11,6 +11,7 @@ from ingest.cleaning.helpers import (CLOSERS, DANGLING, TERMINAL, bigram_counts,
                                      lines_of)
 from ingest.structure import is_heading_line
 from index.chars import HAN
+from index.segment import is_word
 from index.units import SENTENCE
 
 log = logging.getLogger(__name__)
@@ -76,14 +77,23 @@ def watermark(text: str) -> list[Span]:
     A span is a watermark when deleting it rejoins a phrase the document
     otherwise writes whole, when the seams it makes and its own bigrams occur
     only with it, and when *every* copy of it in the document is such a
-    splice (a real word also occurs in ordinary places).  Two-character
-    spans must occur at least twice: a lone one is too often a real word.
+    splice (a real word also occurs in ordinary places).  A string seen
+    only once must be three characters or more and split a word in two
+    (`_splits_a_word`): a lone one is too often a real word.
     """
     spans: list[Span] = []
     for piece, where in _splices(text).items():
-        if len(where) == text.count(piece) and (len(piece) >= 3 or len(where) >= 2):
+        if len(where) == text.count(piece) and (len(where) >= 2 or (len(piece) >= 3 and _splits_a_word(text, *where[0]))):
             spans += where
     return spans
+
+
+def _splits_a_word(text: str, i: int, j: int) -> bool:
+    """Does text[i:j] sit inside one word, between two characters that are a word together and
+    belong to no word on either side ("与群|甲乙丙丁|众的": 群众)? A string seen once between two
+    words may be a modifier the document uses once (特大|建筑质量|安全事故, 生物|医学新|技术),
+    which a single splice cannot be told from."""
+    return (is_word(text[i - 1] + text[j]) and not is_word(text[i - 2:i]) and not is_word(text[j:j + 2]))
 
 
 # ------------------------------------------------------------ inserted lines
