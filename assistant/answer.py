@@ -1,6 +1,7 @@
 """Extractive answers: the most relevant sentences of the top passages, each with its citation."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -9,6 +10,7 @@ import numpy as np
 from assistant.retrieval import Retrieval, Retriever
 from index.schema import Hit
 from index.units import (
+    article_key,
     article_name,
     cited_articles,
     cites_a_law,
@@ -71,8 +73,7 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         return Answer(found.query, NOT_FOUND, False)
     if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
         cited = found.hits[: min(found.cited, s.answer_points)]
-        points = [(_clip("".join(unit_sentences(h.passage.text, h.passage.section)), ARTICLE_BUDGET), n)
-                  for n, h in enumerate(cited, 1)]
+        points = [(_article_text(h.passage), n) for n, h in enumerate(cited, 1)]
     else:
         cited = [h for h in found.hits[: s.answer_points] if h.dense - found.background >= s.relevance_floor - s.citation_slack]
         points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
@@ -114,31 +115,89 @@ def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tupl
     return tuple(notes)
 
 
+# How a sentence leans on its neighbours. A lead-in ends with a colon and introduces the items
+# after it; an item ("（三）…", "二、…", "3.…", "①…") belongs to the lead-in before it; a clause
+# opening with a contrast or condition ("但是…除外", "否则…") qualifies the sentence before it.
+# Shown alone, each says less than the document does (an exception without its rule reads as
+# the opposite of the rule).
+_LEAD_IN = re.compile(r"[：:]\s*$")
+_ITEM = re.compile(r"\s*(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[、.．)）](?!\d)|[①-⑳])")
+_LEANS_BACK = re.compile(r"\s*(?:但是|但(?=[，,])|然而|否则|不过)")
+_SENTENCE_CUT = re.compile(r"[。！？!?；;]")
+
+
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:
     """The passage's sentence closest in meaning to the question (scored with the vectors stored
-    for its match units, so answering embeds nothing new), plus the next one if it is short. A
-    line that is the document's title or one of the passage's headings is not a point: it says
-    what the passage is about, not what it says."""
+    for its match units, so answering embeds nothing new), with what it leans on (`_around`),
+    plus the next one if it is short. A line that is the document's title or one of the
+    passage's headings is not a point: it says what the passage is about, not what it says."""
     sents = unit_sentences(passage.text, passage.section)
     vectors = retriever.unit_vectors(passage.id)
     if len(sents) != len(vectors):  # an index built by other rules: fall back to the model
         vectors = retriever.embedder.embed_passages(sents)
-    labels = {normalise(x) for x in (passage.title, *passage.section.split(" / ")) if normalise(x)}
-    title = normalise(passage.title)
-
-    def label(sent: str) -> bool:  # a heading, the title, or a line of a title broken over two
-        bare = normalise(sent)
-        return bare in labels or (len(bare) >= 4 and bare in title)
-
-    said = [i for i, sent in enumerate(sents) if not label(sent)] or list(range(len(sents)))
+    said = [i for i, sent in enumerate(sents) if not _is_label(passage, sent)] or list(range(len(sents)))
     scores = vectors @ vec
     best = max(said, key=lambda i: scores[i])
-    text = sents[best]
-    after = [i for i in said if i > best]
+    text, last = _around(sents, best, set(said), budget)
+    after = [i for i in said if i > last]
     if len(text) < 40 and after:  # a short sentence rarely stands alone
         text += sents[after[0]]
-    return _clip(text, budget)
+    return _clip(_unlabelled(passage, text), budget)
+
+
+def _article_text(passage) -> str:
+    """A cited article as a point: its sentences without the chapter and section lines above it."""
+    sents = unit_sentences(passage.text, passage.section)
+    return _clip("".join(s for s in sents if not _is_label(passage, s)) or "".join(sents), ARTICLE_BUDGET)
+
+
+def _is_label(passage, sent: str) -> bool:
+    """A heading of the passage, the title, or a line of a title broken over two."""
+    bare, title = normalise(sent), normalise(passage.title)
+    labels = {normalise(x) for x in (passage.title, *passage.section.split(" / "))}
+    return bool(bare) and (bare in labels or (len(bare) >= 4 and bare in title))
+
+
+def _unlabelled(passage, text: str) -> str:
+    """`text` without a heading that opens it on the same line, set off by a space ("二、突出问题
+    建国以来…"). An article's number stays: it is how a law's sentence is cited."""
+    for label in sorted(passage.section.split(" / "), key=len, reverse=True):
+        if (len(label) >= 4 and article_key(label) is None and text.startswith(label)
+                and text[len(label):len(label) + 1] in (" ", "\u3000") and len(text) - len(label) >= 12):
+            return text[len(label):].lstrip(" \u3000")
+    return text
+
+
+def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[str, int]:
+    """Sentence `best` with what it leans on, and the index of the last sentence used: the
+    sentence a contrast or condition qualifies; the lead-in of a list item (with "……" when other
+    items come between); the items after a lead-in, as many as the budget holds (one at least)."""
+    lo = hi = best
+    while lo - 1 in said and _LEANS_BACK.match(sents[lo]):
+        lo -= 1
+    head = ""
+    if _ITEM.match(sents[lo]):
+        lead = next((k for k in range(lo - 1, -1, -1) if not _ITEM.match(sents[k])), None)
+        if lead is not None and lead in said and _LEAD_IN.search(sents[lead]):
+            first = lead  # the lead-in's whole sentence: its clauses before a "；" too
+            while first - 1 in said and sents[first - 1].endswith(("；", ";")) and not _ITEM.match(sents[first - 1]):
+                first -= 1
+            head = "".join(sents[first:lead + 1]) + ("……" if lead < lo - 1 else "")
+    text = head + "".join(sents[lo:hi + 1])
+    if _LEAD_IN.search(sents[hi]):
+        while hi + 1 < len(sents) and _ITEM.match(sents[hi + 1]) and (
+                hi == best or len(text) + len(sents[hi + 1]) <= budget):
+            hi += 1
+            text += sents[hi]
+    return text, hi
 
 
 def _clip(s: str, budget: int) -> str:
-    return s if len(s) <= budget else s[: budget - 1] + "…"
+    """`s` within `budget` characters: cut after its last sentence end that keeps at least half
+    of it, else at the budget, marked "…"."""
+    if len(s) <= budget:
+        return s
+    ends = [m.end() for m in _SENTENCE_CUT.finditer(s, 0, budget - 1)]
+    if ends and ends[-1] >= budget // 2:
+        return s[:ends[-1]] + "…"
+    return s[: budget - 1] + "…"

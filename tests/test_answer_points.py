@@ -1,0 +1,79 @@
+"""An answer point says what the document says: a list item comes with the lead-in it belongs to,
+a lead-in with its items, an exception with the rule it qualifies, without a heading glued to
+its line, cut at a sentence end. Real ingest, real embedder; and the composition on its own."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import _around, _clip, answer
+from assistant.retrieval import Retriever
+from conftest import index_texts
+from index.store import load_index
+
+LAW = """某某市人民调解办法
+第一条 为了规范人民调解工作，根据有关法律，制定本办法。
+第二条 人民调解员在调解工作中有下列行为之一的，由人民调解委员会给予批评教育；情节严重的，由推选或者聘任单位予以罢免或者解聘：
+（一）偏袒一方当事人的；
+（二）侮辱当事人的；
+（三）索取、收受财物或者牟取其他不正当利益的；
+（四）泄露当事人的个人隐私、商业秘密的。
+第三条 年满十八周岁的本地居民都可以被推选为人民调解员；但是，依照法律被剥夺政治权利的人除外。
+第四条 人民调解委员会调解民间纠纷，不收取任何费用。
+"""
+
+FILL = "各级干部要深入基层、深入群众，认真倾听群众呼声，切实解决群众反映强烈的实际问题。" * 4
+PAGE = f"""基层群众工作经验材料
+一、群众工作面临的新情况
+{FILL}
+二、群众工作面临的突出问题 改革开放以来党群关系的主流是好的，但是一些地方的群众工作方法还不适应新形势的要求，需要认真加以改进。{FILL}
+三、做好群众工作的几点体会
+干部要经常走村入户，面对面听取群众意见，把矛盾化解在萌芽状态。{FILL}
+"""
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory, e5):
+    built = index_texts(tmp_path_factory.mktemp("points"), {"law.txt": LAW, "page.txt": PAGE}, e5)
+    return Retriever(load_index(built), e5)
+
+
+def first_point(retriever, question: str) -> str:
+    ans = answer(retriever, question)
+    assert ans.found and ans.points, ans.text
+    return ans.points[0][0]
+
+
+def test_a_list_item_comes_with_its_lead_in(retriever):
+    point = first_point(retriever, "人民调解员索取、收受财物或者牟取不正当利益的，怎么处理？")
+    assert "索取、收受财物" in point and "有下列行为之一的" in point and "罢免或者解聘" in point, point
+    assert point.startswith("第二条") and "……" in point  # items (一) and (二) are left out, marked
+
+
+def test_an_exception_comes_with_its_rule(retriever):
+    point = first_point(retriever, "被剥夺政治权利的人可以当人民调解员吗？")
+    assert "除外" in point and "都可以被推选为人民调解员" in point, point
+
+
+def test_a_heading_on_the_same_line_is_not_part_of_the_point(retriever):
+    point = first_point(retriever, "一些地方的群众工作方法为什么不适应新形势的要求？")
+    assert point.startswith("改革开放以来"), point
+
+
+def test_composition_of_leaning_sentences():
+    sents = ["第二条 有下列行为之一的，予以解聘：", "（一）偏袒一方的；", "（二）侮辱当事人的；", "（三）收受财物的。",
+             "第三条 居民都可以被推选；", "但是，被剥夺政治权利的人除外。"]
+    said = set(range(len(sents)))
+    assert _around(sents, 3, said, 160) == ("第二条 有下列行为之一的，予以解聘：……（三）收受财物的。", 3)
+    assert _around(sents, 1, said, 160) == ("第二条 有下列行为之一的，予以解聘：（一）偏袒一方的；", 1)
+    assert _around(sents, 0, said, 160)[0] == "".join(sents[:4])  # a lead-in brings its items
+    assert _around(sents, 0, said, 30) == ("".join(sents[:2]), 1)  # as many as fit, one at least
+    assert _around(sents, 5, said, 160) == ("第三条 居民都可以被推选；但是，被剥夺政治权利的人除外。", 5)
+    assert _around(sents, 5, said - {4}, 160) == ("但是，被剥夺政治权利的人除外。", 5)  # not across a label
+    assert _around(sents, 4, said, 160) == (sents[4], 4)
+
+
+def test_a_long_point_is_cut_at_a_sentence_end():
+    text = "第一句话讲的是接待群众的要求。" * 4 + "第二句很长" * 30
+    assert _clip(text, 100) == "第一句话讲的是接待群众的要求。" * 4 + "…"  # 60 of 100: kept whole
+    assert _clip("很长的一句话没有句号" * 20, 50) == ("很长的一句话没有句号" * 20)[:49] + "…"
+    assert _clip("短句。", 50) == "短句。"
