@@ -170,8 +170,9 @@ def _unlabelled(passage, text: str) -> str:
 
 def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[str, int]:
     """Sentence `best` with what it leans on, and the index of the last sentence used: the
-    sentence a contrast or condition qualifies; the lead-in of a list item (with "……" when other
-    items come between); the items after a lead-in, as many as the budget holds (one at least)."""
+    sentence a contrast or condition qualifies; the lead-in of a list item, with the whole list
+    when it fits the budget, else with "……" for the items that come between; the items after a
+    lead-in, as many as the budget holds (one at least)."""
     lo = hi = best
     while lo - 1 in said and _LEANS_BACK.match(sents[lo]):
         lo -= 1
@@ -182,6 +183,12 @@ def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[s
             first = lead  # the lead-in's whole sentence: its clauses before a "；" too
             while first - 1 in said and sents[first - 1].endswith(("；", ";")) and not _ITEM.match(sents[first - 1]):
                 first -= 1
+            last = lo
+            while last + 1 < len(sents) and _ITEM.match(sents[last + 1]):
+                last += 1
+            whole = "".join(sents[first:last + 1])
+            if len(whole) <= budget:  # the whole list fits: all of it ("有哪些权利?" asks for the list)
+                return whole, last
             head = "".join(sents[first:lead + 1]) + ("……" if lead < lo - 1 else "")
     text = head + "".join(sents[lo:hi + 1])
     if _LEAD_IN.search(sents[hi]):

@@ -46,7 +46,7 @@ def first_point(retriever, question: str) -> str:
 def test_a_list_item_comes_with_its_lead_in(retriever):
     point = first_point(retriever, "人民调解员索取、收受财物或者牟取不正当利益的，怎么处理？")
     assert "索取、收受财物" in point and "有下列行为之一的" in point and "罢免或者解聘" in point, point
-    assert point.startswith("第二条") and "……" in point  # items (一) and (二) are left out, marked
+    assert point.startswith("第二条") and "（一）偏袒" in point and "（四）泄露" in point  # the whole list fits
 
 
 def test_an_exception_comes_with_its_rule(retriever):
@@ -63,8 +63,9 @@ def test_composition_of_leaning_sentences():
     sents = ["第二条 有下列行为之一的，予以解聘：", "（一）偏袒一方的；", "（二）侮辱当事人的；", "（三）收受财物的。",
              "第三条 居民都可以被推选；", "但是，被剥夺政治权利的人除外。"]
     said = set(range(len(sents)))
-    assert _around(sents, 3, said, 160) == ("第二条 有下列行为之一的，予以解聘：……（三）收受财物的。", 3)
-    assert _around(sents, 1, said, 160) == ("第二条 有下列行为之一的，予以解聘：（一）偏袒一方的；", 1)
+    assert _around(sents, 3, said, 160) == ("".join(sents[:4]), 3)  # the whole list fits
+    assert _around(sents, 3, said, 40) == ("第二条 有下列行为之一的，予以解聘：……（三）收受财物的。", 3)
+    assert _around(sents, 1, said, 40) == ("第二条 有下列行为之一的，予以解聘：（一）偏袒一方的；", 1)
     assert _around(sents, 0, said, 160)[0] == "".join(sents[:4])  # a lead-in brings its items
     assert _around(sents, 0, said, 30) == ("".join(sents[:2]), 1)  # as many as fit, one at least
     assert _around(sents, 5, said, 160) == ("第三条 居民都可以被推选；但是，被剥夺政治权利的人除外。", 5)
