@@ -190,6 +190,21 @@ def test_feedback_per_answer_and_new_chat(site, browser, tmp_path):
     p.close()
 
 
+def test_questions_that_found_nothing_are_no_context_for_the_next(site, browser):
+    """"接待群众" after two off-topic questions is answered as in a new chat (it was refused,
+    judged in a conversation about the weather and shares)."""
+    from playwright.sync_api import expect
+
+    p = Page(browser, site, WIDTHS["desktop"])
+    bots = p.page.locator("#qz-chat [data-testid='bot']")
+    for question in ("明天股票会涨吗?", "今天天气怎么样"):
+        p.ask(question)
+        expect(bots.last).to_contain_text("未找到相关内容")
+    p.ask("接待群众")
+    expect(bots.last).to_contain_text("[1]")
+    p.close()
+
+
 def test_repeated_section_shows_its_other_location(site, browser):
     from playwright.sync_api import expect
 

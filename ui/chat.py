@@ -93,7 +93,10 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
         chat[-1] = {"role": "assistant", "content": markdown}
         record = {**record, "history": list(turns), "index_version": r.data.version}
         records = {**records, str(len(chat) - 1): record}
-        yield "", chat, cards, turns + [record["question"]], records, status, r.data.version
+        # Only a question that found something is context for the next: after "今天天气怎么样"
+        # (not found), "接待群众" is judged on its own, as in a new chat.
+        turns = turns + [record["question"]] if record["passage_ids"] else turns
+        yield "", chat, cards, turns, records, status, r.data.version
 
     def vote(records, comment, evt: gr.LikeData):
         """👍/👎 on an answer; the same button clicked again takes the vote back (Gradio then sends
