@@ -104,7 +104,8 @@ def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tupl
     if found.absent and found.hits:  # "第九十九条" of a law with fifty
         names = "、".join(article_name(key) for key in found.absent)
         notes.append(f"《{found.hits[0].passage.title}》中没有{names}。")
-    if found.cited and names_another_law(found.query, found.hits[0].passage.title):
+    named = next((t for t in (found.query, *reversed(found.history)) if names_a_law(t)), "")
+    if found.cited and named and names_another_law(named, found.hits[0].passage.title):
         # the article is of the nearest law the documents hold, which is not the one named
         notes.append(f"资料库中没有问题所说的法规;以下是《{found.hits[0].passage.title}》的相应条文。")
     if not found.cited and cites_a_law(found.query) and not any(is_article(h.passage) for h in cited):
@@ -146,9 +147,12 @@ def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int 
 
 
 def _article_text(passage) -> str:
-    """A cited article as a point: its sentences without the chapter and section lines above it."""
+    """A cited article as a point, under the law's name (《北京市信访条例》第十二条 …: which law
+    it is of shows in the answer itself, not only on its card), without the chapter and section
+    lines above it."""
     sents = unit_sentences(passage.text, passage.section)
-    return _clip("".join(s for s in sents if not _is_label(passage, s)) or "".join(sents), ARTICLE_BUDGET)
+    text = _clip("".join(s for s in sents if not _is_label(passage, s)) or "".join(sents), ARTICLE_BUDGET)
+    return f"《{passage.title}》{text}" if passage.title and is_article(passage) else text
 
 
 def _is_label(passage, sent: str) -> bool:

@@ -18,7 +18,7 @@ from index.lexical import BM25, TOKENIZERS, TermCounts, clear_term_cache
 from index.schema import Hit, Passage
 from index.settings import Settings
 from index.store import IndexData
-from index.units import WINDOW, article_key, cited_articles, norm_windows, normalise
+from index.units import WINDOW, article_key, cited_articles, names_a_law, norm_windows, normalise
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +364,9 @@ class Retriever:
         hits, cited, absent = [], 0, ()
         if self.passages:
             fused = self.fuse(sig)
-            first, absent = self._cited(fused, query)
+            asks_by_number = bool(history and self._articles and cited_articles(query)) and not names_a_law(query)
+            law = self._conversation_law(history) if asks_by_number else None
+            first, absent = self._cited(fused, query, law)
             chosen = set(first)
             order = [i for i in np.argsort(-fused)[: max(k * 8, 50) + len(first)].tolist() if i not in chosen]
             hits = self._dedupe(first + order, fused, sig, k)
@@ -382,7 +384,18 @@ class Retriever:
         return Retrieval(query, history, hits, sig.vector, self.gate.background(conversation),
                          float(self.dense_scores(conversation).max()), cited, absent)
 
-    def _cited(self, fused: np.ndarray, query: str) -> tuple[list[int], tuple[tuple[int, int], ...]]:
+    def _conversation_law(self, history: Sequence[str]) -> str | None:
+        """The law the conversation cited articles of: the document the latest earlier turn that
+        named a law and an article of it found first ("信访条例第十二条是怎么规定的?"), so that
+        "第十四条呢?" or "What does Article 14 say?" after it is of the same law. None when no
+        turn did, or its best passage is no law."""
+        for turn in reversed(history):
+            if names_a_law(turn) and cited_articles(turn):
+                doc = self.passages[int(np.argmax(self.fuse(self.signals(turn))))].doc
+                return doc if doc in self._articles else None
+        return None
+
+    def _cited(self, fused: np.ndarray, query: str, law: str | None = None) -> tuple[list[int], tuple[tuple[int, int], ...]]:
         """The passages of the articles `query` cites by number ("第十二条", "Article 12") in the
         law its best passage comes from, in the law's order (they rank before every other
         passage), and the cited articles that law does not have. "信访工作条例第十二条" means
@@ -392,7 +405,7 @@ class Retriever:
         keys = cited_articles(query) if self._articles else set()
         if not keys:
             return [], ()
-        articles = self._articles.get(self.passages[int(np.argmax(fused))].doc)
+        articles = self._articles.get(law or self.passages[int(np.argmax(fused))].doc)
         if not articles:
             return [], ()
         pids = [i for key in keys & articles.keys() for i in articles[key]]

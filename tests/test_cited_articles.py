@@ -119,16 +119,29 @@ def test_a_follow_up_cites_an_article_of_the_law_its_conversation_is_about(retri
     assert (first.title, first.headings[-1:]) == ("某某市消防条例", ["第十三条"]), first.citation
 
 
+@pytest.mark.parametrize("law", ["某某市信访条例", "某某市消防条例", "某某市调解条例"])
+@pytest.mark.parametrize("question", ["What does Article 14 say?", "第十四条是怎么规定的？", "第十四条呢"])
+def test_an_article_asked_by_number_alone_is_of_the_law_the_conversation_named(retriever, law, question):
+    """Each law of the shelf has a 第十四条: the one meant is of the law named earlier, and the
+    answer names it."""
+    from assistant.answer import answer
+
+    history = [f"{law}第十二条是怎么规定的？", "这一条的目的是什么？"]
+    first = retriever.retrieve(question, k=5, history=history)[0].passage
+    assert (first.title, first.headings[-1:]) == (law, ["第十四条"]), first.citation
+    assert answer(retriever, question, history).points[0][0].startswith(f"《{law}》第十四条")
+
+
 def test_the_answer_quotes_the_cited_articles(retriever):
     """Asked what articles say, the extractive answer quotes them, one point each, in the law's order."""
     from assistant.answer import answer
 
     one = answer(retriever, "某某市信访条例第十二条是怎么规定的？")
     assert one.found and len(one.points) == 1, one.text
-    assert one.points[0][0].startswith("第十二条") and DUTIES[11] in one.points[0][0], one.points
+    assert one.points[0][0].startswith("《某某市信访条例》第十二条") and DUTIES[11] in one.points[0][0], one.points
     assert one.citations[0].hit.passage.headings[-1] == "第十二条"
     two = answer(retriever, "What do Articles 21 and 3 of the fire regulations say?")
-    assert [p[0][:4] for p in two.points] == ["第三条 ", "第二十一"], two.points
+    assert [p[0][9:13] for p in two.points] == ["第三条 ", "第二十一"], two.points  # after 《某某市消防条例》
     assert {c.hit.passage.title for c in two.citations} == {"某某市消防条例"}
 
 
