@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.retrieval import Retrieval, Retriever
+from index.crosslingual import is_english
 from index.schema import Hit
 from index.units import (
     article_key,
@@ -23,6 +24,10 @@ from index.units import (
 
 ARTICLE_BUDGET = 300  # characters of a cited article quoted as one point (the card has all of it)
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
+LEAD = "根据资料库中的相关内容,要点如下:"
+# An English question is answered from Chinese documents: one English line says what follows.
+NOT_FOUND_EN = NOT_FOUND + "\n\nNothing in the documents is relevant enough to this question: try other words or add details."
+LEAD_EN = LEAD + "\n(The documents are in Chinese: each point below quotes them, with its source [n].)"
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
     """The extractive answer for a retrieval already made (nothing is retrieved again)."""
     s = retriever.settings
     if not found.relevant(s.relevance_floor):
-        return Answer(found.query, NOT_FOUND, False)
+        return Answer(found.query, NOT_FOUND_EN if is_english(found.query) else NOT_FOUND, False)
     if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
         cited = found.hits[: min(found.cited, s.answer_points)]
         points = [(_article_text(h.passage), n) for n, h in enumerate(cited, 1)]
@@ -79,7 +84,8 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         points = [(_best_sentences(retriever, h.passage, found.vector), n) for n, h in enumerate(cited, 1)]
     lines = [f"{i}. {text} [{n}]" for i, (text, n) in enumerate(points, 1)]
     notes = _notes(retriever, found, cited)
-    body = "\n\n".join([*notes, "根据资料库中的相关内容,要点如下:\n\n" + "\n".join(lines)])
+    lead = LEAD_EN if is_english(found.query) else LEAD
+    body = "\n\n".join([*notes, lead + "\n\n" + "\n".join(lines)])
     citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
                       for n, h in enumerate(cited, 1))
     return Answer(found.query, body, True, citations, tuple(points), notes)

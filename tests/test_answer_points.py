@@ -78,3 +78,16 @@ def test_a_long_point_is_cut_at_a_sentence_end():
     assert _clip(text, 100) == "第一句话讲的是接待群众的要求。" * 4 + "…"  # 60 of 100: kept whole
     assert _clip("很长的一句话没有句号" * 20, 50) == ("很长的一句话没有句号" * 20)[:49] + "…"
     assert _clip("短句。", 50) == "短句。"
+
+
+def test_an_english_question_is_told_in_english_what_the_answer_is(corpus_assistant):
+    """Answered from Chinese documents, an English question gets one English line saying so
+    (the points quote the documents); a Chinese one gets none."""
+    from assistant.answer import LEAD, LEAD_EN, NOT_FOUND_EN
+
+    ans = corpus_assistant.ask("How should I handle an emotionally agitated petitioner?")
+    assert ans.found and LEAD_EN in ans.text and ans.points, ans.text
+    off = corpus_assistant.ask("What's the weather like tomorrow? Should I go swimming at the beach?")
+    assert not off.found and off.text == NOT_FOUND_EN
+    zh = corpus_assistant.ask("遇到情绪激动的上访群众怎么接待?")
+    assert zh.found and LEAD in zh.text and LEAD_EN not in zh.text and "documents" not in zh.text
