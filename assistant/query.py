@@ -25,14 +25,27 @@ _POINTS_BACK = re.compile(
     r"^\s*(?:and\b|what\s+if\b|(?:what|how)\s+about\b)", re.IGNORECASE)
 
 def clean_query(text: str | None, max_chars: int = Settings.max_query_chars) -> str:
-    """Strip control characters and excess space; refuse an empty query; clip a huge one."""
+    """Strip control characters and excess space; refuse an empty query; clip a huge one to
+    its beginning and its end (`clip`)."""
     if text is not None and not isinstance(text, str):
         raise QueryError("问题必须是文字 (the query must be text)")
     text = unicodedata.normalize("NFC", text or "")
     text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
     if not any(ch.isalnum() for ch in text):
         raise QueryError("问题为空:请输入要查询的问题。")
-    return text[:max_chars]
+    return clip(text, max_chars)
+
+
+CLIP_MARK = " … "
+
+
+def clip(text: str, max_chars: int) -> str:
+    """A text over `max_chars` as its first and its last `max_chars // 2` characters: a long
+    question is a case described at length and the question asked at its end."""
+    if len(text) <= max_chars:
+        return text
+    tail = max_chars // 2
+    return text[: max_chars - tail].rstrip() + CLIP_MARK + text[len(text) - tail:].lstrip()
 
 
 # Closing punctuation of a question ("?", "。", "!", "...") and what follows it.

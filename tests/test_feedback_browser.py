@@ -89,8 +89,8 @@ def test_a_paste_longer_than_the_box_is_reported(site, browser):  # noqa: F811
     pg = p.page
     box = pg.locator("#qz-input textarea")
     assert "2000" in box.get_attribute("placeholder")
-    p.ask((QUESTION * 30)[:600])  # the box takes it; retrieval reads the first max_query_chars (500)
-    expect(pg.locator(".toast-message-text", has_text="问题较长:检索只使用前 500 字")).to_be_visible()
+    p.ask((QUESTION * 30)[:600])  # the box takes it; retrieval reads max_query_chars (500) of it
+    expect(pg.locator(".toast-message-text", has_text="问题较长:检索只使用开头和结尾各 250 字")).to_be_visible()
     box.focus()
     pg.keyboard.insert_text((QUESTION * 200)[:5000])  # as a paste: the box keeps 2000 characters
     assert len(box.input_value()) == 2000

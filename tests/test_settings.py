@@ -54,9 +54,10 @@ def test_overrides_are_typed_against_the_table():
 
 
 def test_query_rules_read_their_numbers_from_settings():
-    long = "问" * 700
-    assert len(clean_query(long)) == Settings.max_query_chars
-    assert len(clean_query(long, 20)) == 20
+    long = "案情" * 350 + "请问应该怎么接待?"
+    clipped = clean_query(long)
+    assert len(clipped) == Settings.max_query_chars + len(" … ") and clipped.endswith("请问应该怎么接待?")
+    assert clean_query(long, 20) == long[:10] + " … " + long[-10:]  # the case's start and the question
     turns = ["第一个问题是什么", "第二个问题是什么", "第三个问题是什么"]
     assert clean_history(turns) == turns[-Settings.history_turns:]
     assert clean_history(turns, 1) == turns[-1:] and clean_history(turns, 0) == []

@@ -150,11 +150,13 @@ STREAMING = "*正在生成回答(尚未核对出处)……*"
 
 def long_question_notice(message: str, used: int) -> None:
     """Say so when a question was cut: by the input box (a paste beyond MAX_INPUT arrives cut to
-    it, silently) or by retrieval, which reads the first `used` characters (max_query_chars)."""
+    it, silently) or by retrieval, which reads its first and last `used // 2` characters
+    (max_query_chars)."""
+    part = f"开头和结尾各 {used // 2} 字" if used > 1 else f"前 {used} 字"
     if len(message) >= MAX_INPUT:
-        info(f"输入框最多接收 {MAX_INPUT} 字,超出部分未能输入;检索只使用问题的前 {used} 字。")
+        info(f"输入框最多接收 {MAX_INPUT} 字,超出部分未能输入;检索只使用问题的{part}。")
     elif len(message.strip()) > used:
-        info(f"问题较长:检索只使用前 {used} 字。")
+        info(f"问题较长:检索只使用{part}。")
 
 
 def extractive(ans) -> tuple[str, str, dict]:
