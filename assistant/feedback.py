@@ -139,12 +139,19 @@ def _append(path: Path, row: dict, stored) -> dict:
     return row
 
 
-def record_feedback(path: Path, **fields) -> dict:
+def record_feedback(path: Path, keep_comment: bool = False, **fields) -> dict:
     """Validate and append one vote (see `feedback_row` for the fields). A vote that is already
     the standing vote on its answer (same answer id, rating and comment: a client retrying) is not
     written again; the row comes back with "duplicate": true. A different vote on the same answer
-    is appended and replaces the earlier one in `read_feedback`."""
+    is appended and replaces the earlier one in `read_feedback`; with `keep_comment`, a changed
+    vote without a comment keeps the comment of the vote it replaces (the UI's comment box is
+    emptied once a vote took it)."""
     row = feedback_row(**fields)
+    if keep_comment and not row["comment"]:
+        with _lock:
+            standing = _standing(Path(path).absolute()).get(row["answer_id"])
+        if standing and standing[0] != WITHDRAWN and standing[1]:
+            row["comment"] = standing[1]
     return _append(path, row, lambda standing: standing == (row["rating"], row["comment"]))
 
 

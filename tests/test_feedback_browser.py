@@ -55,11 +55,14 @@ def test_votes_taken_back_and_changed(site, browser, tmp_path):  # noqa: F811
     wait_for_ratings(path, ["down", "withdrawn"])
     assert exported(tmp_path) == []
 
+    pg.fill("#qz-comment textarea", "第一条很实用")
     up.click()
     wait_for_ratings(path, ["down", "withdrawn", "up"])
-    down.click()  # 👍 changed to 👎
+    expect(pg.locator("#qz-comment textarea")).to_have_value("")  # the vote took the comment
+    down.click()  # 👍 changed to 👎: the comment stays with the vote
     wait_for_ratings(path, ["down", "withdrawn", "up", "down"])
     assert exported(tmp_path) == ["down"]
+    assert [r["comment"] for r in read_jsonl(path)][-2:] == ["第一条很实用", "第一条很实用"]
     assert len({r["answer_id"] for r in read_jsonl(path)}) == 1
     p.shot("feedback-toasts")
     titles = toast_titles(pg)

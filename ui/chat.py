@@ -115,7 +115,7 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
                 withdraw_feedback(paths.feedback_path(), **record)
             else:
                 record_feedback(paths.feedback_path(), rating="up" if evt.liked else "down",
-                                comment=comment or "", **record)
+                                comment=comment or "", keep_comment=True, **record)
         except QunzhongError as exc:
             log.warning("feedback not saved: %s", exc)
             warn(f"反馈未能保存:{redact_paths(str(exc))}")
