@@ -205,6 +205,21 @@ def test_questions_that_found_nothing_are_no_context_for_the_next(site, browser)
     p.close()
 
 
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_each_new_answer_is_brought_into_view(site, browser, width):
+    """The chat box has a maximum height: after the third long answer the newest question is
+    in view, not the first one (Gradio's autoscroll had left the box at its top)."""
+    from playwright.sync_api import expect
+
+    p = Page(browser, site, WIDTHS[width])
+    for question in (QUESTION, "接待工作纪律有哪些要求?", "怎样把问题解决在基层?"):
+        p.ask(question)
+    users = p.page.locator("#qz-chat [data-testid='user']")
+    expect(users.last).to_be_in_viewport()
+    expect(users.first).not_to_be_in_viewport()
+    p.close()
+
+
 def test_repeated_section_shows_its_other_location(site, browser):
     from playwright.sync_api import expect
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # used is dropped first, so only a browser tab idle through 200 newer sessions loses its chat.
 SESSIONS = 200
 ANALYTICS_EVENTS = "1000"  # Gradio's per-event timing records (default 10,000)
+SHOW_LATEST_JS = "() => { if (window.qzShowLatest) window.qzShowLatest(); }"
 
 HERE = Path(__file__).parent
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
@@ -115,6 +116,7 @@ def _wire_refresh(assistant: Assistant, app: gr.Blocks, asked, shown, chat: dict
     library["refresh"].click(lambda s: refresh(s, force=True), shown, outputs, api_visibility="private")
     for event in asked:
         event.then(refresh, shown, outputs, api_visibility="private", show_progress="hidden")
+        event.then(None, js=SHOW_LATEST_JS)
 
 
 def _credentials(auth: str | None, auth_file: str | None) -> list[tuple[str, str]] | None:

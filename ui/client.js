@@ -44,6 +44,23 @@
       top.scrollIntoView({ block: "start" });
     }, 50);
   };
+  // After an answer: the newest question at the top of the chat's scroll box (Gradio's own
+  // autoscroll leaves the box where it was once it has a max height), so a long answer is
+  // read from its start; and the chat itself on the page (a phone scrolls the page).
+  window.qzShowLatest = () => {
+    const chat = document.getElementById("qz-chat");
+    const asked = chat && chat.querySelectorAll("[data-testid='user']");
+    const last = asked && asked[asked.length - 1];
+    if (!last) return;
+    for (let box = last.parentElement; box && box !== chat.parentElement; box = box.parentElement) {
+      if (/(auto|scroll)/.test(getComputedStyle(box).overflowY) && box.scrollHeight > box.clientHeight) {
+        box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+        break;
+      }
+    }
+    const top = chat.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.6) chat.scrollIntoView({ block: "start" });
+  };
   // The library: search by title, sort, and page through the rows, all in the page.
   const libState = (wrap) => ({
     q: (wrap.querySelector(".qz-libq") || {}).value || "",
