@@ -136,3 +136,14 @@ def test_parse_target_accepts_small_integers(raw, expected):
 ])
 def test_parse_target_rejects_everything_else(raw):
     assert parse_target(raw) is None
+
+
+def test_build_time_reads_as_a_time():
+    from ui.render import built_time
+
+    assert built_time("2026-12-04T21:40:55+0000") == "2026-12-04 21:40 (UTC)"
+    assert built_time("2026-12-04T21:40:55+0800") == "2026-12-04 21:40 (UTC+8)"
+    assert built_time("2026-12-04T21:40:55+0530") == "2026-12-04 21:40 (UTC+5:30)"
+    assert built_time("2026-12-04T21:40:55-0300") == "2026-12-04 21:40 (UTC-3)"
+    assert built_time("2026-12-04T21:40:55-0330") == "2026-12-04 21:40 (UTC-3:30)"
+    assert built_time(None) == "" and built_time("yesterday") == "yesterday"

@@ -93,8 +93,23 @@ def citation_card(c: Citation, query: str) -> str:
             f'<span class="qz-go">核对原文 ›</span></div></div>')
 
 
+def built_time(stamp) -> str:
+    """An index's build time as people read it: "2026-12-04 21:40 (UTC+8)" for
+    "2026-12-04T21:40:55+0800" (anything unreadable as it is)."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return str(stamp or "").replace("T", " ")
+    minutes = int(t.utcoffset().total_seconds()) // 60
+    hours, rest = divmod(abs(minutes), 60)
+    zone = "UTC" + (("+" if minutes > 0 else "-") + f"{hours}" + (f":{rest:02d}" if rest else "") if minutes else "")
+    return f"{t:%Y-%m-%d %H:%M} ({zone})"
+
+
 def status_line(status: dict) -> str:
-    built = str(status.get("built_at") or "").replace("T", " ")
+    built = built_time(status.get("built_at"))
     return (f'<div class="qz-status">资料库 <b>{status["documents"]}</b> 份文档、<b>{status["passages"]}</b> 个段落'
             f'<span class="qz-dot">·</span>建于 {esc(built)}<span class="qz-dot">·</span>'
             f'<span class="qz-hide-phone">索引 <code>{esc(status["index"])}</code></span>'
