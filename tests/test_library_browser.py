@@ -73,7 +73,12 @@ def test_library_of_a_hundred_documents(library_site, browser, width):  # noqa: 
     expect(pg.locator("#qz-library .qz-pageinfo")).to_have_text("第 1 / 1 页")
     assert sorted(visible(pg).locator(".qz-lt b").all_inner_texts()) == wanted
 
+    expect(pg.locator("#qz-library .qz-libnone")).to_be_hidden()
+    pg.fill("#qz-library .qz-libq", "<b>没有这份</b>")
+    expect(visible(pg)).to_have_count(0)
+    expect(pg.locator("#qz-library .qz-libnone")).to_have_text("没有标题、文件名或发布机关含“<b>没有这份</b>”的文档。")
     pg.fill("#qz-library .qz-libq", "")
+    expect(pg.locator("#qz-library .qz-libnone")).to_be_hidden()
     pg.select_option("#qz-library .qz-libsort", "date")
     dates = visible(pg).evaluate_all("rows => rows.map(r => r.dataset.date)")
     newest = sorted((d for _, d, _ in docs.values()), reverse=True)[:20]

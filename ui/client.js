@@ -97,6 +97,11 @@
     wrap.querySelector(".qz-libcount").textContent =
       words.length ? `找到 ${found.length} 份(共 ${rows.length} 份)` : `共 ${rows.length} 份`;
     wrap.querySelector(".qz-pageinfo").textContent = `第 ${page + 1} / ${pages} 页`;
+    const none = wrap.querySelector(".qz-libnone");
+    if (none) {
+      none.hidden = found.length > 0 || !rows.length;
+      none.textContent = `没有标题、文件名或发布机关含“${st.q.trim()}”的文档。`;  // textContent: never markup
+    }
     wrap.querySelectorAll("[data-page]").forEach((b) => {
       const to = page + Number(b.dataset.page);
       b.disabled = to < 0 || to >= pages;

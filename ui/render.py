@@ -154,7 +154,7 @@ def library_table(rows: Sequence[dict]) -> str:
     pager = ('<div class="qz-pager"><button class="qz-btn qz-btn2" data-page="-1">上一页</button>'
              '<span class="qz-pageinfo"></span><button class="qz-btn qz-btn2" data-page="1">下一页</button></div>')
     return (f'<div class="qz-libwrap" data-size="{LIBRARY_PAGE}">{bar}<table class="qz-lib"><thead>{head}</thead>'
-            f'<tbody>{body}</tbody></table>{pager}</div>')
+            f'<tbody>{body}</tbody></table><div class="qz-libnone" hidden></div>{pager}</div>')
 
 
 def report_html(rep: dict, label) -> str:
