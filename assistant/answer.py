@@ -75,7 +75,13 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
     """The extractive answer for a retrieval already made (nothing is retrieved again)."""
     s = retriever.settings
     if not found.relevant(s.relevance_floor):
-        return Answer(found.query, NOT_FOUND_EN if is_english(found.query) else NOT_FOUND, False)
+        refusal = NOT_FOUND_EN if is_english(found.query) else NOT_FOUND
+        keys = cited_articles(found.query) if cites_a_law(found.query) else set()
+        if keys and not retriever.articles():  # "信访条例第十二条…", "Article 10" over documents with no law
+            names = "、".join(article_name(key) for key in sorted(keys))
+            note = f"资料库中没有法规条文,找不到问题所引的条文({names})。"
+            return Answer(found.query, f"{note}\n\n{refusal}", False, notes=(note,))
+        return Answer(found.query, refusal, False)
     if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
         cited = found.hits[: min(found.cited, s.answer_points)]
         points = [(_article_text(h.passage), n) for n, h in enumerate(cited, 1)]
@@ -148,7 +154,7 @@ def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int 
     text, last = _around(sents, best, set(said), budget)
     after = [i for i in said if i > last]
     if len(text) < 40 and after:  # a short sentence rarely stands alone
-        text += sents[after[0]]
+        text = _join([text, sents[after[0]]])
     return _clip(_unlabelled(passage, text), budget)
 
 
@@ -157,7 +163,7 @@ def _article_text(passage) -> str:
     it is of shows in the answer itself, not only on its card), without the chapter and section
     lines above it."""
     sents = unit_sentences(passage.text, passage.section)
-    text = _clip("".join(s for s in sents if not _is_label(passage, s)) or "".join(sents), ARTICLE_BUDGET)
+    text = _clip(_join([s for s in sents if not _is_label(passage, s)] or sents), ARTICLE_BUDGET)
     return f"《{passage.title}》{text}" if passage.title and is_article(passage) else text
 
 
@@ -196,17 +202,29 @@ def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[s
             last = lo
             while last + 1 < len(sents) and _ITEM.match(sents[last + 1]):
                 last += 1
-            whole = "".join(sents[first:last + 1])
+            whole = _join(sents[first:last + 1])
             if len(whole) <= budget:  # the whole list fits: all of it ("有哪些权利?" asks for the list)
                 return whole, last
-            head = "".join(sents[first:lead + 1]) + ("……" if lead < lo - 1 else "")
-    text = head + "".join(sents[lo:hi + 1])
+            head = _join(sents[first:lead + 1]) + ("……" if lead < lo - 1 else "")
+    text = _join([head, *sents[lo:hi + 1]]) if head else _join(sents[lo:hi + 1])
     if _LEAD_IN.search(sents[hi]):
         while hi + 1 < len(sents) and _ITEM.match(sents[hi + 1]) and (
                 hi == best or len(text) + len(sents[hi + 1]) <= budget):
             hi += 1
-            text += sents[hi]
+            text = _join([text, sents[hi]])
     return text, hi
+
+
+_ENDED = re.compile(r"[。！？!?；;：:…”’」』)）,，、]$")
+
+
+def _join(parts: Sequence[str]) -> str:
+    """Sentences as one point: a line that ends without punctuation (a table row "区信访办 |
+    周二全天 | 65432100", a heading) is set off from the next by a space, not glued to it."""
+    out = ""
+    for part in parts:
+        out += (" " if out and not _ENDED.search(out) else "") + part
+    return out
 
 
 def _clip(s: str, budget: int) -> str:

@@ -73,6 +73,15 @@ def test_composition_of_leaning_sentences():
     assert _around(sents, 4, said, 160) == (sents[4], 4)
 
 
+def test_a_line_without_punctuation_is_not_glued_to_the_next():
+    from assistant.answer import _join
+
+    assert _join(["区信访办 | 每周二、周四全天 | 65432100", "节假日不安排接待。"]) == \
+        "区信访办 | 每周二、周四全天 | 65432100 节假日不安排接待。"
+    assert _join(["第一句。", "第二句；", "第三句"]) == "第一句。第二句；第三句"
+    assert _join(["有下列情形之一的：……", "（三）收受财物的。"]) == "有下列情形之一的：……（三）收受财物的。"
+
+
 def test_a_long_point_is_cut_at_a_sentence_end():
     text = "第一句话讲的是接待群众的要求。" * 4 + "第二句很长" * 30
     assert _clip(text, 100) == "第一句话讲的是接待群众的要求。" * 4 + "…"  # 60 of 100: kept whole

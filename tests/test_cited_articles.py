@@ -181,6 +181,8 @@ def test_an_article_of_a_law_the_documents_do_not_hold_is_said_so(retriever, tmp
     text = answer(pages, "信访条例第十二条是怎么规定的？").text
     assert text.startswith("资料库中没有法规条文,找不到问题所引的条文(第十二条),以下内容可能相关。"), text
     assert "资料库中没有" not in answer(pages, "交流材料总结的第一条经验是什么？").text
+    for asked in ("What does Article 10 say?", "某某市消防条例第十条是怎么规定的？"):  # found or not, it is said
+        assert "资料库中没有法规条文,找不到问题所引的条文(第十条)" in answer(pages, asked).text, asked
 
 
 def test_what_the_documents_lack_stays_above_every_form_of_the_answer(retriever):
