@@ -12,8 +12,8 @@ from __future__ import annotations
 import gradio as gr
 
 from assistant import paths
-from assistant.feedback import answer_id as make_answer_id
 from assistant.feedback import WITHDRAWN, record_feedback, withdraw_feedback
+from assistant.feedback import answer_id as make_answer_id
 from assistant.service import Assistant, public_answer, redact_paths
 from index.errors import QunzhongError
 from ui.limits import RateLimiter, client_key
