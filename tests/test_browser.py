@@ -220,6 +220,24 @@ def test_each_new_answer_is_brought_into_view(site, browser, width):
     p.close()
 
 
+def test_a_keyboard_user_opens_a_source_and_comes_back_to_the_input(site, browser):
+    """Enter on a card opens 原文核对 with the focus on 返回问答 (it was lost to the page), and
+    Enter there goes back to the chat with the focus in the question box."""
+    from playwright.sync_api import expect
+
+    p = Page(browser, site, WIDTHS["desktop"])
+    pg = p.page
+    p.ask(QUESTION)
+    pg.locator("#qz-sources .qz-card").first.focus()
+    pg.keyboard.press("Enter")
+    expect(pg.locator("#qz-viewer #qz-focus")).to_be_visible()
+    expect(pg.locator("#qz-back")).to_be_focused()
+    pg.keyboard.press("Enter")
+    expect(pg.get_by_role("tab", name="问答")).to_have_attribute("aria-selected", "true")
+    expect(pg.locator("#qz-input textarea")).to_be_focused()
+    p.close()
+
+
 def test_repeated_section_shows_its_other_location(site, browser):
     from playwright.sync_api import expect
 

@@ -42,6 +42,11 @@
         box.scrollTop += delta - box.clientHeight / 3;
       }
       top.scrollIntoView({ block: "start" });
+      // A keyboard user who opened a card (Enter) lands on 返回问答, not at the top of the page.
+      const back = target === "qz-viewer-top" && document.getElementById("qz-back");
+      const lost = !document.activeElement || document.activeElement === document.body ||
+        document.activeElement.closest("[data-open]");
+      if (back && lost) back.focus({ preventScroll: true });
     }, 50);
   };
   // After an answer: the newest question at the top of the chat's scroll box (Gradio's own

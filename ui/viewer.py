@@ -22,6 +22,7 @@ from ui.render_doc import Mark, document_view, legend
 CLEANED, ORIGINAL = "清洗后文本", "原文(标出清洗删除的内容)"
 _TARGET = re.compile(r"([pard]):([0-9]{1,9})(?::([0-9]{1,4}))?(?:#[0-9]{0,20})?")
 SCROLL_JS = "(what) => { if (window.qzScroll) window.qzScroll(what || ''); }"
+FOCUS_INPUT_JS = "() => { setTimeout(() => { const box = document.querySelector('#qz-input textarea'); if (box) box.focus(); }, 50); }"
 NOTHING = render.empty("尚未选择文档:在“问答”中点击一条引用,或在上方选择一份文档。")
 
 
@@ -70,7 +71,8 @@ def wire_viewer(assistant: Assistant, viewer: dict, shown: gr.State, tabs) -> No
                    api_visibility="private").then(None, js=SCROLL_JS)
     v["mode"].change(remode, [v["mode"], v["focus"]], [v["info"], v["body"]],
                      api_visibility="private").then(None, js=SCROLL_JS)
-    v["back"].click(lambda: gr.Tabs(selected="chat"), None, tabs, api_visibility="private")
+    v["back"].click(lambda: gr.Tabs(selected="chat"), None, tabs, api_visibility="private").then(
+        None, js=FOCUS_INPUT_JS)  # a keyboard user goes on typing where they left off
 
 
 UPDATED = "资料库已更新,请重新提问。"
