@@ -142,7 +142,7 @@ _SENTENCE_CUT = re.compile(r"[。！？!?；;]")
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:
     """The passage's sentence closest in meaning to the question (scored with the vectors stored
     for its match units, so answering embeds nothing new), with what it leans on (`_around`),
-    plus the next one if it is short. A line that is the document's title or one of the
+    and, when short, with whichever of the sentences before and after it is nearer the question. A line that is the document's title or one of the
     passage's headings is not a point: it says what the passage is about, not what it says."""
     sents = unit_sentences(passage.text, passage.section)
     vectors = retriever.unit_vectors(passage.id)
@@ -151,10 +151,12 @@ def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int 
     said = [i for i, sent in enumerate(sents) if not _is_label(passage, sent)] or list(range(len(sents)))
     scores = vectors @ vec
     best = max(said, key=lambda i: scores[i])
-    text, last = _around(sents, best, set(said), budget)
-    after = [i for i in said if i > last]
-    if len(text) < 40 and after:  # a short sentence rarely stands alone
-        text = _join([text, sents[after[0]]])
+    text, first, last = _around(sents, best, set(said), budget)
+    if len(text) < 40:  # a short sentence rarely stands alone: with the nearer of its neighbours
+        near = [i for i in (first - 1, last + 1) if i in said]
+        if near:
+            k = max(near, key=lambda i: scores[i])
+            text = _join([sents[k], text] if k < first else [text, sents[k]])
     return _clip(_unlabelled(passage, text), budget)
 
 
@@ -164,7 +166,10 @@ def _article_text(passage) -> str:
     lines above it."""
     sents = unit_sentences(passage.text, passage.section)
     text = _clip(_join([s for s in sents if not _is_label(passage, s)] or sents), ARTICLE_BUDGET)
-    return f"《{passage.title}》{text}" if passage.title and is_article(passage) else text
+    if not (passage.title and is_article(passage)):
+        return text
+    article = passage.headings[-1]  # a passage that continues an article names it: 《…》第十一条:（十一）…
+    return f"《{passage.title}》{text}" if text.startswith(article) else f"《{passage.title}》{article}:{text}"
 
 
 def _is_label(passage, sent: str) -> bool:
@@ -184,15 +189,15 @@ def _unlabelled(passage, text: str) -> str:
     return text
 
 
-def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[str, int]:
-    """Sentence `best` with what it leans on, and the index of the last sentence used: the
+def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[str, int, int]:
+    """Sentence `best` with what it leans on, and the indexes of the first and last sentence used: the
     sentence a contrast or condition qualifies; the lead-in of a list item, with the whole list
     when it fits the budget, else with "……" for the items that come between; the items after a
     lead-in, as many as the budget holds (one at least)."""
     lo = hi = best
     while lo - 1 in said and _LEANS_BACK.match(sents[lo]):
         lo -= 1
-    head = ""
+    head, start = "", lo
     if _ITEM.match(sents[lo]):
         lead = next((k for k in range(lo - 1, -1, -1) if not _ITEM.match(sents[k])), None)
         if lead is not None and lead in said and _LEAD_IN.search(sents[lead]):
@@ -204,15 +209,15 @@ def _around(sents: list[str], best: int, said: set[int], budget: int) -> tuple[s
                 last += 1
             whole = _join(sents[first:last + 1])
             if len(whole) <= budget:  # the whole list fits: all of it ("有哪些权利?" asks for the list)
-                return whole, last
-            head = _join(sents[first:lead + 1]) + ("……" if lead < lo - 1 else "")
+                return whole, first, last
+            head, start = _join(sents[first:lead + 1]) + ("……" if lead < lo - 1 else ""), first
     text = _join([head, *sents[lo:hi + 1]]) if head else _join(sents[lo:hi + 1])
     if _LEAD_IN.search(sents[hi]):
         while hi + 1 < len(sents) and _ITEM.match(sents[hi + 1]) and (
                 hi == best or len(text) + len(sents[hi + 1]) <= budget):
             hi += 1
             text = _join([text, sents[hi]])
-    return text, hi
+    return text, start, hi
 
 
 _ENDED = re.compile(r"[。！？!?；;：:…”’」』)）,，、]$")

@@ -63,14 +63,14 @@ def test_composition_of_leaning_sentences():
     sents = ["第二条 有下列行为之一的，予以解聘：", "（一）偏袒一方的；", "（二）侮辱当事人的；", "（三）收受财物的。",
              "第三条 居民都可以被推选；", "但是，被剥夺政治权利的人除外。"]
     said = set(range(len(sents)))
-    assert _around(sents, 3, said, 160) == ("".join(sents[:4]), 3)  # the whole list fits
-    assert _around(sents, 3, said, 40) == ("第二条 有下列行为之一的，予以解聘：……（三）收受财物的。", 3)
-    assert _around(sents, 1, said, 40) == ("第二条 有下列行为之一的，予以解聘：（一）偏袒一方的；", 1)
+    assert _around(sents, 3, said, 160) == ("".join(sents[:4]), 0, 3)  # the whole list fits
+    assert _around(sents, 3, said, 40) == ("第二条 有下列行为之一的，予以解聘：……（三）收受财物的。", 0, 3)
+    assert _around(sents, 1, said, 40) == ("第二条 有下列行为之一的，予以解聘：（一）偏袒一方的；", 0, 1)
     assert _around(sents, 0, said, 160)[0] == "".join(sents[:4])  # a lead-in brings its items
-    assert _around(sents, 0, said, 30) == ("".join(sents[:2]), 1)  # as many as fit, one at least
-    assert _around(sents, 5, said, 160) == ("第三条 居民都可以被推选；但是，被剥夺政治权利的人除外。", 5)
-    assert _around(sents, 5, said - {4}, 160) == ("但是，被剥夺政治权利的人除外。", 5)  # not across a label
-    assert _around(sents, 4, said, 160) == (sents[4], 4)
+    assert _around(sents, 0, said, 30) == ("".join(sents[:2]), 0, 1)  # as many as fit, one at least
+    assert _around(sents, 5, said, 160) == ("第三条 居民都可以被推选；但是，被剥夺政治权利的人除外。", 4, 5)
+    assert _around(sents, 5, said - {4}, 160) == ("但是，被剥夺政治权利的人除外。", 5, 5)  # not across a label
+    assert _around(sents, 4, said, 160) == (sents[4], 4, 4)
 
 
 def test_a_line_without_punctuation_is_not_glued_to_the_next():
@@ -100,3 +100,17 @@ def test_an_english_question_is_told_in_english_what_the_answer_is(corpus_assist
     assert not off.found and off.text == NOT_FOUND_EN
     zh = corpus_assistant.ask("遇到情绪激动的上访群众怎么接待?")
     assert zh.found and LEAD in zh.text and LEAD_EN not in zh.text and "documents" not in zh.text
+
+
+def test_a_cited_article_is_quoted_under_the_law_s_name():
+    from assistant.answer import _article_text
+    from index.schema import Passage
+
+    def part(text):
+        return Passage(id=0, doc="law.docx", title="某某市信访条例", section="第二章 信访渠道 / 第十一条", text=text,
+                       source="law.docx", start=0, end=len(text), clean_start=0, clean_end=len(text))
+
+    whole = part("第二章 信访渠道\n第十一条 信访人可以采用书信、电子邮件、传真、电话、走访等形式提出信访请求。")
+    assert _article_text(whole) == "《某某市信访条例》第十一条 信访人可以采用书信、电子邮件、传真、电话、走访等形式提出信访请求。"
+    rest = part("（十一）其他依法应当受理的信访请求。")  # the second passage of a long article
+    assert _article_text(rest) == "《某某市信访条例》第十一条:（十一）其他依法应当受理的信访请求。"
