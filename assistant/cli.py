@@ -104,10 +104,14 @@ def _llm_options(sp) -> None:
 def cmd_ingest(args) -> int:
     from index.embedders import load_progress
     from index.settings import Settings
-    from ingest.build import NothingIndexedError, ingest
+    from ingest.build import NothingIndexedError, ingest, recorded_sources
     from ingest.loaders import named_skips
 
-    sources = args.paths or [str(paths.default_corpus())]
+    # No paths: what the index was built from (`ingest --full --index DIR` rebuilds it as it
+    # was, not from the demo corpus, which --full would have made its only content).
+    sources = args.paths or recorded_sources(_index(args)) or [str(paths.default_corpus())]
+    if not args.paths and not args.quiet:
+        print(f"indexing {', '.join(sources)}", file=sys.stderr)
     settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))
     # A file named by itself that will not be indexed is told at once, even if the run then fails
     # (--strict lists it in its error instead).

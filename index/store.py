@@ -249,8 +249,11 @@ def _publish(root: Path, vid: str, manifest_text: str) -> None:
 
 
 def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndarray,
-                passages: Sequence[Passage], documents: Sequence[DocumentRecord], lexicon: dict | None = None) -> str:
+                passages: Sequence[Passage], documents: Sequence[DocumentRecord], lexicon: dict | None = None,
+                keep: str | None = None) -> str:
     """Write a new version beside the current one and make it current. Returns the version id.
+    The one it replaces stays on disk, and `keep` (the version it was built from, when that was
+    not the current one); older ones are removed.
 
     `lexicon`: the passages' term counts by field (`index.lexical.TermCounts`), stored so the
     server builds BM25 without re-tokenising; `manifest["lexical"]` names their tokenizers.
@@ -282,7 +285,7 @@ def write_index(root: Path, manifest: dict, vectors: np.ndarray, owners: np.ndar
             raise QunzhongError(f"cannot write a new index version in {versions} ({exc.strerror or exc}); "
                                 f"the current index is unchanged") from exc
         raise
-    _prune(root, keep={vid, previous})
+    _prune(root, keep={vid, previous, keep})
     return vid
 
 
@@ -305,6 +308,16 @@ def remove_strays(root: Path) -> None:
         shutil.rmtree(stray, ignore_errors=True)
     for stray in root.glob(".CURRENT.*"):
         stray.unlink(missing_ok=True)
+
+
+def versions_newest_first(root: Path) -> list[str]:
+    """The version folders of an index, the newest first: by the time in their names, then (two
+    written in one second) by when their files were written."""
+    folder = Path(root) / "versions"
+    if not folder.is_dir():
+        return []
+    found = [d for d in folder.iterdir() if d.is_dir() and _VERSION_ID.fullmatch(d.name)]
+    return [d.name for d in sorted(found, key=lambda d: (d.name[:16], d.stat().st_mtime_ns), reverse=True)]
 
 
 def _prune(root: Path, keep: set[str | None]) -> None:
@@ -335,12 +348,13 @@ def _first_line(exc: BaseException) -> str:
     return (text[0][:160] if text else "") or type(exc).__name__
 
 
-def read_manifest(root: Path, units: Collection[int] = ()) -> tuple[str, dict]:
-    """The current version and its manifest, brought to this schema (`migrate`; `units`: other
-    unit rules to accept)."""
+def read_manifest(root: Path, units: Collection[int] = (), version: str | None = None) -> tuple[str, dict]:
+    """The current version (or `version`) and its manifest, brought to this schema (`migrate`;
+    `units`: other unit rules to accept). Only the current one's manifest can be checked against
+    CURRENT's checksum; another's is checked through its files (`verify_index`, `load_index`)."""
     root = Path(root)
-    pointer = read_pointer(root)
     fix = fix_command(root)
+    pointer = read_pointer(root) if version is None else {"version": version}
     if pointer is None:
         raise IndexMissingError(f"no index at {root}: run `qunzhong ingest --index {root}` to build one")
     vid = pointer["version"]
@@ -352,7 +366,7 @@ def read_manifest(root: Path, units: Collection[int] = ()) -> tuple[str, dict]:
         raw = path.read_bytes()
     except OSError as exc:
         raise IndexCorruptError(f"index manifest missing ({path}): {fix}") from exc
-    if hashlib.sha256(raw).hexdigest() != pointer.get("manifest_sha256"):
+    if version is None and hashlib.sha256(raw).hexdigest() != pointer.get("manifest_sha256"):
         raise IndexCorruptError(f"index manifest {path} was changed after it was written: {fix}")
     try:
         manifest = json.loads(raw)
@@ -392,12 +406,12 @@ def _digest_matches(f: Path, meta: dict) -> bool:
     return _sha256_file(f) == meta.get("sha256")  # a version written before the fast digest
 
 
-def verify_index(root: Path, units: Collection[int] = ()) -> tuple[str, dict]:
-    """The current version and manifest, after checking every file's checksum.
+def verify_index(root: Path, units: Collection[int] = (), version: str | None = None) -> tuple[str, dict]:
+    """The current version (or `version`) and manifest, after checking every file's checksum.
 
     What an ingest trusts before it reuses a version without loading it."""
     root = Path(root)
-    vid, manifest = read_manifest(root, units)
+    vid, manifest = read_manifest(root, units, version)
     _check_files(root / "versions" / vid, manifest, fix_command(root))
     return vid, manifest
 
@@ -451,11 +465,12 @@ def _out_of_step(manifest: dict, vectors: np.ndarray, owners: np.ndarray,
     return None
 
 
-def load_index(root: Path, expect_embedder: str | None = None, units: Collection[int] = ()) -> IndexData:
-    """Load the current version, refusing what cannot be served, with the command that fixes it
-    (`units`: other unit rules to accept, for an ingest that reuses vectors)."""
+def load_index(root: Path, expect_embedder: str | None = None, units: Collection[int] = (),
+               version: str | None = None) -> IndexData:
+    """Load the current version (or `version`), refusing what cannot be served, with the command
+    that fixes it (`units`: other unit rules to accept, for an ingest that reuses vectors)."""
     root = Path(root)
-    vid, manifest = read_manifest(root, units)
+    vid, manifest = read_manifest(root, units, version)
     fix = fix_command(root)
     _check_embedder(root, manifest, expect_embedder)
     path = root / "versions" / vid

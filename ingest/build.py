@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from index.embedders import DEFAULT_EMBEDDER, Embedder, Memo, get_embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, LoadError, QunzhongError
 from index.settings import Settings
-from index.store import app_version, ingest_lock, load_index, read_manifest, remove_strays, verify_index, write_index
+from index.store import (
+    app_version,
+    current_version,
+    ingest_lock,
+    load_index,
+    read_manifest,
+    remove_strays,
+    verify_index,
+    versions_newest_first,
+    write_index,
+)
 from ingest.loaders import LoadedFile, Skipped, discover, load_file
 
 if TYPE_CHECKING:  # numpy and the pipeline (langchain) load only when something must be processed
@@ -78,6 +88,7 @@ class IngestReport:
     reused: int = 0            # units of changed documents whose text, and so vector, was already indexed
     written: bool = False      # False: the index was already up to date, nothing was written
     full: bool = False         # every document was processed again (--full, new embedder, settings or pipeline)
+    recovered: str = ""        # the current version was damaged: what this run built on instead
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -91,6 +102,7 @@ class IngestReport:
         if self.reused:
             source = "the current version" if self.full else "the edited documents"
             line += f"; {self.embedded} sentence vectors embedded, {self.reused} reused from {source}"
+        line += f"; the current version was damaged: {self.recovered}" if self.recovered else ""
         return line + ("; rebuilt every document" if self.full else "")
 
     def to_dict(self) -> dict:
@@ -148,6 +160,7 @@ class _Plan:
     # A rebuild the pipeline or the settings asked for (not --full): vectors of unit texts that
     # come out the same may be taken from the current version (`_embedded_alike`).
     alike: bool = False
+    intact: str | None = None  # the current version is damaged: the intact one built on (or None)
 
 
 def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str | None = None,
@@ -170,7 +183,7 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
         name = report.embedder = embedder.name if embedder else _embedder_name(root, embedder_name)
         plan = _plan(root, files, paths, name, settings, full, report)
         _plan_missing(plan, paths, prune or full, report)
-        if plan.base is None or plan.todo or report.removed:
+        if plan.base is None or plan.todo or report.removed or plan.intact:  # damaged: a sound version
             _update(root, plan, report, settings, strict, progress, _Lazy(name, embedder))
         if not report.written:
             _up_to_date(report, plan, strict)
@@ -202,17 +215,65 @@ def _embedder_name(root: Path, requested: str | None) -> str:
         return DEFAULT_EMBEDDER
 
 
-def _current(root: Path) -> tuple[str | None, dict | None, bool]:
-    """(version, manifest, damaged): the manifest only when every file of the version checks out."""
+def recorded_sources(root: str | Path) -> list[str]:
+    """The folders and files the index at `root` was built from (its current version's record,
+    or the newest version whose manifest can be read); [] when there is no index."""
+    root = Path(root)
+    for version in (None, *versions_newest_first(root)):
+        try:
+            sources = read_manifest(root, version=version)[1].get("sources")
+        except QunzhongError:
+            continue
+        if sources:
+            return [str(x) for x in sources]
+    return []
+
+
+@dataclass
+class _Current:
+    """What the index holds now. `manifest`: a version whose every file checks out (the current
+    one, or when that is damaged the newest intact one, `version`); `held`: the documents and
+    sources of the damaged current version, when its manifest can still be read."""
+
+    version: str | None = None
+    manifest: dict | None = None
+    damaged: bool = False
+    held: dict | None = None
+
+
+def _current(root: Path) -> _Current:
     from index.units import RULES
 
     try:
-        return (*verify_index(root, RULES), False)  # embedded under older rules: a rebuild, reusing
+        return _Current(*verify_index(root, RULES))  # embedded under older rules: a rebuild, reusing
     except IndexMissingError:
-        return None, None, False
-    except (IndexCorruptError, IndexMismatchError) as exc:
+        return _Current()
+    except IndexMismatchError as exc:
         log.warning("current index not reusable (%s); processing every document", exc)
-        return None, None, True
+        return _Current(damaged=True)
+    except IndexCorruptError as exc:
+        damage = exc
+    try:  # the damaged version's own list of documents, if it can be read
+        held = read_manifest(root, RULES)[1]
+    except QunzhongError:
+        held = None
+    current = current_version(root)
+    for vid in versions_newest_first(root):
+        if vid == current:
+            continue
+        try:
+            _, manifest = verify_index(root, RULES, version=vid)
+        except QunzhongError:
+            continue
+        log.warning("the current index version is damaged (%s); building on %s, the newest intact one", damage, vid)
+        return _Current(vid, manifest, True, held)
+    if held is None:
+        raise IndexCorruptError(f"the index at {root} is damaged and none of its versions can be read, so what it "
+                          f"held is unknown ({damage}): run `qunzhong ingest --full FOLDER ... --index {root}` "
+                          "naming every folder it should hold")
+    log.warning("current index damaged (%s) and no intact version: every document is processed again "
+                "from its file", damage)
+    return _Current(None, None, True, held)
 
 
 def _plan(root: Path, files: list[Path], paths: Sequence[str | Path], embedder: str, settings: Settings,
@@ -220,29 +281,40 @@ def _plan(root: Path, files: list[Path], paths: Sequence[str | Path], embedder: 
     """Sort files into unchanged (reuse), added and changed (todo); list removed documents."""
     from index.units import UNITS_VERSION
 
-    vid, manifest, damaged = _current(root)
-    known = (manifest or {}).get("documents", {})
+    try:
+        now = _current(root)
+    except IndexCorruptError:
+        if not full:
+            raise
+        now = _Current(damaged=True)  # --full with the folders named: they are what it holds
+    vid, manifest = now.version, now.manifest
+    base_docs = (manifest or {}).get("documents", {})
+    known = {**(now.held or {}).get("documents", {}), **base_docs}
     ids = doc_ids(paths, files, known)
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key()
                 and manifest.get("pipeline_version", 1) == PIPELINE_VERSION
                 and manifest.get("units_version") == UNITS_VERSION)
     plan = _Plan(base=manifest if reusable else None, base_version=vid or "",
-                 alike=manifest is not None and not reusable and not full)
-    report.full = not reusable and (manifest is not None or damaged)  # a first build is not a rebuild
+                 alike=manifest is not None and not reusable and not full,
+                 intact=vid if now.damaged else None)
+    report.full = not reusable and (manifest is not None or now.damaged)  # a first build is not a rebuild
+    report.recovered = (f"built on {vid}, the newest intact version" if vid else
+                        "every document processed again from its file") if now.damaged and known else ""
     for f in files:
         doc = ids[f.resolve()]
         sha = _sha256(f, settings.max_file_bytes)
         if doc in known and sha == known[doc].get("sha256"):
             report.unchanged.append(doc)
-            if reusable:
+            if reusable and doc in base_docs and sha == base_docs[doc].get("sha256"):
                 plan.reuse[doc] = f
             else:
                 plan.todo.append((f, doc))
         else:
             plan.todo.append((f, doc))
             (report.changed if doc in known else report.added).append(doc)
-    plan.known, plan.seen, plan.recorded = known, set(ids.values()), (manifest or {}).get("sources")
+    plan.known, plan.seen = known, set(ids.values())
+    plan.recorded = (now.held or manifest or {}).get("sources")
     return plan
 
 
@@ -260,9 +332,9 @@ def _plan_missing(plan: _Plan, paths: Sequence[str | Path], prune: bool, report:
             continue
         else:
             report.kept.append(doc)
-        if plan.base is not None:
+        if plan.base is not None and doc in plan.base.get("documents", {}):
             plan.reuse[doc] = Path(source)
-        else:
+        else:  # not in the version reused (a damaged current one held it): from its file
             plan.todo.append((Path(source), doc))
     kept = (plan.recorded or []) if not (prune or same_run) else []
     plan.sources = sorted({*kept, *(str(p) for p in named)})
@@ -308,13 +380,13 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     if strict:  # fail before any embedding work
         _precheck(plan.todo, settings, report)
     prev = _load_previous(root, plan, report) if plan.base is not None else None
-    vectors_from = _embedded_alike(root, embedder.name, settings) if prev is None and plan.alike else prev
+    vectors_from = _embedded_alike(root, embedder.name, settings, plan.intact) if prev is None and plan.alike else prev
     # the documents about to be processed again, and those leaving the index: a file moved or
     # renamed is a removed document and an added one with the same sentences
     known = _known_units(vectors_from, {doc for _, doc in plan.todo} | set(report.removed))
     new, failed = _process_all(plan.todo, settings, embedder, progress, report, known)
     _check_strict(report, strict)
-    if plan.base is not None and not new and not report.removed:
+    if plan.base is not None and not new and not report.removed and not plan.intact:
         _keep_stale(plan, failed, report)
         return  # only unreadable files: the current version stays as it is
     if prev is None and plan.reuse:  # it could not be loaded after all: process those too
@@ -331,7 +403,8 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     manifest = {**_manifest(info, settings, docs), "sources": plan.sources}
     _show_removals(report.removed)
     lexicon = _lexicon(docs)
-    report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs], lexicon)
+    report.version = write_index(root, manifest, vectors, owners, passages, [e.record for e in docs], lexicon,
+                                 keep=plan.intact)
     report.written = True
     report.documents, report.passages = len(docs), len(passages)
 
@@ -369,9 +442,10 @@ def _precheck(todo: list[tuple[Path, str]], settings: Settings, report: IngestRe
 
 
 def _load_previous(root: Path, plan: _Plan, report: IngestReport) -> IndexData | None:
-    """The current version, loaded for reuse (None, and a full rebuild, if it cannot be)."""
+    """The current version (or the intact one built on), loaded for reuse (None, and a full
+    rebuild, if it cannot be)."""
     try:
-        return load_index(root)
+        return load_index(root, version=plan.intact)
     except (IndexCorruptError, IndexMismatchError, IndexMissingError) as exc:
         log.warning("current index not reusable (%s); processing every document", exc)
         report.full = True
@@ -534,7 +608,7 @@ def _pooled_path(embedder: Embedder, texts: list[str], paths: list[str], progres
     return out
 
 
-def _embedded_alike(root: Path, embedder: str, settings: Settings) -> IndexData | None:
+def _embedded_alike(root: Path, embedder: str, settings: Settings, version: str | None = None) -> IndexData | None:
     """For a rebuild (a new pipeline, new unit rules or other ingest settings): the current
     version when its units were embedded by the same embedder, as the same kind of unit, under
     rules this code can still reproduce (`index.units.RULES`). Its vectors still stand for any
@@ -543,11 +617,11 @@ def _embedded_alike(root: Path, embedder: str, settings: Settings) -> IndexData 
     from index.units import RULES
 
     try:
-        _, manifest = read_manifest(root, RULES)
+        _, manifest = read_manifest(root, RULES, version)
         if (manifest["embedder"]["name"] != embedder or manifest.get("units_version") not in RULES
                 or manifest.get("settings", {}).get("units", Settings().units) != settings.units):
             return None
-        return load_index(root, units=RULES)
+        return load_index(root, units=RULES, version=version)
     except (QunzhongError, KeyError, TypeError, AttributeError) as exc:
         log.debug("no vectors to reuse from %s (%s)", root, exc)
         return None

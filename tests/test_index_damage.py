@@ -190,8 +190,56 @@ def test_index_written_before_the_fast_digest_is_checked_by_sha256(idx, tmp_path
 def test_plain_ingest_repairs_damage(idx, tmp_path, demo, kind):
     DAMAGE[kind][0](idx)
     report = ingest([tmp_path / "docs"], idx, embedder=demo, progress=False)
-    assert report.written and report.full and report.documents == 2
+    assert report.written and report.documents == 2
+    assert report.full or report.recovered  # CURRENT garbage: the version it named is intact, built on
     assert sorted(load_index(idx).documents) == sorted(DOCS)
+
+
+MORE = {"c.txt": "调解工作的原则\n\n人民调解委员会调解民间纠纷，应当遵循自愿、平等的原则，尊重当事人的权利。\n"}
+NEW = {"d.txt": "来信办理的要求\n\n对群众来信应当及时登记，在十五日内告知是否受理，并按期答复来信人。\n"}
+
+
+@pytest.mark.parametrize("kind", ["truncated faiss", "passages reordered", "CURRENT garbage", "vectors overwritten"])
+def test_an_ingest_of_one_folder_over_a_damaged_index_loses_no_other_document(tmp_path, demo, kind):
+    """Two folders indexed in two runs; the current version damaged; then a run naming a third
+    folder only. Before, the new version held that folder alone, reported "removed 0", and the
+    intact earlier version was deleted. Now it is built on the newest intact version (or, when
+    the damaged one's list of documents can be read, from the files that list names): every
+    document stays, and the intact version stays on disk until the next run."""
+    idx = tmp_path / "idx"
+    ingest([write_docs(tmp_path / "a", DOCS)], idx, embedder=demo, progress=False)
+    ingest([write_docs(tmp_path / "b", MORE)], idx, embedder=demo, progress=False)
+    intact = sorted(p.name for p in (idx / "versions").iterdir())
+    DAMAGE[kind][0](idx)
+    report = ingest([write_docs(tmp_path / "c", NEW)], idx, embedder=demo, progress=False)
+    assert sorted(load_index(idx).documents) == sorted([*DOCS, *MORE, *NEW]), report.summary()
+    assert report.removed == [] and "damaged" in report.summary()
+    assert set(intact) & {p.name for p in (idx / "versions").iterdir()}  # an intact version kept
+
+
+def test_a_damaged_index_nothing_of_which_can_be_read_is_not_replaced_unasked(idx, tmp_path, demo):
+    """With every version's manifest unreadable, what the index held is unknown: a run naming one
+    folder is refused (it would have become the whole index); --full with the folders named builds it."""
+    for version in (idx / "versions").iterdir():
+        (version / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="naming every folder it should hold"):
+        ingest([write_docs(tmp_path / "c", NEW)], idx, embedder=demo, progress=False)
+    report = ingest([tmp_path / "docs", tmp_path / "c"], idx, embedder=demo, progress=False, full=True)
+    assert sorted(load_index(idx).documents) == sorted([*DOCS, *NEW]) and report.written
+
+
+def test_the_advised_repair_rebuilds_what_the_index_held(tmp_path, e5):
+    """`qunzhong ingest --full --index DIR`, as every damage message advises, names no folder: it
+    rebuilds from the folders the index was built from (it rebuilt from the demo corpus, and
+    --full then removed everything else)."""
+    idx = tmp_path / "idx"
+    ingest([write_docs(tmp_path / "a", DOCS)], idx, embedder=e5, progress=False)
+    ingest([write_docs(tmp_path / "b", MORE)], idx, embedder=e5, progress=False)
+    DAMAGE["vectors overwritten"][0](idx)
+    proc = cli(tmp_path, "ingest", "--full", "--index", str(idx))
+    assert proc.returncode == 0, proc.stderr
+    assert str(tmp_path / "a") in proc.stderr and str(tmp_path / "b") in proc.stderr  # says what it indexes
+    assert sorted(load_index(idx).documents) == sorted([*DOCS, *MORE])
 
 
 def test_full_ingest_from_the_cli_repairs_a_deleted_manifest(idx, tmp_path):
