@@ -15,14 +15,12 @@ from ingest.metadata import is_byline, read_metadata
 from ingest.splitting import Chunk, split_document
 from ingest.structure import (
     ARTICLE_LEVEL,
-    Heading,
+    Sections,
     article_cuts,
     detect_title,
     find_headings,
     heading_cut,
     is_banner_line,
-    section_path,
-    unit_position,
 )
 
 log = logging.getLogger(__name__)
@@ -40,8 +38,9 @@ def process(loaded: LoadedFile, doc_id: str, settings: Settings, embedder: Embed
     cleaned = clean(loaded.text, embed=embed, marked=loaded.chrome)
     title = loaded.title or detect_title(loaded.text, cleaned.text, loaded.path.name)
     headings = find_headings(cleaned.text, _to_cleaned(cleaned, loaded.headings), title)
-    chunks = [c for c in _split(cleaned.text, headings, settings) if not _title_only(c.text, title)]
-    passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, headings, settings)
+    sections = Sections(headings)
+    chunks = [c for c in _split(cleaned.text, sections, settings) if not _title_only(c.text, title)]
+    passages = _dedupe([_passage(i, c, doc_id, title, str(loaded.path), cleaned, sections, settings)
                         for i, c in enumerate(chunks)])
     meta = read_metadata(loaded.text, cleaned.text)
     if meta.date:
@@ -93,23 +92,24 @@ def _title_only(text: str, title: str) -> bool:
         is_banner_line(ln) or is_byline(ln) or of_title(ln) for ln in lines)
 
 
-def _split(text: str, headings: list[Heading], settings: Settings) -> list[Chunk]:
+def _split(text: str, sections: Sections, settings: Settings) -> list[Chunk]:
     """Chunks that never cross a heading, split apart at every article so none holds two."""
-    cuts = sorted({0, len(text), *article_cuts(headings, text)})
+    cuts = sorted({0, len(text), *article_cuts(sections.headings, text)})
     chunks: list[Chunk] = []
-    articles = [h.start for h in headings if h.level == ARTICLE_LEVEL]
+    articles = [h.start for h in sections.headings if h.level == ARTICLE_LEVEL]
     for a, b in zip(cuts, cuts[1:]):
-        lead = next((x for x in articles if a <= x < b), a)  # the headings above an article travel with it
-        inner = [heading_cut(text, h.start) - a for h in headings if max(a, lead) < h.start < b]
+        k = bisect_left(articles, a)
+        lead = articles[k] if k < len(articles) and articles[k] < b else a  # the headings above an article travel with it
+        inner = [heading_cut(text, h.start) - a for h in sections.within(max(a, lead) + 1, b)]
         chunks += [Chunk(c.start + a, c.end + a, c.text)
                    for c in split_document(text[a:b], inner, settings.max_chars, settings.min_chars)]
     return chunks
 
 
-def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: CleanText, headings,
+def _passage(i: int, c: Chunk, doc_id: str, title: str, source: str, cleaned: CleanText, sections: Sections,
              settings: Settings) -> Passage:
     own = _after_title(cleaned.text, c.start, c.end, title)
-    section = section_path(headings, unit_position(headings, cleaned.text, own, c.end))
+    section = sections.path(sections.unit_position(cleaned.text, own, c.end))
     start, end = cleaned.to_original(c.start, c.end)
     head = " / ".join(x for x in ((title if settings.context_title else ""), section) if x)
     return Passage(id=i, doc=doc_id, title=title, section=section, text=c.text, source=source,

@@ -18,6 +18,7 @@ a citation reads ``篇一 / 体会之一:要强化群众观念,正确对待群�
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -293,6 +294,36 @@ def unit_position(headings: list[Heading], text: str, start: int, end: int) -> i
         first = h.start if first is None else first  # "## 法律依据": the heading after its marks
         prev_end = h.end
     return start if first is None else first
+
+
+class Sections:
+    """`section_path` and `unit_position` for the many passages of one document, each found by
+    bisection over the headings (sorted by start), not by a walk over all of them: a law
+    collection of thousands of headings and passages was quadratic."""
+
+    def __init__(self, headings: list[Heading]):
+        self.headings = headings
+        self.starts = [h.start for h in headings]
+        self._stacks: list[tuple[Heading, ...]] = []
+        stack: list[Heading] = []
+        for h in headings:
+            while stack and stack[-1].level >= h.level:
+                stack.pop()
+            stack.append(h)
+            self._stacks.append(tuple(stack))
+
+    def within(self, start: int, end: int) -> list[Heading]:
+        """The headings that start in [start, end)."""
+        return self.headings[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
+
+    def path(self, pos: int) -> str:
+        """`section_path(headings, pos)`."""
+        k = bisect.bisect_right(self.starts, pos)
+        return " / ".join(h.label for h in self._stacks[k - 1] if h.scope < 0 or pos < h.scope) if k else ""
+
+    def unit_position(self, text: str, start: int, end: int) -> int:
+        """`unit_position(headings, text, start, end)`."""
+        return unit_position(self.within(start, end), text, start, end)
 
 
 def section_path(headings: list[Heading], pos: int) -> str:

@@ -301,6 +301,21 @@ def test_watermark_spliced_inside_a_phrase():
     assert clean(once).text == sentence * 3 + "拉近与群众的感情。"
 
 
+def test_watermark_in_a_long_document_is_found_in_its_window():
+    """A text longer than the window is read window by window (linear time); a watermark well
+    inside the third window is still removed, and nothing else is."""
+    from ingest.cleaning.inserted import _WM_WINDOW
+
+    sentence = "我们要全心全意为人民服务,拉近与群众的距离。"
+    filler = "".join(f"第{i}段讲的是基层治理的第{i}个经验,要点在于落实责任。\n" for i in range(2 * _WM_WINDOW // 25))
+    stamped = sentence * 3 + "始终牢记全心全意某某范文网为人民服务的宗旨,拉近与群某某范文网众的感情。\n"
+    original = filler + stamped + filler[:_WM_WINDOW // 2]
+    assert len(original) > 2 * _WM_WINDOW
+    text = clean(original).text
+    assert "某某范文网" not in text and "拉近与群众的感情" in text
+    assert text.count("要点在于落实责任") == original.count("要点在于落实责任")
+
+
 def test_watermark_leaves_real_modifiers():
     original = ("执政为民是做好群众工作的基础。" * 3 + "真挚感情是做好群众工作的坚实基础。"
                 + "各地制定了工作方案。" * 3 + "街道制定了工作实施方案。")

@@ -111,6 +111,23 @@ def test_section_path_chain():
     assert section_path([Heading(10, 12, 2, "一、")], 3) == ""
 
 
+def test_sections_by_bisection_give_the_same_paths_and_unit_positions():
+    """`Sections` (bisection, for documents of thousands of headings) answers as the walks do, at
+    every position of a document with divisions, articles, items and a scoped point."""
+    from ingest.structure import Sections, unit_position
+
+    text = ("第一章 总则\n第一条 为了规范工作，制定本办法。\n第二条 本办法适用于本市。\n"
+            "第二章 接待\n一、接待要求\n接待人员要热情。首先要倾听。其次要记录。三是要答复。\n\n"
+            "第三条 有下列情形之一的，不予受理：\n（一）已经受理的；\n（二）正在办理的。\n")
+    heads = find_headings(text)
+    sections = Sections(heads)
+    assert len(heads) >= 6
+    for pos in range(len(text) + 1):
+        assert sections.path(pos) == section_path(heads, pos), pos
+        for end in (pos + 1, pos + 40, len(text)):
+            assert sections.unit_position(text, pos, end) == unit_position(heads, text, pos, end), (pos, end)
+
+
 def test_an_enumerated_point_heads_its_own_paragraph_only():
     """"首先…其次…三是…" points inside a paragraph: the next paragraph is not under "三是…"."""
     text = ("二、联系群众态度要真诚\n深入基层,首先要在感情上贴近群众。其次要在言语上融入群众。"
