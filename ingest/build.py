@@ -55,7 +55,8 @@ EMBED_BATCH = 16
 # their own under the title belong to the head (read as metadata, not a passage of their own).
 # 11: a repeated passage's other locations carry the section they sit under.
 # 12: a string seen once between two words is not a watermark (it may be the law's own modifier).
-PIPELINE_VERSION = 12
+# 13: a text file whose first line is a Markdown title ("# 条例名") takes it as its title.
+PIPELINE_VERSION = 13
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 
 

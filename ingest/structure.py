@@ -408,7 +408,8 @@ def is_banner_line(line: str) -> bool:
 
 def _title_candidate(line: str) -> str:
     """Strip file extensions, site suffixes and decoration from a line."""
-    s = line.strip().strip("《》")
+    s = re.sub(r"^#{1,2}\s+", "", line.strip())  # a Markdown title in a .txt ("# 海洋观测预报管理条例")
+    s = s.strip().strip("《》")
     s = TEMPLATE_TAG.sub("", s)
     for _ in range(2):
         s = FILE_EXT.sub("", s)

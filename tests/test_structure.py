@@ -152,6 +152,14 @@ def test_title_strips_extension_and_site_suffix():
         assert detect_title(original, clean(original).text, "x.txt") == "信访工作总结", first
 
 
+def test_title_of_a_text_file_written_in_markdown():
+    """A .txt whose first line is "# 条例名" (a law saved from a Markdown source): that line is
+    the title, not the promulgation line under it."""
+    original = ("# 海洋观测预报管理条例\n\n2012年3月1日中华人民共和国国务院令第615号公布\n\n"
+                "## 第一章 总则\n\n第一条 为了加强海洋观测预报管理，制定本条例。\n")
+    assert detect_title(original, clean(original).text, "a_hash.txt") == "海洋观测预报管理条例"
+
+
 def test_title_of_a_page_from_another_site():
     original = read(RESOURCES / "other_site_page.txt")
     assert detect_title(original, clean(original).text, "page.txt") == "基层信访工作经验交流材料"
