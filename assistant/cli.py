@@ -105,7 +105,7 @@ def cmd_ingest(args) -> int:
     from index.embedders import load_progress
     from index.settings import Settings
     from ingest.build import NothingIndexedError, ingest, recorded_sources
-    from ingest.loaders import named_skips
+    from ingest.loaders import SUPPORTED_SUFFIXES, named_skips
 
     # No paths: what the index was built from (`ingest --full --index DIR` rebuilds it as it
     # was, not from the demo corpus, which --full would have made its only content).
@@ -125,6 +125,10 @@ def cmd_ingest(args) -> int:
                             prune=args.prune)
     except NothingIndexedError as exc:  # say why each file was skipped, then fail
         _tell_skipped(exc.report, told)
+        if exc.report.passed_over:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in exc.report.passed_over.items())
+            print(f"passed over {sum(exc.report.passed_over.values())} files of other types ({kinds}): "
+                  f"qunzhong reads {' '.join(sorted(SUPPORTED_SUFFIXES))} (save a .doc as .docx)", file=sys.stderr)
         raise
     _tell_skipped(report, told)
     if report.kept:

@@ -90,6 +90,7 @@ class IngestReport:
     written: bool = False      # False: the index was already up to date, nothing was written
     full: bool = False         # every document was processed again (--full, new embedder, settings or pipeline)
     recovered: str = ""        # the current version was damaged: what this run built on instead
+    passed_over: dict[str, int] = field(default_factory=dict)  # files in the folders not of a supported type
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -98,6 +99,9 @@ class IngestReport:
                 f"unchanged {len(self.unchanged)}")
         line += f", kept {len(self.kept)} outside the named paths" if self.kept else ""
         line += f", skipped {len(self.skipped)})" if self.skipped else ")"
+        if self.passed_over:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in self.passed_over.items())
+            line += f"; passed over {sum(self.passed_over.values())} files of other types ({kinds})"
         if not self.written:
             return line + "; nothing changed, nothing written"
         if self.reused:
@@ -179,8 +183,10 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
     report = IngestReport(index=str(root))
     with ingest_lock(root, wait=wait):
         remove_strays(root)
-        files, skipped = discover(paths)
+        passed: list[Path] = []
+        files, skipped = discover(paths, passed)
         report.skipped = list(skipped)
+        report.passed_over = _by_kind(passed)
         name = report.embedder = embedder.name if embedder else _embedder_name(root, embedder_name)
         plan = _plan(root, files, paths, name, settings, full, report)
         _plan_missing(plan, paths, prune or full, report)
@@ -190,6 +196,15 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
             _up_to_date(report, plan, strict)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _by_kind(paths: list[Path]) -> dict[str, int]:
+    """Files passed over, counted by kind: their extension, or "broken link"; the most first."""
+    kinds: dict[str, int] = {}
+    for p in paths:
+        kind = "broken link" if p.is_symlink() and not p.exists() else (p.suffix.lower() or "no extension")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 class _Lazy:

@@ -112,9 +112,10 @@ def _unsupported(path: Path) -> str:
     return f"unsupported type {path.suffix.lower()}" if path.suffix else "unsupported type (no suffix)"
 
 
-def _walk(root: Path, skipped: list[Skipped]) -> list[Path]:
+def _walk(root: Path, skipped: list[Skipped], passed: list[Path] | None = None) -> list[Path]:
     """Supported, non-hidden files under root, in sorted path order. A folder that cannot be
-    listed is added to `skipped`: what was indexed from it stays (ingest.build)."""
+    listed is added to `skipped`: what was indexed from it stays (ingest.build). Files of other
+    types, and links that lead nowhere, go to `passed` (hidden, temporary and lock files do not)."""
     found: list[Path] = []
 
     def unreadable(exc: OSError) -> None:
@@ -125,9 +126,13 @@ def _walk(root: Path, skipped: list[Skipped]) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
         for name in filenames:
             path = Path(dirpath, name)
-            if _is_ignored(name) or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if _is_ignored(name):
                 log.debug("ignoring %s", path)
-            elif path.is_file():
+            elif path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
+                log.debug("passing over %s", path)
+                if passed is not None and (path.is_file() or path.is_symlink()):
+                    passed.append(path)
+            else:
                 found.append(path)
     return [path.resolve() for path in sorted(found)]
 
@@ -150,12 +155,12 @@ def named_skips(paths: Sequence[str | Path]) -> list[Skipped]:
             if Path(raw).exists() and not Path(raw).is_dir() and (reason := _explicit_skip(Path(raw)))]
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Skipped]]:
+def discover(paths: Sequence[str | Path], passed: list[Path] | None = None) -> tuple[list[Path], list[Skipped]]:
     """Expand files and directories into supported files (deterministic order).
 
-    Inside directories, hidden entries, temp/lock files and unsupported types
-    are ignored silently; a file named explicitly is either returned or
-    reported as Skipped. A missing path raises ConfigError.
+    Inside directories, hidden entries and temp/lock files are ignored; files of unsupported
+    types and broken links are passed over, listed in `passed` when given; a file named
+    explicitly is either returned or reported as Skipped. A missing path raises ConfigError.
     """
     found: dict[Path, None] = {}
     skipped: list[Skipped] = []
@@ -164,7 +169,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Skipped]]:
         if not path.exists():
             raise ConfigError(f"path does not exist: {raw}")
         if path.is_dir():
-            found.update(dict.fromkeys(_walk(path, skipped)))
+            found.update(dict.fromkeys(_walk(path, skipped, passed)))
         elif (reason := _explicit_skip(path)) is not None:
             skipped.append(Skipped(str(raw), reason))
         else:

@@ -185,3 +185,20 @@ def test_a_run_that_indexes_nothing_says_why_each_file_was_skipped(tmp_path):
     assert sorted(s["reason"] for s in out["report"]["skipped"]) == ["corrupt pdf: truncated (no end marker)", "empty file"]
     proc = run_main(tmp_path, "search", "接待", "--json", "--index", str(tmp_path / "nowhere"))
     assert proc.returncode == 1 and "no index at" in json.loads(proc.stdout)["error"]
+
+
+def test_files_of_other_types_in_a_folder_are_counted(tmp_path):
+    """A .doc, a .zip and a link that leads nowhere are passed over (not indexed), and said so,
+    by kind; hidden and lock files are not counted."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("通知.doc", "附件.zip", ".hidden.txt", "~$草稿.docx"):
+        (docs / name).write_bytes(b"x")
+    (docs / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    proc = run_main(tmp_path, "ingest", str(docs), "--index", str(tmp_path / "idx"), "-q")
+    assert proc.returncode == 1
+    assert "passed over 3 files of other types (.doc 1, .zip 1, broken link 1)" in proc.stderr, proc.stderr
+    assert "save a .doc as .docx" in proc.stderr
+    (docs / "规定.txt").write_text("信访工作规定\n\n来访群众应当到指定场所反映问题，接待人员应当热情接待。\n", encoding="utf-8")
+    proc = run_main(tmp_path, "ingest", str(docs), "--index", str(tmp_path / "idx"), "-q")
+    assert proc.returncode == 0 and "passed over 3 files of other types" in proc.stdout, proc.stdout
