@@ -213,7 +213,30 @@ def _decode_plain(data: bytes, declared: str | None) -> tuple[str, str]:
         return found
     if cjk:
         return cjk[0], cjk[1]
-    raise Rejected("cannot decode text")
+    return _decode_damaged(data)
+
+
+_DAMAGE_SHARE = 1 / 2000  # at most this share of a text's characters (or 4) may be bytes no codec reads
+
+
+def _decode_damaged(data: bytes) -> tuple[str, str]:
+    """A text with a few bytes no codec reads (a file cut mid-character by `head -c`, one stray
+    byte): decoded by the codec that reads all but the fewest, each bad byte as U+FFFD, when
+    they are a sliver of it; else Rejected, saying where the first bad byte is."""
+    best = None
+    for codec in ("utf-8", "gb18030"):
+        text = data.decode(codec, errors="replace")
+        bad = text.count("\ufffd") - data.decode(codec, errors="ignore").count("\ufffd")
+        if best is None or bad < best[2]:
+            best = (text, codec, bad)
+    text, codec, bad = best
+    if bad <= max(4, len(text) * _DAMAGE_SHARE):
+        return text, f"{codec} (damaged: {bad} bad byte{'s' if bad > 1 else ''})"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f"; the first byte that is not UTF-8 is at offset {exc.start}"
+    raise Rejected(f"cannot decode text (not UTF-8, GB18030, Big5 or UTF-16{where})")
 
 
 def _looks_binary(text: str) -> bool:

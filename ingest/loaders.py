@@ -221,6 +221,8 @@ def load_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded
             raise _Reject("no text in document")
     except Rejected as exc:
         raise LoadError(str(path), str(exc)) from exc.__cause__
+    if loaded.encoding and "damaged" in loaded.encoding:  # read all the same, each bad byte as U+FFFD
+        log.warning("%s: %s; each bad byte is read as \ufffd", p, loaded.encoding)
     log.debug("loaded %s (%s, %s, %d chars)", p, fmt, loaded.encoding, len(loaded.text))
     return loaded
 

@@ -289,7 +289,22 @@ def test_binary_files_renamed_to_text(tmp_path):
 
 
 def test_undecodable_text(tmp_path):
-    assert reason_of(write(tmp_path, "u.txt", b"\x81\x20" * 50)) == "cannot decode text"
+    assert reason_of(write(tmp_path, "u.txt", b"\x81\x20" * 50)) == (
+        "cannot decode text (not UTF-8, GB18030, Big5 or UTF-16; the first byte that is not UTF-8 is at offset 0)")
+
+
+@pytest.mark.parametrize("codec, damage", [("utf-8", lambda b: b[:-2]),                       # cut mid-character
+                                           ("gb18030", lambda b: b[:300] + b"\xff" + b[300:]),   # one stray byte
+                                           ("utf-8", lambda b: b[:300] + b"\xff\xfe" + b[300:])])
+def test_a_few_bad_bytes_cost_only_themselves(tmp_path, codec, damage):
+    """A file cut with `head -c`, or with a stray byte, was rejected whole ("cannot decode
+    text"); now it is read, each bad byte as U+FFFD, and the encoding says it is damaged."""
+    from ingest.loaders import load_file
+
+    text = "信访工作条例\n\n" + "各级机关应当畅通信访渠道，认真处理来信、接待来访，倾听人民群众的意见和建议。\n" * 30
+    loaded = load_file(write(tmp_path, "cut.txt", damage(text.encode(codec))))
+    assert loaded.text.count("\ufffd") <= 4 and loaded.text.count("倾听人民群众的意见和建议") >= 29
+    assert codec in loaded.encoding and "damaged" in loaded.encoding
 
 
 def test_size_limit(tmp_path):
