@@ -104,9 +104,10 @@ class IngestReport:
             line += f"; passed over {sum(self.passed_over.values())} files of other types ({kinds})"
         if not self.written:
             return line + "; nothing changed, nothing written"
+        line += f"; {self.embedded} sentence vectors embedded"
         if self.reused:
             source = "the current version" if self.full else "the edited documents"
-            line += f"; {self.embedded} sentence vectors embedded, {self.reused} reused from {source}"
+            line += f", {self.reused} reused from {source}"
         line += f"; the current version was damaged: {self.recovered}" if self.recovered else ""
         return line + ("; rebuilt every document" if self.full else "")
 

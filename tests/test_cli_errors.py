@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -202,3 +203,4 @@ def test_files_of_other_types_in_a_folder_are_counted(tmp_path):
     (docs / "规定.txt").write_text("信访工作规定\n\n来访群众应当到指定场所反映问题，接待人员应当热情接待。\n", encoding="utf-8")
     proc = run_main(tmp_path, "ingest", str(docs), "--index", str(tmp_path / "idx"), "-q")
     assert proc.returncode == 0 and "passed over 3 files of other types" in proc.stdout, proc.stdout
+    assert re.search(r"; [1-9][0-9]* sentence vectors embedded", proc.stdout), proc.stdout  # said for new files too
