@@ -172,8 +172,17 @@ def _article_text(passage) -> str:
     return f"《{passage.title}》{text}" if text.startswith(article) else f"《{passage.title}》{article}:{text}"
 
 
+# A law's record line under its title (题注): "（1988年6月25日国务院第十次常务会议通过 1988年7月3日
+# 国务院令第7号发布）", what was adopted when, not what the law says.
+_RECORD = re.compile(r"[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。；;]*?"
+                     r"(?:通过|发布|公布|施行|修订|修正|批准)[^。；;]*?[）)]?[。]?\s*")
+
+
 def _is_label(passage, sent: str) -> bool:
-    """A heading of the passage, the title, or a line of a title broken over two."""
+    """A heading of the passage, the title, a line of a title broken over two, or a law's record
+    line (题注)."""
+    if _RECORD.fullmatch(sent):
+        return True
     bare, title = normalise(sent), normalise(passage.title)
     labels = {normalise(x) for x in (passage.title, *passage.section.split(" / "))}
     return bool(bare) and (bare in labels or (len(bare) >= 4 and bare in title))

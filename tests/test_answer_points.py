@@ -114,3 +114,16 @@ def test_a_cited_article_is_quoted_under_the_law_s_name():
     assert _article_text(whole) == "《某某市信访条例》第十一条 信访人可以采用书信、电子邮件、传真、电话、走访等形式提出信访请求。"
     rest = part("（十一）其他依法应当受理的信访请求。")  # the second passage of a long article
     assert _article_text(rest) == "《某某市信访条例》第十一条:（十一）其他依法应当受理的信访请求。"
+
+
+def test_a_law_s_record_line_is_not_a_point():
+    from assistant.answer import _is_label
+    from index.schema import Passage
+
+    p = Passage(id=0, doc="d.txt", title="某某投资保护规定", section="", text="", source="d.txt",
+                start=0, end=0, clean_start=0, clean_end=0)
+    for line in ("（1988年6月25日国务院第十次常务会议通过 1988年7月3日国务院令第7号发布）",
+                 "2012年3月1日中华人民共和国国务院令第615号公布", "(2006年9月15日北京市人民代表大会常务委员会修订)"):
+        assert _is_label(p, line), line
+    for line in ("本规定自1988年7月3日起施行。", "投资者可以在2012年3月1日以后申请补贴，由有关部门批准。"):
+        assert not _is_label(p, line), line
