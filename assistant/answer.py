@@ -174,8 +174,8 @@ def _article_text(passage) -> str:
 
 # A law's record line under its title (题注): "（1988年6月25日国务院第十次常务会议通过 1988年7月3日
 # 国务院令第7号发布）", what was adopted when, not what the law says.
-_RECORD = re.compile(r"[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。；;]*?"
-                     r"(?:通过|发布|公布|施行|修订|修正|批准)[^。；;]*?[）)]?[。]?\s*")
+_RECORD = re.compile(r"[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。；;，,]*?"
+                     r"(?:通过|发布|公布|施行|修订|修正|批准)[^。；;，,]*?[）)]?[。]?\s*")  # no comma: not a sentence
 
 
 def _is_label(passage, sent: str) -> bool:

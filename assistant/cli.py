@@ -109,7 +109,11 @@ def cmd_ingest(args) -> int:
 
     # No paths: what the index was built from (`ingest --full --index DIR` rebuilds it as it
     # was, not from the demo corpus, which --full would have made its only content).
-    sources = args.paths or recorded_sources(_index(args)) or [str(paths.default_corpus())]
+    recorded = [] if args.paths else recorded_sources(_index(args))
+    gone = [p for p in recorded if not Path(p).exists()]
+    for p in gone:  # what was indexed from it stays; --prune with the folders named removes it
+        print(f"warning: {p}, which this index was built from, is gone; what it held stays indexed", file=sys.stderr)
+    sources = args.paths or [p for p in recorded if p not in gone] or [str(paths.default_corpus())]
     if not args.paths and not args.quiet:
         print(f"indexing {', '.join(sources)}", file=sys.stderr)
     settings = Settings(max_file_bytes=int(args.max_file_mb * 1024 * 1024))

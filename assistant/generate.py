@@ -289,7 +289,7 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
         yield Reply(base)
         return
     messages = build_messages(base.query, clean_history(history), base.citations)
-    text, checks = "", ()
+    text, checks, asked = "", (), config
     try:
         config = config.named()
         for delta in stream_text(config, messages):
@@ -301,6 +301,8 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
         if not any(s.ok for s in checks):
             raise GenerationError("no generated sentence is supported by its citation", kind="unsupported")
     except GenerationError as exc:
+        if exc.kind == "http" and not asked.model:  # the endpoint's model may have changed: ask again next time
+            _SERVED.pop((asked.url, asked.api_key), None)
         log.warning("generation fell back to the extractive answer (%s): %s", exc.kind, exc)
         yield Reply(base, model=config.model, sentences=checks, notice=notice(exc.kind, exc.detail),
                     failure=exc.kind, raw=text)

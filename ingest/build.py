@@ -235,10 +235,12 @@ def _embedder_name(root: Path, requested: str | None) -> str:
 def recorded_sources(root: str | Path) -> list[str]:
     """The folders and files the index at `root` was built from (its current version's record,
     or the newest version whose manifest can be read); [] when there is no index."""
+    from index.units import RULES
+
     root = Path(root)
     for version in (None, *versions_newest_first(root)):
-        try:
-            sources = read_manifest(root, version=version)[1].get("sources")
+        try:  # under older unit rules too: the repair a mismatch advises must find them
+            sources = read_manifest(root, RULES, version)[1].get("sources")
         except QunzhongError:
             continue
         if sources:
@@ -306,7 +308,9 @@ def _plan(root: Path, files: list[Path], paths: Sequence[str | Path], embedder: 
         now = _Current(damaged=True)  # --full with the folders named: they are what it holds
     vid, manifest = now.version, now.manifest
     base_docs = (manifest or {}).get("documents", {})
-    known = {**(now.held or {}).get("documents", {}), **base_docs}
+    # what the index holds: the damaged version's own list when it can be read (not the older
+    # intact one's, which may hold documents removed since); the intact one decides reuse
+    known = (now.held or manifest or {}).get("documents", {})
     ids = doc_ids(paths, files, known)
     reusable = (manifest is not None and not full and manifest["embedder"]["name"] == embedder
                 and manifest.get("ingest_key") == settings.ingest_key()

@@ -232,6 +232,7 @@ def _decode_damaged(data: bytes) -> tuple[str, str]:
     text, codec, bad = best
     if bad <= max(4, len(text) * _DAMAGE_SHARE):
         return text, f"{codec} (damaged: {bad} bad byte{'s' if bad > 1 else ''})"
+    where = ""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

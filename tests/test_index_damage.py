@@ -221,6 +221,17 @@ def test_an_ingest_of_one_folder_over_a_damaged_index_loses_no_other_document(tm
     assert set(intact) & {p.name for p in (idx / "versions").iterdir()}  # an intact version kept
 
 
+def test_recovery_does_not_bring_back_what_the_damaged_version_had_removed(tmp_path, demo):
+    """The intact version built on is older: a document removed since (--prune) stays removed."""
+    idx = tmp_path / "idx"
+    ingest([write_docs(tmp_path / "a", DOCS)], idx, embedder=demo, progress=False)
+    ingest([write_docs(tmp_path / "b", MORE)], idx, embedder=demo, progress=False)
+    ingest([tmp_path / "a"], idx, embedder=demo, progress=False, prune=True)  # b's document leaves
+    DAMAGE["vectors overwritten"][0](idx)
+    ingest([write_docs(tmp_path / "c", NEW)], idx, embedder=demo, progress=False)
+    assert sorted(load_index(idx).documents) == sorted([*DOCS, *NEW])
+
+
 def test_a_damaged_index_nothing_of_which_can_be_read_is_not_replaced_unasked(idx, tmp_path, demo):
     """With every version's manifest unreadable, what the index held is unknown: a run naming one
     folder is refused (it would have become the whole index); --full with the folders named builds it."""
