@@ -25,6 +25,7 @@ from index.units import (
 ARTICLE_BUDGET = 300  # characters of a cited article quoted as one point (the card has all of it)
 NOT_FOUND = "未找到相关内容。资料库中没有与这个问题足够相关的段落,请换个说法或补充细节再问。"
 LEAD = "根据资料库中的相关内容,要点如下:"
+NO_LAW = "资料库中没有法规条文,找不到问题所引的条文"  # documents with no law at all
 # An English question is answered from Chinese documents: one English line says what follows.
 NOT_FOUND_EN = NOT_FOUND + "\n\nNothing in the documents is relevant enough to this question: try other words or add details."
 LEAD_EN = LEAD + "\n(The documents are in Chinese: each point below quotes them, with its source [n].)"
@@ -78,8 +79,7 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         refusal = NOT_FOUND_EN if is_english(found.query) else NOT_FOUND
         keys = cited_articles(found.query) if cites_a_law(found.query) else set()
         if keys and not retriever.articles():  # "信访条例第十二条…", "Article 10" over documents with no law
-            names = "、".join(article_name(key) for key in sorted(keys))
-            note = f"资料库中没有法规条文,找不到问题所引的条文({names})。"
+            note = f"{NO_LAW}({_names(keys)})。"
             return Answer(found.query, f"{note}\n\n{refusal}", False, notes=(note,))
         return Answer(found.query, refusal, False)
     if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
@@ -122,10 +122,14 @@ def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tupl
         notes.append(f"资料库中没有问题所说的法规;以下是《{found.hits[0].passage.title}》的相应条文。")
     if not found.cited and cites_a_law(found.query) and not any(is_article(h.passage) for h in cited):
         # "信访条例第十二条…" over documents that hold no such law: say so, then what is related
-        names = "、".join(article_name(key) for key in sorted(cited_articles(found.query)))
-        lacking = "资料库中没有法规条文,找不到" if not retriever.articles() else "资料库中没有找到"
-        notes.append(f"{lacking}问题所引的条文({names}),以下内容可能相关。")
+        lacking = NO_LAW if not retriever.articles() else "资料库中没有找到问题所引的条文"
+        notes.append(f"{lacking}({_names(cited_articles(found.query))}),以下内容可能相关。")
     return tuple(notes)
+
+
+def _names(keys) -> str:
+    """Cited articles as a law writes them: 第十二条、第十五条."""
+    return "、".join(article_name(key) for key in sorted(keys))
 
 
 # How a sentence leans on its neighbours. A lead-in ends with a colon and introduces the items
@@ -142,13 +146,14 @@ _SENTENCE_CUT = re.compile(r"[。！？!?；;]")
 def _best_sentences(retriever: Retriever, passage, vec: np.ndarray, budget: int = 160) -> str:
     """The passage's sentence closest in meaning to the question (scored with the vectors stored
     for its match units, so answering embeds nothing new), with what it leans on (`_around`),
-    and, when short, with whichever of the sentences before and after it is nearer the question. A line that is the document's title or one of the
-    passage's headings is not a point: it says what the passage is about, not what it says."""
+    and, when short, with whichever of the sentences before and after it is nearer the question.
+    A line that is the document's title or one of the passage's headings is not a point: it says
+    what the passage is about, not what it says."""
     sents = unit_sentences(passage.text, passage.section)
     vectors = retriever.unit_vectors(passage.id)
     if len(sents) != len(vectors):  # an index built by other rules: fall back to the model
         vectors = retriever.embedder.embed_passages(sents)
-    said = [i for i, sent in enumerate(sents) if not _is_label(passage, sent)] or list(range(len(sents)))
+    said = _said(passage, sents) or list(range(len(sents)))
     scores = vectors @ vec
     best = max(said, key=lambda i: scores[i])
     text, first, last = _around(sents, best, set(said), budget)
@@ -165,11 +170,12 @@ def _article_text(passage) -> str:
     it is of shows in the answer itself, not only on its card), without the chapter and section
     lines above it."""
     sents = unit_sentences(passage.text, passage.section)
-    text = _clip(_join([s for s in sents if not _is_label(passage, s)] or sents), ARTICLE_BUDGET)
+    text = _join([sents[i] for i in _said(passage, sents)] or sents)
     if not (passage.title and is_article(passage)):
-        return text
+        return _clip(text, ARTICLE_BUDGET)
     article = passage.headings[-1]  # a passage that continues an article names it: 《…》第十一条:（十一）…
-    return f"《{passage.title}》{text}" if text.startswith(article) else f"《{passage.title}》{article}:{text}"
+    head = f"《{passage.title}》" + ("" if text.startswith(article) else f"{article}:")
+    return head + _clip(text, ARTICLE_BUDGET - len(head))
 
 
 # A law's record line under its title (题注): "（1988年6月25日国务院第十次常务会议通过 1988年7月3日
@@ -178,14 +184,22 @@ _RECORD = re.compile(r"[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^�
                      r"(?:通过|发布|公布|施行|修订|修正|批准)[^。；;，,]*?[）)]?[。]?\s*")  # no comma: not a sentence
 
 
-def _is_label(passage, sent: str) -> bool:
-    """A heading of the passage, the title, a line of a title broken over two, or a law's record
-    line (题注)."""
-    if _RECORD.fullmatch(sent):
-        return True
-    bare, title = normalise(sent), normalise(passage.title)
+def _said(passage, sents: Sequence[str]) -> list[int]:
+    """The indexes of the sentences that say something: not a heading of the passage, the title,
+    a line of a title broken over two, or a law's record line (题注)."""
+    title = normalise(passage.title)
     labels = {normalise(x) for x in (passage.title, *passage.section.split(" / "))}
-    return bool(bare) and (bare in labels or (len(bare) >= 4 and bare in title))
+
+    def label(sent: str) -> bool:
+        bare = normalise(sent)
+        return bool(_RECORD.fullmatch(sent)) or (bool(bare) and (bare in labels or (len(bare) >= 4 and bare in title)))
+
+    return [i for i, sent in enumerate(sents) if not label(sent)]
+
+
+def _is_label(passage, sent: str) -> bool:
+    """Whether one line is such a label (`_said`)."""
+    return not _said(passage, [sent])
 
 
 def _unlabelled(passage, text: str) -> str:

@@ -130,9 +130,7 @@ def cmd_ingest(args) -> int:
     except NothingIndexedError as exc:  # say why each file was skipped, then fail
         _tell_skipped(exc.report, told)
         if exc.report.passed_over:
-            kinds = ", ".join(f"{kind} {n}" for kind, n in exc.report.passed_over.items())
-            print(f"passed over {sum(exc.report.passed_over.values())} files of other types ({kinds}): "
-                  f"qunzhong reads {' '.join(sorted(SUPPORTED_SUFFIXES))} (save a .doc as .docx)", file=sys.stderr)
+            print(f"{exc.report.passed_over_text()}: qunzhong reads {' '.join(sorted(SUPPORTED_SUFFIXES))} (save a .doc as .docx)", file=sys.stderr)
         raise
     _tell_skipped(report, told)
     if report.kept:

@@ -45,7 +45,7 @@ class Settings:
     history_turns: int = _s(2, "earlier user turns a follow-up is read with (the most recent ones)")
     followup_short: int = _s(10, "a question with fewer letters than this leans fully on its conversation")
     followup_weak: float = _s(0.33, "share of the history pull for a follow-up that does not point back")
-    max_query_chars: int = _s(500, "a longer question is clipped to this many characters")
+    max_query_chars: int = _s(500, "a longer question is read as its first and last half of this many characters")
     translation_weight: float = _s(1.0, "an English question's pull toward its dictionary translation")
     feedback_passages: int = _s(20, "passages an English question's first vector finds, to choose translations")
     thesaurus: bool = _s(True, "an English word whose translations those passages never use also takes their Cilin synonyms")

@@ -100,8 +100,7 @@ class IngestReport:
         line += f", kept {len(self.kept)} outside the named paths" if self.kept else ""
         line += f", skipped {len(self.skipped)})" if self.skipped else ")"
         if self.passed_over:
-            kinds = ", ".join(f"{kind} {n}" for kind, n in self.passed_over.items())
-            line += f"; passed over {sum(self.passed_over.values())} files of other types ({kinds})"
+            line += f"; {self.passed_over_text()}"
         if not self.written:
             return line + "; nothing changed, nothing written"
         line += f"; {self.embedded} sentence vectors embedded"
@@ -110,6 +109,11 @@ class IngestReport:
             line += f", {self.reused} reused from {source}"
         line += f"; the current version was damaged: {self.recovered}" if self.recovered else ""
         return line + ("; rebuilt every document" if self.full else "")
+
+    def passed_over_text(self) -> str:
+        """"passed over 3 files of other types (.doc 1, .zip 1, broken link 1)"."""
+        kinds = ", ".join(f"{kind} {n}" for kind, n in self.passed_over.items())
+        return f"passed over {sum(self.passed_over.values())} files of other types ({kinds})"
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)

@@ -128,12 +128,12 @@ def _walk(root: Path, skipped: list[Skipped], passed: list[Path] | None = None) 
             path = Path(dirpath, name)
             if _is_ignored(name):
                 log.debug("ignoring %s", path)
-            elif path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
-                log.debug("passing over %s", path)
-                if passed is not None and (path.is_file() or path.is_symlink()):
-                    passed.append(path)
-            else:
+            elif path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
                 found.append(path)
+            else:
+                log.debug("passing over %s", path)
+                if passed is not None and (path.is_symlink() or path.is_file()):  # not a fifo or socket
+                    passed.append(path)
     return [path.resolve() for path in sorted(found)]
 
 

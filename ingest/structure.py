@@ -328,14 +328,7 @@ class Sections:
 
 def section_path(headings: list[Heading], pos: int) -> str:
     """Chain of headings enclosing position `pos`, outermost first, joined by " / "."""
-    stack: list[Heading] = []
-    for h in headings:
-        if h.start > pos:
-            break
-        while stack and stack[-1].level >= h.level:
-            stack.pop()
-        stack.append(h)
-    return " / ".join(h.label for h in stack if h.scope < 0 or pos < h.scope)
+    return Sections(headings).path(pos)
 
 
 # ---------------------------------------------------------------- title
