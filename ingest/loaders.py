@@ -250,8 +250,26 @@ def _runs_xpath() -> etree.XPath:
                        " or ancestor::w:txbxContent)]", namespaces={"w": _W_NS})
 
 
-def _paragraph_text(p: etree._Element) -> str:
-    return "".join(run.text for run in _runs_xpath()(p))  # CT_R.text maps tabs, breaks
+def _paragraph_text(p: etree._Element, numbers: dict | None = None) -> str:
+    """A paragraph as the reader sees it: its automatic number, if any, then its runs."""
+    text = "".join(run.text for run in _runs_xpath()(p))  # CT_R.text maps tabs, breaks
+    label = numbers.get(p, "") if numbers else ""
+    return label + text if text.strip() else text
+
+
+@cache
+def _in_text_box() -> etree.XPath:
+    from lxml import etree
+
+    return etree.XPath("boolean(ancestor::w:txbxContent or ancestor::w:del)", namespaces={"w": _W_NS})
+
+
+def _numbers(document) -> dict:
+    """Word's automatic numbering of the body's paragraphs (`ingest.docx_numbering`)."""
+    from ingest.docx_numbering import labels
+
+    numbering = document.part.numbering_part.element
+    return labels(document.element.body, numbering, document.styles.element, skip=_in_text_box())
 
 
 def _check_zip(data: bytes) -> None:
@@ -264,16 +282,16 @@ def _check_zip(data: bytes) -> None:
         raise _Reject("corrupt docx: unpacks to more than 1 GB")
 
 
-def _block_lines(element: etree._Element) -> Iterator[str]:
+def _block_lines(element: etree._Element, numbers: dict) -> Iterator[str]:
     """Lines of a body or cell: paragraphs and tables in document order."""
     for child in element.iterchildren():
         if child.tag == _w("p"):
-            yield _paragraph_text(child)
+            yield _paragraph_text(child, numbers)
         elif child.tag == _w("tbl"):
-            yield from _table_lines(child)
+            yield from _table_lines(child, numbers)
         elif child.tag == _w("sdt"):  # content control: look inside
             for content in child.iterchildren(_w("sdtContent")):
-                yield from _block_lines(content)
+                yield from _block_lines(content, numbers)
 
 
 def _is_merge_continuation(tc: etree._Element) -> bool:
@@ -281,10 +299,10 @@ def _is_merge_continuation(tc: etree._Element) -> bool:
     return merge is not None and merge.get(_w("val"), "continue") == "continue"
 
 
-def _table_lines(tbl: etree._Element) -> Iterator[str]:
+def _table_lines(tbl: etree._Element, numbers: dict) -> Iterator[str]:
     """One line per row, cells joined by " | " (merged cells appear once)."""
     for tr in tbl.iterchildren(_w("tr")):
-        cells = [" ".join(line for line in _block_lines(tc) if line.strip())
+        cells = [" ".join(line for line in _block_lines(tc, numbers) if line.strip())
                  for tc in tr.iterchildren(_w("tc")) if not _is_merge_continuation(tc)]
         if any(cell.strip() for cell in cells):
             yield " | ".join(cells)
@@ -296,13 +314,14 @@ _TITLE_STYLES = ("title", "heading 1")
 _HEADING_STYLE = re.compile(r"heading ([1-6])$")
 
 
-def _styled_paragraphs(document) -> list[tuple[str, str]]:
+def _styled_paragraphs(document, numbers: dict) -> list[tuple[str, str]]:
     """(style name, text) of the body's paragraphs (style names, not ids, which Word localises)."""
     names = {s.style_id: (s.name or "").lower() for s in document.styles}
     out = []
     for p in document.element.body.iterchildren(_w("p")):
         style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
-        out.append((names.get(style.get(_w("val")), "") if style is not None else "", _paragraph_text(p).strip()))
+        out.append((names.get(style.get(_w("val")), "") if style is not None else "",
+                    _paragraph_text(p, numbers).strip()))
     return out
 
 
@@ -325,8 +344,9 @@ def _extract_docx(data: bytes) -> Extracted:
     _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = list(_block_lines(document.element.body))
-        styled = _styled_paragraphs(document)
+        numbers = _numbers(document)
+        lines = list(_block_lines(document.element.body, numbers))
+        styled = _styled_paragraphs(document, numbers)
     except Exception as exc:  # python-docx/lxml raise many types on damaged files
         raise _Reject(f"corrupt docx: {type(exc).__name__}") from exc
     text = "\n".join(lines)

@@ -324,6 +324,100 @@ def test_docx_heading_styles_are_sections(tmp_path, e5):
     assert doc.record.title == "关于加强基层信访工作的意见"
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _numbering(document, abstract_id: int, levels: list[tuple[str, str, str]], num_ids: dict[int, int | None]):
+    """Add one list definition to `document` (levels: (numFmt, lvlText, suff)) and list instances
+    of it: {numId: a start override of level 0, or None}."""
+    from lxml import etree
+
+    w = f'xmlns:w="{W_NS}"'
+    lvls = "".join(f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/>'
+                   f'<w:lvlText w:val="{text}"/><w:suff w:val="{suff}"/></w:lvl>' for i, (fmt, text, suff) in enumerate(levels))
+    root = document.part.numbering_part.element
+    first_num = next(root.iterchildren(f"{{{W_NS}}}num"), None)
+    abstract = etree.fromstring(f'<w:abstractNum {w} w:abstractNumId="{abstract_id}">{lvls}</w:abstractNum>')
+    (first_num.addprevious(abstract) if first_num is not None else root.append(abstract))
+    for num_id, start in num_ids.items():
+        override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/></w:lvlOverride>' if start else ""
+        root.append(etree.fromstring(f'<w:num {w} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/>'
+                                     f'{override}</w:num>'))
+
+
+def _numbered(document, text: str, num_id: int, level: int = 0, style: str | None = None):
+    from lxml import etree
+
+    p = document.add_paragraph(text, style=style)
+    num_pr = etree.SubElement(p._p.get_or_add_pPr(), f"{{{W_NS}}}numPr")
+    etree.SubElement(num_pr, f"{{{W_NS}}}ilvl").set(f"{{{W_NS}}}val", str(level))
+    etree.SubElement(num_pr, f"{{{W_NS}}}numId").set(f"{{{W_NS}}}val", str(num_id))
+    return p
+
+
+def make_numbered_law(path: Path) -> Path:
+    """A law whose chapter and article numbers are Word list numbering, not typed text: the
+    paragraphs say "为了……" and numbering.xml says "第一条"; items (一)(二) are the second level."""
+    document = docx.Document()
+    _numbering(document, 90, [("chineseCounting", "第%1章", "space")], {90: None})
+    _numbering(document, 91, [("chineseCounting", "第%1条", "tab"), ("chineseCounting", "（%2）", "nothing")],
+               {91: None, 92: None})
+    document.add_paragraph("某市矛盾纠纷化解条例", style="Title")
+    _numbered(document, "总则", 90, style="Heading 1")
+    _numbered(document, "为了及时化解矛盾纠纷，维护社会和谐稳定，根据有关法律，结合本市实际，制定本条例。", 91)
+    _numbered(document, "矛盾纠纷化解工作遵循下列原则：", 91)
+    _numbered(document, "属地管理、分级负责；", 91, 1)
+    _numbered(document, "依法及时、就地化解。", 91, 1)
+    _numbered(document, "调解程序", 90, style="Heading 1")
+    # Another list instance of the same list, as copying articles between files makes: Word
+    # continues the count (第三条), it does not start again.
+    _numbered(document, "调解员应当在受理之日起三十日内完成调解，当事人同意延长的除外。", 92)
+    document.add_paragraph("• 本条例所称矛盾纠纷，不含刑事案件。", style="List Bullet")
+    document.save(path)
+    return path
+
+
+def test_word_list_numbering_gives_articles_their_numbers(tmp_path, e5):
+    loaded = load_file(make_numbered_law(tmp_path / "numbered.docx"))
+    lines = loaded.text.splitlines()
+    assert "第一章 总则" in lines and "第二章 调解程序" in lines
+    assert "第一条 为了及时化解矛盾纠纷，维护社会和谐稳定，根据有关法律，结合本市实际，制定本条例。" in lines
+    assert "（一）属地管理、分级负责；" in lines and "（二）依法及时、就地化解。" in lines
+    assert any(line.startswith("第三条 调解员应当在受理之日起三十日内") for line in lines)
+    assert not any("第四条" in line for line in lines)  # the bullet paragraph is not counted as an article
+    doc = process(loaded, "numbered.docx", Settings(), e5)
+    by_text = {p.text: p.section for p in doc.passages}
+    assert [s for t, s in by_text.items() if "三十日内完成调解" in t] == ["第二章 调解程序 / 第三条"]
+    assert [s for t, s in by_text.items() if "属地管理" in t] == ["第一章 总则 / 第二条"]
+
+
+def test_word_list_numbering_restarts_where_the_file_says(tmp_path):
+    document = docx.Document()
+    _numbering(document, 93, [("decimal", "%1.", "space"), ("lowerLetter", "%1.%2)", "space")], {93: None, 94: 5})
+    _numbered(document, "第一项", 93)
+    _numbered(document, "子项甲", 93, 1)
+    _numbered(document, "子项乙", 93, 1)
+    _numbered(document, "第二项", 93)
+    _numbered(document, "再一个子项", 93, 1)   # the deeper level starts again under a new item
+    _numbered(document, "从五开始", 94)         # a list instance with a start override
+    _numbered(document, "不编号", 0)            # numId 0: numbering switched off
+    # Numbering that a paragraph style carries (a "章" heading style, through the style it is based on)
+    _numbering(document, 95, [("chineseCountingThousand", "第%1章", "space")], {95: None})
+    from docx.enum.style import WD_STYLE_TYPE
+    from lxml import etree
+
+    chapter = document.styles.add_style("Chapter", WD_STYLE_TYPE.PARAGRAPH)
+    num_pr = etree.SubElement(chapter.element.get_or_add_pPr(), f"{{{W_NS}}}numPr")
+    etree.SubElement(num_pr, f"{{{W_NS}}}numId").set(f"{{{W_NS}}}val", "95")
+    document.styles.add_style("Chapter Red", WD_STYLE_TYPE.PARAGRAPH).base_style = chapter
+    document.add_paragraph("总则", style="Chapter")
+    document.add_paragraph("附则", style="Chapter Red")
+    document.save(tmp_path / "restarts.docx")
+    lines = load_file(tmp_path / "restarts.docx").text.splitlines()
+    assert lines == ["1. 第一项", "1.a) 子项甲", "1.b) 子项乙", "2. 第二项", "2.a) 再一个子项", "5. 从五开始", "不编号",
+                     "第一章 总则", "第二章 附则"]
+
+
 def test_html_headings_are_sections(tmp_path, e5):
     page = (f"<html><head><meta charset='utf-8'><title>意见_政策文件_某某县人民政府</title></head><body>"
             f"<div class='nav'>首页 | 政务公开</div><div class='content'><h1>关于加强基层信访工作的意见</h1>"

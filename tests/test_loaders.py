@@ -524,3 +524,15 @@ def test_no_stray_output(tmp_path, capsys, caplog):
     caplog.set_level(logging.DEBUG, logger="ingest.loaders")
     load_file(write(tmp_path, "q.txt", SIMPLIFIED.encode("gbk")))
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(("n", "fmt", "shown"), [
+    (12, "chineseCounting", "十二"), (105, "chineseCountingThousand", "一百零五"), (12, "chineseLegalSimplified", "壹拾贰"),
+    (2024, "ideographDigital", "二〇二四"), (3, "ideographTraditional", "丙"), (3, "decimalEnclosedCircle", "③"),
+    (28, "lowerLetter", "bb"), (14, "upperRoman", "XIV"), (7, "decimalZero", "07"), (4, "bullet", ""),
+    (9, "someFutureFormat", "9"),
+])
+def test_word_number_formats(n, fmt, shown):
+    from ingest.docx_numbering import format_number
+
+    assert format_number(n, fmt) == shown
