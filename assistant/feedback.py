@@ -1,8 +1,10 @@
 """Durable 👍/👎 feedback: one JSON line per vote, appended and fsynced; the log is never rewritten.
 
 Every field is checked (type, size, passage ids against the index version the answer came
-from) before anything is written, so a refused vote leaves no row. A vote carries an answer id
-(a digest of the index version, question, history and answer when the caller gives none): the
+from) before anything is written, so a refused vote leaves no row. A vote carries an answer id:
+the web app and /chat give each answer they show their own (`new_answer_id`), so two trainees
+who ask the same question and get the same text vote apart; a caller that gives none gets a
+digest of the index version, question, history and answer. The
 same vote sent again, as a client retrying after a lost response does, is stored once. A
 changed vote is a new row, and a vote taken back is a row rated "withdrawn"; the export
 (`read_feedback`) keeps the standing vote per answer id: the latest row wins, withdrawn votes
@@ -14,6 +16,7 @@ import errno
 import hashlib
 import json
 import os
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -36,8 +39,15 @@ class FeedbackError(QunzhongError):
     """A vote that cannot be stored as given; the message names the field."""
 
 
+def new_answer_id() -> str:
+    """The id of one answer as shown to one user: votes on it are that user's alone (a digest of
+    the text would merge two users' votes on the same answer, and one's 👍 clicked again would
+    take back the other's)."""
+    return secrets.token_hex(10)
+
+
 def answer_id(index_version: str, question: str, history: Sequence[str], answer: str) -> str:
-    """A stable id for one answer, so that votes on it can be told apart from votes on others."""
+    """A stable id for one answer's content (for votes sent without an id)."""
     blob = json.dumps([index_version, question, list(history), answer], ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 

@@ -71,6 +71,35 @@ def test_votes_taken_back_and_changed(site, browser, tmp_path):  # noqa: F811
     p.close()
 
 
+def test_two_trainees_vote_on_the_same_answer_apart(site, browser, tmp_path):  # noqa: F811
+    """Two trainees ask the same question and get the same text: each vote is its own, and one
+    trainee taking a vote back leaves the other's standing (a digest of the text as the answer
+    id merged them: the second 👍 was stored as the first's duplicate and its withdrawal took the
+    first trainee's vote back)."""
+    path = tmp_path / "data" / "feedback.jsonl"
+    first, second = Page(browser, site, WIDTHS["desktop"]), Page(browser, site, WIDTHS["desktop"])
+    for p in (first, second):
+        p.ask(QUESTION)
+
+    def up(p):
+        return p.page.locator("#qz-chat button[aria-label='赞'], #qz-chat button[aria-label='Liked']").last
+
+    up(first).click()
+    wait_for_ratings(path, ["up"])
+    up(second).click()
+    wait_for_ratings(path, ["up", "up"])
+    rows = read_jsonl(path)
+    assert rows[0]["answer"] == rows[1]["answer"] and rows[0]["answer_id"] != rows[1]["answer_id"]
+    assert exported(tmp_path) == ["up", "up"]
+    up(second).click()  # the second trainee takes their vote back
+    wait_for_ratings(path, ["up", "up", "withdrawn"])
+    votes = [json.loads(line) for line in run_main(tmp_path, "feedback", "--json").stdout.splitlines()]
+    assert [v["answer_id"] for v in votes] == [rows[0]["answer_id"]]
+    for p in (first, second):
+        assert p.dialogs == [] and p.errors == []
+        p.close()
+
+
 def test_notices_are_chinese(site, browser):  # noqa: F811
     from playwright.sync_api import expect
 

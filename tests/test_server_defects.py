@@ -150,6 +150,9 @@ def test_a_repeated_vote_is_stored_once(served, tmp_path):
     assert "answer_id" in client.predict(*args, "", api_name="/feedback")["error"]
     rows = read_jsonl(tmp_path / "data" / "feedback.jsonl")
     assert [r["rating"] for r in rows] == ["down", "up", "withdrawn"]
+    # Another caller gets the same answer under its own id: its vote does not merge with these.
+    twin = Client(url, verbose=False).predict(QUESTION, [], api_name="/chat")
+    assert twin["answer"] == answer["answer"] and twin["answer_id"] != answer["answer_id"]
     from assistant.feedback import read_feedback
 
     assert read_feedback(tmp_path / "data" / "feedback.jsonl") == []

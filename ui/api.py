@@ -12,8 +12,7 @@ from __future__ import annotations
 import gradio as gr
 
 from assistant import paths
-from assistant.feedback import WITHDRAWN, record_feedback, withdraw_feedback
-from assistant.feedback import answer_id as make_answer_id
+from assistant.feedback import WITHDRAWN, new_answer_id, record_feedback, withdraw_feedback
 from assistant.service import Assistant, public_answer, redact_paths
 from index.errors import QunzhongError
 from ui.limits import RateLimiter, client_key
@@ -25,7 +24,7 @@ def answered(assistant: Assistant, question: str, history: list[str]) -> dict:
     r = assistant.retriever()
     ans = assistant.ask(question, history=history, retriever=r)
     out = public_answer(r, ans)
-    out["answer_id"] = make_answer_id(r.data.version, ans.query, list(history), ans.text)
+    out["answer_id"] = new_answer_id()  # this answer to this caller: votes of other callers stay apart
     return out
 
 

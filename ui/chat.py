@@ -6,7 +6,7 @@ import logging
 import gradio as gr
 
 from assistant import paths
-from assistant.feedback import MAX_TEXT, record_feedback, withdraw_feedback
+from assistant.feedback import MAX_TEXT, new_answer_id, record_feedback, withdraw_feedback
 from assistant.generate import Reply, stream_reply
 from assistant.service import Assistant, redact_paths
 from index.errors import QunzhongError
@@ -91,7 +91,8 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
             return
         markdown, cards, record = shown
         chat[-1] = {"role": "assistant", "content": markdown}
-        record = {**record, "history": list(turns), "index_version": r.data.version}
+        # Its own answer id: another trainee who gets the same text votes on another answer.
+        record = {**record, "history": list(turns), "index_version": r.data.version, "answer_key": new_answer_id()}
         records = {**records, str(len(chat) - 1): record}
         # Only a question that found something is context for the next: after "今天天气怎么样"
         # (not found), "接待群众" is judged on its own, as in a new chat.
