@@ -157,3 +157,40 @@ def test_a_vote_that_cannot_be_saved_says_so_in_chinese(site, browser, tmp_path,
     assert "Errno" not in pg.inner_text("body") and list(folder.iterdir()) == []
     assert toast_titles(pg) == ["注意"]
     p.close()
+
+
+def test_a_chat_the_server_no_longer_holds_says_so(tmp_path, e5, browser):  # noqa: F811
+    """After a server restart the page reconnects and still shows its chat, but the server holds
+    none of it: a vote, a card and a follow-up say that the session expired (they said "this
+    message cannot be rated" and "the library was updated", and the follow-up lost its context
+    silently)."""
+    from llm_servers import free_port
+    from playwright.sync_api import expect
+
+    from conftest import CORPUS
+    from ingest.build import ingest
+    from ui.app import serve
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "004.txt").write_bytes((CORPUS / "004_75a9b6b516d2ea34.txt").read_bytes())
+    ingest([tmp_path / "docs"], tmp_path / "index", embedder=e5, progress=False)
+    port = free_port()
+    app = serve(tmp_path / "index", port=port, prevent_thread_lock=True)
+    p = Page(browser, app.local_url, WIDTHS["desktop"])
+    pg = p.page
+    p.ask(QUESTION)
+    app.close()
+    app = serve(tmp_path / "index", port=port, prevent_thread_lock=True)  # the same address, a new server
+    try:
+        pg.wait_for_timeout(1500)  # let the page reconnect
+        pg.locator("#qz-sources .qz-card").first.click()
+        expect(pg.locator(".toast-body", has_text="会话已过期").first).to_be_visible(timeout=15_000)
+        pg.locator("#qz-chat button[aria-label='赞'], #qz-chat button[aria-label='Liked']").last.click()
+        expect(pg.locator(".toast-body", has_text="无法核对或评价").first).to_be_visible()
+        assert not (tmp_path / "data" / "feedback.jsonl").exists()
+        p.ask("要是对方火气很大呢?")
+        expect(pg.locator(".toast-body", has_text="按新对话回答")).to_be_visible()
+        assert p.dialogs == [] and p.errors == []
+    finally:
+        p.close()
+        app.close()

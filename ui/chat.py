@@ -12,6 +12,7 @@ from assistant.service import Assistant, redact_paths
 from index.errors import QunzhongError
 from ui import render
 from ui.notify import info, warn
+from ui.viewer import EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ PLACEHOLDER = ("**请在下方输入问题**,或点击下方的示例问题。\n
                "对应“引用来源”中的卡片;点击卡片即可在原文中核对。")
 SOURCES_EMPTY = render.empty("提问后,这里列出回答引用的原文段落;点击卡片可在原文中核对。")
 MAX_INPUT = MAX_TEXT  # characters the question and comment boxes take; the browser drops the rest of a paste
+# A question asked under a chat the server no longer holds (see ui.viewer.EXPIRED).
+FORGOTTEN = "会话已过期(服务器已重启或本页闲置太久):这个问题按新对话回答,不接着上面的对话;之前的回答已无法核对或评价。"
 NOT_SAVED = "反馈未能保存:服务器无法写入反馈记录,请告知管理员(详情已记入服务器日志)。"
 
 
@@ -66,6 +69,8 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
             warn("请输入问题。")
             yield gr.update(), history, gr.update(), turns, records, gr.update(), gr.update()
             return
+        if history and not records:  # every answer shown has a record: the server lost this session
+            info(FORGOTTEN)
         chat = history + [{"role": "user", "content": render.md_text(message)},
                           {"role": "assistant", "content": WAITING}]
         yield "", chat, render.empty(WAITING), turns, records, gr.update(), ""
@@ -109,7 +114,7 @@ def wire_chat(assistant: Assistant, c: dict, llm=None):
             info("已取消评价。")
             return gr.update()
         if record is None:
-            warn("这条消息无法评价:请评价资料库给出的回答。")
+            warn(EXPIRED if not records else "这条消息无法评价:请评价资料库给出的回答。")
             return gr.update()
         try:
             if withdrawn:

@@ -76,12 +76,18 @@ def wire_viewer(assistant: Assistant, viewer: dict, shown: gr.State, tabs) -> No
 
 
 UPDATED = "资料库已更新,请重新提问。"
+# The page still shows a chat the server no longer holds: it restarted, or dropped the session
+# after 200 newer ones (ui.app.SESSIONS).
+EXPIRED = "会话已过期(服务器已重启或本页闲置太久),页面上的回答已无法核对或评价:请重新提问。"
 
 
 def passage_focus(assistant: Assistant, pid: int, loc: int = 0, version: str | None = None) -> dict:
     """The viewer's focus on passage `pid` of index `version` (the version the clicked card or
     button was shown from): a passage id means nothing in another version, so none is opened."""
     r = assistant.retriever()
+    if not version:
+        warn(EXPIRED)
+        return {}
     if version != r.data.version:
         warn(UPDATED)
         return {}
