@@ -80,6 +80,8 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
         keys = cited_articles(found.query) if cites_a_law(found.query) else set()
         if keys and not retriever.articles():  # "信访条例第十二条…", "Article 10" over documents with no law
             note = f"{NO_LAW}({_names(keys)})。"
+            if is_english(found.query):
+                note += f"\n(The documents hold no articles of any law, so not {_names_en(keys)}.)"
             return Answer(found.query, f"{note}\n\n{refusal}", False, notes=(note,))
         return Answer(found.query, refusal, False)
     if found.cited:  # "第十二条是怎么规定的？": what the cited articles say, each as written
@@ -99,8 +101,13 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
 
 def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tuple[str, ...]:
     """What the documents lack that the question asks for, or what it leaves open, said before
-    the answer (and kept above a generated one)."""
+    the answer (and kept above a generated one); for an English question each note in English too."""
+    return tuple(zh + (f"\n({en})" if is_english(found.query) else "") for zh, en in _note_pairs(retriever, found, cited))
+
+
+def _note_pairs(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> list[tuple[str, str]]:
     notes = []
+    title = found.hits[0].passage.title if found.hits else ""
     if found.cited and not any(names_a_law(t) for t in (found.query, *found.history)):
         # "第十二条是怎么规定的?" names no law: the article is of the nearest one; say which
         # other laws have it too
@@ -109,27 +116,40 @@ def _notes(retriever: Retriever, found: Retrieval, cited: Sequence[Hit]) -> tupl
         shown = list(dict.fromkeys(h.passage.doc for h in found.hits if h.passage.doc in having))
         others = [retriever.data.documents[d].title for d in shown + sorted(having - set(shown))]
         if others:  # those the retrieval found first, then the rest
-            names = "、".join(article_name(key) for key in sorted(keys))
+            names = _names(keys)
             listed = "、".join(f"《{t}》" for t in others[:3]) + ("等" if len(others) > 3 else "")
-            notes.append(f"问题没有指明是哪部法规;以下是《{found.hits[0].passage.title}》的{names},"
-                         f"资料库中{listed}也有{names}。")
+            also = ", ".join(f"《{t}》" for t in others[:3]) + (" and others" if len(others) > 3 else "")
+            notes.append((f"问题没有指明是哪部法规;以下是《{title}》的{names},资料库中{listed}也有{names}。",
+                          f"The question names no law: below is {_names_en(keys)} of 《{title}》; "
+                          f"{also} in the documents have {_names_en(keys)} too."))
     if found.absent and found.hits:  # "第九十九条" of a law with fifty
-        names = "、".join(article_name(key) for key in found.absent)
-        notes.append(f"《{found.hits[0].passage.title}》中没有{names}。")
+        notes.append((f"《{title}》中没有{_names(found.absent)}。", f"《{title}》 has no {_names_en(found.absent)}."))
     named = next((t for t in (found.query, *reversed(found.history)) if names_a_law(t)), "")
-    if found.cited and named and names_another_law(named, found.hits[0].passage.title):
+    if found.cited and named and names_another_law(named, title):
         # the article is of the nearest law the documents hold, which is not the one named
-        notes.append(f"资料库中没有问题所说的法规;以下是《{found.hits[0].passage.title}》的相应条文。")
+        notes.append((f"资料库中没有问题所说的法规;以下是《{title}》的相应条文。",
+                      f"The documents hold no law of the name asked about; below is the same article of 《{title}》."))
     if not found.cited and cites_a_law(found.query) and not any(is_article(h.passage) for h in cited):
         # "信访条例第十二条…" over documents that hold no such law: say so, then what is related
-        lacking = NO_LAW if not retriever.articles() else "资料库中没有找到问题所引的条文"
-        notes.append(f"{lacking}({_names(cited_articles(found.query))}),以下内容可能相关。")
-    return tuple(notes)
+        keys = cited_articles(found.query)
+        if not retriever.articles():
+            pair = (NO_LAW, f"The documents hold no articles of any law, so not {_names_en(keys)}")
+        else:
+            pair = ("资料库中没有找到问题所引的条文", f"{_names_en(keys)} as cited was not found in the documents")
+        notes.append((f"{pair[0]}({_names(keys)}),以下内容可能相关。", f"{pair[1]}; what follows may be related."))
+    return notes
 
 
 def _names(keys) -> str:
     """Cited articles as a law writes them: 第十二条、第十五条."""
     return "、".join(article_name(key) for key in sorted(keys))
+
+
+def _names_en(keys) -> str:
+    """The same in English: "Article 12", "Articles 12 and 15", "Article 10-1" (第十条之一)."""
+    names = [f"{n}-{sub}" if sub else str(n) for n, sub in sorted(keys)]
+    return ("Article " if len(names) == 1 else "Articles ") + (
+        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
 # How a sentence leans on its neighbours. A lead-in ends with a colon and introduces the items

@@ -110,12 +110,13 @@ _LAW_NAMED = re.compile(rf"([{HAN}]{{2,30}}{_LAW_KIND})》?\s*(?:的\s*)?{_ARTIC
 
 
 def names_another_law(text: str, title: str) -> bool:
-    """Whether a question names the law whose article it cites ("信访工作条例第十二条") and that
-    name is not `title`'s: no tail of the name of four characters or more (the name as asked may
-    start with other words, "请问信访工作条例") occurs in the title."""
+    """Whether a question names the law whose article it cites ("信访工作条例第十二条", "Article
+    12 of the 信访工作条例") and that name is not `title`'s: no tail of the name of four
+    characters or more (the name as asked may start with other words, "请问信访工作条例") occurs
+    in the title."""
     bare = "".join(title.split()).strip("《》")
-    for m in _LAW_NAMED.finditer(text):
-        name = m.group(1)
+    names = [m.group(1) for pattern in (_LAW_NAMED, _ARTICLE_OF_LAW) for m in pattern.finditer(text)]
+    for name in names:
         if len(name) >= 4 and not any(name[i:] in bare for i in range(len(name) - 3)):
             return True
     return False
@@ -123,6 +124,9 @@ def names_another_law(text: str, title: str) -> bool:
 
 _ARTICLE_OF = re.compile(rf"\b(?:articles?|arts?\.)\s*{_EN_NUMBER}(?:\s*(?:,|and|&|to|-)\s*{_EN_NUMBER})*\s+of\s+\w",
                          re.IGNORECASE)
+# An English question that names the law in Chinese: "Article 14 of the 《信访工作条例》".
+_ARTICLE_OF_LAW = re.compile(rf"\b(?:articles?|arts?\.)\s*{_EN_NUMBER}(?:\s*(?:,|and|&|to|-)\s*{_EN_NUMBER})*"
+                             rf"\s+of\s+(?:the\s+)?《?([{HAN}]{{2,30}}{_LAW_KIND})", re.IGNORECASE)
 
 
 def names_a_law(text: str) -> bool:

@@ -175,8 +175,13 @@ def test_an_article_of_a_law_the_documents_do_not_hold_is_said_so(retriever, tmp
 
     other = answer(retriever, "国家信访工作条例第十二条是怎么规定的？").text
     assert other.startswith("资料库中没有问题所说的法规;以下是《") and "第十二条" in other, other
-    for same in ("某某市信访条例第十二条是怎么规定的？", "请问《信访条例》的第十二条怎么说", "交流材料总结的第一条经验是什么？"):
+    for same in ("某某市信访条例第十二条是怎么规定的？", "请问《信访条例》的第十二条怎么说", "交流材料总结的第一条经验是什么？",
+                 "What does Article 12 of the 某某市信访条例 say?"):
         assert "资料库中没有" not in answer(retriever, same).text, same
+    # The law named in Chinese inside an English question is read too, and the note is in both languages
+    english = answer(retriever, "What does Article 12 of the 国家信访工作条例 say?")
+    assert english.notes and english.notes[0].startswith("资料库中没有问题所说的法规;以下是《"), english.notes
+    assert "\n(The documents hold no law of the name asked about; below is the same article of 《" in english.notes[0]
     pages = Retriever(load_index(index_texts(tmp_path, {"page.txt": PAGE * 3}, e5)), e5)
     text = answer(pages, "信访条例第十二条是怎么规定的？").text
     assert text.startswith("资料库中没有法规条文,找不到问题所引的条文(第十二条),以下内容可能相关。"), text
@@ -204,6 +209,8 @@ def test_what_the_documents_lack_stays_above_every_form_of_the_answer(retriever)
     assert generated.text.startswith(ans.notes[0]) and generated.text.endswith(f"{claim}[1]")
     assert ans.notes[0] in reply_markdown(generated)
     assert answer(retriever, "某某市信访条例第十二条是怎么规定的？").notes == ()
+    english = answer(retriever, "What do Articles 99 and 12 of the 某某市信访条例 say?")
+    assert english.notes == ("《某某市信访条例》中没有第九十九条。\n(《某某市信访条例》 has no Article 99.)",)
 
 
 def test_an_article_asked_for_without_its_law_says_which_law_it_is_from(retriever):
@@ -218,6 +225,7 @@ def test_an_article_asked_for_without_its_law_says_which_law_it_is_from(retrieve
         assert ans.notes and ans.notes[0].startswith(f"问题没有指明是哪部法规;以下是《{title}》的第十二条,"), ans.notes
         others = {"某某市信访条例", "某某市消防条例", "某某市调解条例"} - {title}
         assert all(f"《{t}》" in ans.notes[0] for t in others), ans.notes
+        assert ("\n(The question names no law: below is Article 12 of " in ans.notes[0]) == q.isascii(), ans.notes
     for q, history in (("某某市消防条例第十二条是怎么规定的？", ()), ("What does Article 12 of the fire regulations say?", ()),
                        ("那第十三条呢？", ("某某市消防条例第十二条是怎么规定的？",))):
         assert not answer(retriever, q, history).notes, q
