@@ -133,6 +133,9 @@ def cmd_ingest(args) -> int:
             print(f"{exc.report.passed_over_text()}: qunzhong reads {' '.join(sorted(SUPPORTED_SUFFIXES))} (save a .doc as .docx)", file=sys.stderr)
         raise
     _tell_skipped(report, told)
+    for folder in report.empty_folders:
+        print(f"warning: {folder} holds no file to index now (not mounted, or emptied?): its documents "
+              f"stay indexed; --prune removes them", file=sys.stderr)
     if report.kept:
         print(f"kept {len(report.kept)} document(s) indexed from paths not named in this run "
               f"(--prune removes them)", file=sys.stderr)

@@ -92,6 +92,9 @@ class IngestReport:
     full: bool = False         # every document was processed again (--full, new embedder, settings or pipeline)
     recovered: str = ""        # the current version was damaged: what this run built on instead
     passed_over: dict[str, int] = field(default_factory=dict)  # files in the folders not of a supported type
+    # Named folders that hold no file to index now while the index holds documents from them (a
+    # share not mounted, a folder emptied by mistake): their documents are kept unless --prune.
+    empty_folders: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -195,7 +198,7 @@ def ingest(paths: Sequence[str | Path], root: str | Path, *, embedder_name: str 
         report.passed_over = _by_kind(passed)
         name = report.embedder = embedder.name if embedder else _embedder_name(root, embedder_name)
         plan = _plan(root, files, paths, name, settings, full, report)
-        _plan_missing(plan, paths, prune or full, report)
+        _plan_missing(plan, paths, files, prune, full, report)
         if plan.base is None or plan.todo or report.removed or plan.intact:  # damaged: a sound version
             _update(root, plan, report, settings, strict, progress, _Lazy(name, embedder))
         if not report.written:
@@ -344,15 +347,26 @@ def _plan(root: Path, files: list[Path], paths: Sequence[str | Path], embedder: 
     return plan
 
 
-def _plan_missing(plan: _Plan, paths: Sequence[str | Path], prune: bool, report: IngestReport) -> None:
-    """Sort the indexed documents no file stands for now into removed and kept."""
+def _plan_missing(plan: _Plan, paths: Sequence[str | Path], files: Sequence[Path], prune: bool, full: bool,
+                  report: IngestReport) -> None:
+    """Sort the indexed documents no file stands for now into removed and kept. A named folder
+    that holds no file to index at all while the index holds documents from it is read as not
+    there (a network share not mounted, a folder emptied by mistake): its documents are kept and
+    the folder reported, unless `prune` says to remove them."""
     named = [Path(p).resolve() for p in paths]
     unreadable = [Path(s.path).resolve() for s in report.skipped]
+    found = [Path(f).resolve() for f in files]
+    empty = [] if prune else [p for p in named if p.is_dir() and not any(_under(str(f), [p]) for f in found)]
     same_run = plan.recorded is not None and {str(p) for p in named} == set(plan.recorded)
+    prune = prune or full
     for doc in sorted(d for d in plan.known if d not in plan.seen):
         source = str(plan.known[doc].get("source", ""))
         if _under(source, unreadable):
             report.unchanged.append(doc)
+        elif folder := next((p for p in empty if _under(source, [p])), None):
+            report.unchanged.append(doc)
+            if str(folder) not in report.empty_folders:
+                report.empty_folders.append(str(folder))
         elif prune or same_run or _under(source, named):
             report.removed.append(doc)
             continue

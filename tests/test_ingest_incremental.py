@@ -230,3 +230,26 @@ def test_unreadable_changed_file_keeps_its_indexed_version(tmp_path, demo):
     (corpus / "a.txt").unlink()  # deleting the file is what removes a document
     report = ingest([corpus], root, embedder=demo, progress=False)
     assert report.removed == ["a.txt"] and report.written and list(load_index(root).documents) == ["c.txt"]
+
+
+def test_a_named_folder_with_nothing_in_it_removes_nothing_without_prune(tmp_path, e5):
+    """A share that is not mounted, or a folder emptied by mistake, looks like every document
+    deleted: without --prune its documents stay indexed and the run says which folder is empty
+    (it removed them all, exit 0). Other folders' changes still land; --prune removes them."""
+    laws, pages = write_docs(tmp_path / "laws", {"law.txt": DOCS["b.txt"]}), write_docs(tmp_path / "pages", DOCS)
+    root = tmp_path / "idx"
+    ingest([laws, pages], root, embedder=e5, progress=False)
+    for f in list(pages.iterdir()):
+        f.rename(tmp_path / f.name)
+    (pages / "notes.xyz").write_text("not a document")  # what is left there is no file to index
+    (laws / "d.txt").write_text(D_NEW, encoding="utf-8")
+    out = run_main(tmp_path, "ingest", str(laws), str(pages), "--index", str(root), "--json", "-q")
+    report = json.loads(out.stdout)
+    assert report["removed"] == [] and report["empty_folders"] == [str(pages.resolve())], report
+    assert report["added"] == ["d.txt"] and report["documents"] == 5
+    assert f"warning: {pages.resolve()} holds no file to index now" in out.stderr and "--prune removes them" in out.stderr
+    again = ingest([laws, pages], root, embedder=e5, progress=False)  # the same run again: the same
+    assert again.removed == [] and again.empty_folders == [str(pages.resolve())] and not again.written
+    pruned = ingest([laws, pages], root, embedder=e5, progress=False, prune=True)
+    assert sorted(pruned.removed) == sorted(DOCS) and pruned.empty_folders == []
+    assert sorted(load_index(root).documents) == ["d.txt", "law.txt"]
