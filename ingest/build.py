@@ -56,7 +56,8 @@ EMBED_BATCH = 16
 # 11: a repeated passage's other locations carry the section they sit under.
 # 12: a string seen once between two words is not a watermark (it may be the law's own modifier).
 # 13: a text file whose first line is a Markdown title ("# 条例名") takes it as its title.
-# 14: a .docx paragraph starts with the number Word's list numbering gives it (第一条, （一）).
+# 14: a .docx paragraph starts with the number Word's list numbering gives it (第一条, （一）); the
+# issuer and dates come from what the document states before a web page's info line.
 PIPELINE_VERSION = 14
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 

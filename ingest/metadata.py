@@ -19,8 +19,10 @@ _EVENT = re.compile(_YMD + r"([^()（）\n。]{0,80}?)(通过|修订|修正|施�
 _EFFECTIVE = re.compile(r"自\s*" + _YMD + r"\s*起\s*施行")
 _LABELLED = re.compile(r"(发布|印发|成文|公布|施行|生效)(?:日期|时间)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _ISSUER_LABEL = re.compile(r"(?:来源|发布机关|发文机关|颁布机关|制定机关)\s*[:：]\s*([^\s:：]{2,30})")
-_MEETING_BODY = re.compile(rf"日(?:第[一二三四五六七八九十]{{1,3}}届)?([{HAN}]{{0,30}}?(?:委员会|人民政府|国务院))"
+_MEETING_BODY = re.compile(rf"日\s*(?:第[一二三四五六七八九十]{{1,3}}届)?([{HAN}]{{0,30}}?(?:委员会|人民政府|国务院))"
                            r"第[一二三四五六七八九十百\d]{1,5}次(?:全体|常务)?会议")
+# A decree that promulgates it: "2013年7月12日 中华人民共和国国务院令第637号公布".
+_DECREE = re.compile(rf"日\s*([{HAN}、]{{2,40}}?)令\s*第\s*[\d一二三四五六七八九十百千零〇]{{1,6}}\s*号")
 _SIGNATURE = re.compile(rf"^\s*([{HAN}]{{2,30}}(?:委员会|人民政府|办公厅|办公室|局|部|厅|委|院))\s*$")
 _HEAD_CHARS = 1500  # adoption notes and page info sit above the text
 
@@ -47,7 +49,8 @@ def _iso(y: str, m: str, d: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _stated_dates(head: str, text: str, original: str) -> list[dict]:
+def _stated_dates(head: str, text: str) -> list[dict]:
+    """The dates the document's own text states (adoption notes, "自…起施行")."""
     out = []
     for m in _EVENT.finditer(head):
         if (iso := _iso(*m.group(1, 2, 3))) is not None:
@@ -55,6 +58,12 @@ def _stated_dates(head: str, text: str, original: str) -> list[dict]:
     for m in _EFFECTIVE.finditer(text):
         if (iso := _iso(*m.group(1, 2, 3))) is not None:
             out.append({"kind": "施行", "date": iso})
+    return out
+
+
+def _page_dates(original: str) -> list[dict]:
+    """The dates a web page labels ("发布时间:2023-05-06"): when it was posted."""
+    out = []
     for m in _LABELLED.finditer(fold_width(original[:_HEAD_CHARS * 4])):
         if (iso := _iso(*m.group(2, 3, 4))) is not None:
             out.append({"kind": m.group(1), "date": iso})
@@ -79,12 +88,15 @@ def _head_lines(text: str) -> list[str]:
 
 
 def _issuer(head: str, original: str, text: str) -> str:
-    label = _ISSUER_LABEL.search(fold_width(original[:_HEAD_CHARS * 4]))
-    if label:
-        return label.group(1)
+    """Who issued it, as the document itself says (the body that adopted it, the decree that
+    promulgated it, its signature, its head), else as the page it was posted on labels it
+    ("来源:司法厅" names who posted the page, not who made the law)."""
     meeting = _MEETING_BODY.search(head)
     if meeting:
         return re.sub(r"第[一二三四五六七八九十]{1,3}届", "", meeting.group(1))  # the body, not its term
+    decree = _DECREE.search(head)
+    if decree:
+        return decree.group(1)
     for ln in text.strip().split("\n")[-4:]:
         m = _SIGNATURE.match(ln)
         if m:
@@ -93,7 +105,8 @@ def _issuer(head: str, original: str, text: str) -> str:
         m = _SIGNATURE.match(ln)
         if issuer_mark(ln) or m:
             return issuer_mark(ln) or m.group(1)
-    return ""
+    label = _ISSUER_LABEL.search(fold_width(original[:_HEAD_CHARS * 4]))
+    return label.group(1) if label else ""
 
 
 def is_byline(line: str) -> bool:
@@ -113,10 +126,13 @@ def _byline_date(head: str) -> list[dict]:
 
 
 def read_metadata(original: str, cleaned: str) -> Metadata:
-    """Issuer and dates the document states (cleaned text first; the original for page info lines)."""
+    """Issuer and dates the document states (cleaned text first). A web page's own info line
+    (the original's "发布时间:…", which cleaning removes) counts only when the document states no
+    date itself: a law posted in 2023 is still the law of 2007."""
     head = fold_width(cleaned[:_HEAD_CHARS])
     folded = fold_width(cleaned)
-    found = _stated_dates(head, folded, original) + _signature_date(folded) + _byline_date(head)
+    found = _stated_dates(head, folded) + _signature_date(folded) + _byline_date(head)
+    found = found or _page_dates(original)
     dates, seen = [], set()
     for d in found:
         if (d["kind"], d["date"]) not in seen:

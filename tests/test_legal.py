@@ -211,7 +211,29 @@ def test_portal_chrome_is_in_the_removal_view(processed):
     chrome = "".join(loaded.text[r["start"]:r["end"]] for r in doc.record.removals if r["rule"] == "page_chrome")
     for junk in ("无障碍浏览", "长者模式", "当前位置", "通知公告", "主办单位", "京ICP备", "打印本页"):
         assert junk in chrome and junk not in doc.record.cleaned, junk
-    assert {"kind": "发布", "date": "2021-06-30"} in doc.record.dates
+    # the page's "发布日期" says when the portal posted it, not a date of the law, which states its own
+    assert {"kind": "发布", "date": "2021-06-30"} not in doc.record.dates
+
+
+def test_a_portal_pages_info_line_is_not_the_laws_issuer_or_date(tmp_path, e5):
+    """A law posted on a portal in 2023 by 司法厅 is the State Council's regulation of 2016: the
+    info line (removed as page chrome) named who posted it and when, and its date was the
+    citation's. A page that states nothing of itself keeps what its info line says."""
+    law = ("<html><head><meta charset='utf-8'><title>某某条例_法规库</title></head><body><div class='article'>"
+           "<h1>某某条例</h1><div class='info'>发布时间：2023-05-06　来源：司法厅</div>"
+           "<p>（2016年2月6日中华人民共和国国务院令第666号公布）</p>"
+           "<p>第一条 为了规范信访秩序，保护信访人的合法权益，制定本条例。</p>"
+           "<p>第二条 本条例自2016年3月1日起施行。</p></div></body></html>")
+    news = ("<html><head><meta charset='utf-8'><title>县信访局开展接访活动</title></head><body><div class='article'>"
+            "<h1>县信访局开展接访活动</h1><div class='info'>发布时间：2023-05-06　来源：县融媒体中心</div>"
+            f"<p>{STEPS}</p><p>{GOALS}</p></div></body></html>")
+    (tmp_path / "law.html").write_text(law, encoding="utf-8")
+    (tmp_path / "news.html").write_text(news, encoding="utf-8")
+    rec = process(load_file(tmp_path / "law.html"), "law.html", Settings(), e5).record
+    assert (rec.issuer, rec.date) == ("中华人民共和国国务院", "2016-03-01"), (rec.issuer, rec.dates)
+    assert {"kind": "公布", "date": "2016-02-06"} in rec.dates
+    page = process(load_file(tmp_path / "news.html"), "news.html", Settings(), e5).record
+    assert (page.issuer, page.date) == ("县融媒体中心", "2023-05-06")
 
 
 def test_pdf_running_header_and_counters_go(processed):
