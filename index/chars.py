@@ -19,6 +19,17 @@ def han_count(text: str) -> int:
     return sum(map(is_han, text))
 
 
+# The traditional forms of the characters that number a law's parts and count (第一條, 第二節, 第三編,
+# 第四項, 萬, 兩): structure patterns read them as the simplified forms, one character for one, so
+# a law printed in traditional characters has articles and sections too.
+TRADITIONAL_MARKERS = {ord(t): ord(s) for t, s in zip("條節編項萬兩", "条节编项万两")}
+
+
+def fold_markers(text: str) -> str:
+    """`text` with TRADITIONAL_MARKERS folded (same length: spans index the original)."""
+    return text.translate(TRADITIONAL_MARKERS)
+
+
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 

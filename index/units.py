@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.chars import HAN, chinese_numeral, cn_number, number_value
+from index.chars import HAN, chinese_numeral, cn_number, fold_markers, number_value
 from index.schema import Passage
 
 UNITS_VERSION = 3
@@ -56,7 +56,7 @@ _ARTICLE_EN = re.compile(rf"\b(?:articles?|arts?\.)\s*({_EN_NUMBER}(?:\s*(?:,|an
 def article_key(heading: str) -> tuple[int, int] | None:
     """(number, sub-number) of an article heading: 第十二条 -> (12, 0), 第十条之一 -> (10, 1); None
     for any other heading."""
-    m = _ARTICLE_PARTS.fullmatch(heading)
+    m = _ARTICLE_PARTS.fullmatch(fold_markers(heading))  # 第三條 too
     if m is None:
         return None
     number, sub = number_value(m.group(1)), cn_number(m.group(2)) if m.group(2) else 0
@@ -85,7 +85,8 @@ def article_name(key: tuple[int, int]) -> str:
 def cited_articles(text: str) -> set[tuple[int, int]]:
     """The articles a question cites by number: 第十二条 / 第12条 / 第十条之一 in Chinese, "Article
     12" in English, as `article_key` reads them, and every article of a run (第十二条至第十五条,
-    "Articles 12 to 15")."""
+    "Articles 12 to 15"); 第三條 in traditional characters too."""
+    text = fold_markers(text)
     out = {article_key(m.group()) for m in _ARTICLE_PARTS.finditer(text)}
     runs = [(number_value(m.group(1)), number_value(m.group(2))) for m in _RANGE_ZH.finditer(text)]
     runs += [(int(m.group(1)), int(m.group(2))) for m in _RANGE_EN.finditer(text)]
@@ -114,7 +115,7 @@ def names_another_law(text: str, title: str) -> bool:
     12 of the 信访工作条例") and that name is not `title`'s: no tail of the name of four
     characters or more (the name as asked may start with other words, "请问信访工作条例") occurs
     in the title."""
-    bare = "".join(title.split()).strip("《》")
+    bare, text = "".join(fold_markers(title).split()).strip("《》"), fold_markers(text)
     names = [m.group(1) for pattern in (_LAW_NAMED, _ARTICLE_OF_LAW) for m in pattern.finditer(text)]
     for name in names:
         if len(name) >= 4 and not any(name[i:] in bare for i in range(len(name) - 3)):
@@ -132,18 +133,18 @@ _ARTICLE_OF_LAW = re.compile(rf"\b(?:articles?|arts?\.)\s*{_EN_NUMBER}(?:\s*(?:,
 def names_a_law(text: str) -> bool:
     """Whether a question says which law the article it cites is of ("信访工作条例第十二条",
     "Article 12 of the Regulations on …"), not just its number ("第十二条", "Article 12")."""
-    return bool(_LAW_NAMED.search(text) or _ARTICLE_OF.search(text))
+    return bool(_LAW_NAMED.search(fold_markers(text)) or _ARTICLE_OF.search(text))
 
 
 def cites_a_law(text: str) -> bool:
     """Whether a question cites an article of a law by number (see `_LAW_ARTICLE`)."""
-    return bool(_LAW_ARTICLE.search(text) or _ARTICLE_EN.search(text))
+    return bool(_LAW_ARTICLE.search(fold_markers(text)) or _ARTICLE_EN.search(text))
 
 
 def is_article(p: Passage) -> bool:
     """Whether a passage is one article of a law (its section ends in 第X条)."""
     heads = p.headings
-    return bool(heads) and _ARTICLE.fullmatch(heads[-1]) is not None
+    return bool(heads) and _ARTICLE.fullmatch(fold_markers(heads[-1])) is not None
 
 
 def unit_path(p: Passage) -> str:

@@ -23,13 +23,15 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.chars import HAN, han_count
+from index.chars import HAN, TRADITIONAL_MARKERS, han_count
 
-_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | TRADITIONAL_MARKERS
 
 
 def fold_width(text: str) -> str:
-    """Full-width ASCII forms as ASCII ("（一）" -> "(一)", "：" -> ":"), one character for one.
+    """Full-width ASCII forms as ASCII ("（一）" -> "(一)", "：" -> ":"), and the traditional
+    forms of the marks that number a law's parts as the simplified ones ("第三條" -> "第三条";
+    `index.chars.TRADITIONAL_MARKERS`), one character for one.
 
     The patterns of structure and cleaning are written over ASCII punctuation
     (as scraped pages print it); official documents print the full-width

@@ -241,3 +241,29 @@ def test_an_english_article_number_is_an_article_not_a_bare_number(tmp_path, e5)
     hits = Retriever(load_index(built), e5).retrieve("What does Article 12 say?", k=5)
     assert hits[0].passage.headings[-1:] == ["第十二条"], [h.passage.citation for h in hits]
     assert all(h.passage.title != "信访工作简报" for h in hits), [h.passage.citation for h in hits]
+
+
+TRADITIONAL_LAW = """海關關銜標誌佩帶辦法
+第一章 總則
+第一條 為了規範海關關銜標誌的式樣和佩帶，根據有關規定，制定本辦法。
+第二條 海關工作人員著海關制服時，應當按照本辦法佩帶關銜標誌。
+第二章 標誌
+第三條 關銜標誌由肩章、領花組成。肩章為硬質肩章，底色為藏青色。
+第四條 海關工作人員晉升或者降低關銜時，應當及時更換關銜標誌。
+第五條 本辦法自發布之日起施行。
+"""
+
+
+def test_a_law_in_traditional_characters_has_articles(tmp_path, e5):
+    """第三條 is 第三条 in traditional characters: its articles are units with their numbers (the
+    whole law was one passage, the space after 第一條 removed as a stray space), and a question
+    citing one gets it first."""
+    from assistant.answer import answer
+
+    data = load_index(index_texts(tmp_path, {"trad.txt": TRADITIONAL_LAW}, e5))
+    sections = [p.section for p in data.passages]
+    assert "第二章 標誌 / 第三條" in sections and len(sections) == 5, sections
+    assert any("第一條 為了規範" in p.text for p in data.passages)
+    ans = answer(Retriever(data, e5), "海關關銜標誌佩帶辦法第三條是怎么规定的？")
+    assert ans.found and ans.citations[0].hit.passage.section.endswith("第三條"), ans.text
+    assert cited_articles("第三條和第十條之一") == {(3, 0), (10, 1)}
