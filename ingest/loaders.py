@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index.chars import EAST_ASIAN
 from index.errors import ConfigError, LoadError
 from ingest.encoding import Rejected, decode_text
 
@@ -254,7 +255,15 @@ def _paragraph_text(p: etree._Element, numbers: dict | None = None) -> str:
     """A paragraph as the reader sees it: its automatic number, if any, then its runs."""
     text = "".join(run.text for run in _runs_xpath()(p))  # CT_R.text maps tabs, breaks
     label = numbers.get(p, "") if numbers else ""
+    if label.endswith(" ") and _CLOSED_LABEL.search(label) and _EAST_ASIAN_START.match(text):
+        label = label[:-1]  # "1.为了…", "（一）属地管理": Chinese text runs on after a closed number
     return label + text if text.strip() else text
+
+
+# A number that closes itself ("1.", "（一）", "①", "a)") needs no space before Chinese text; one
+# that ends in a word or digit ("第一条", "Article 3") keeps its space.
+_CLOSED_LABEL = re.compile(r"[^\w\s]\s$")
+_EAST_ASIAN_START = re.compile(f"[{EAST_ASIAN}]")
 
 
 @cache

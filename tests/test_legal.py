@@ -436,7 +436,8 @@ def test_word_list_numbering_restarts_where_the_file_says(tmp_path):
     document.add_paragraph("附则", style="Chapter Red")
     document.save(tmp_path / "restarts.docx")
     lines = load_file(tmp_path / "restarts.docx").text.splitlines()
-    assert lines == ["1. 第一项", "1.a) 子项甲", "1.b) 子项乙", "2. 第二项", "2.a) 再一个子项", "5. 从五开始", "不编号",
+    # a number that closes itself runs on into Chinese text, as typed ("1.第一项"); 第一章 keeps its space
+    assert lines == ["1.第一项", "1.a)子项甲", "1.b)子项乙", "2.第二项", "2.a)再一个子项", "5.从五开始", "不编号",
                      "第一章 总则", "第二章 附则"]
 
 
