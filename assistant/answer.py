@@ -38,6 +38,7 @@ class Citation:
     margin: float = 0.0  # how far the passage beats the general-vocabulary background
     high: float = 0.07   # Settings.label_high / label_mid
     mid: float = 0.035
+    cited: bool = False  # an article the question cites by number
 
     @property
     def label(self) -> str:
@@ -45,7 +46,7 @@ class Citation:
         return "高度相关" if self.margin >= self.high else "相关" if self.margin >= self.mid else "可能相关"
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "label": self.label, **self.hit.public(), "id": self.hit.passage.id,
+        return {"n": self.n, "label": self.label, **self.hit.public(), "cited": self.cited, "id": self.hit.passage.id,
                 "clean_start": self.hit.passage.clean_start, "clean_end": self.hit.passage.clean_end}
 
 
@@ -94,7 +95,7 @@ def answer_from(retriever: Retriever, found: Retrieval) -> Answer:
     notes = _notes(retriever, found, cited)
     lead = LEAD_EN if is_english(found.query) else LEAD
     body = "\n\n".join([*notes, lead + "\n\n" + "\n".join(lines)])
-    citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid)
+    citations = tuple(Citation(n, h, h.dense - found.background, s.label_high, s.label_mid, bool(found.cited))
                       for n, h in enumerate(cited, 1))
     return Answer(found.query, body, True, citations, tuple(points), notes)
 

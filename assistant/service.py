@@ -41,8 +41,8 @@ def relative_source(source: str, roots: Sequence[str] | None) -> str:
 def public_answer(retriever: Retriever, ans: Answer) -> dict:
     """`ans.to_dict()` as users and scripts see it: with its index version, sources relative."""
     out = {**ans.to_dict(), "index_version": retriever.data.version}
-    for c in out["citations"]:
-        c["source"] = relative_source(c["source"], retriever.data.manifest.get("sources"))
+    for c in out["citations"]:  # as `search --json` hits: source_relative too (the same, relative, path)
+        c["source"] = c["source_relative"] = relative_source(c["source"], retriever.data.manifest.get("sources"))
     return out
 
 

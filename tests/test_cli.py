@@ -82,6 +82,10 @@ def test_ask_cites_sources(corpus_index, tmp_path):
     out = json.loads(run(tmp, "ask", QUESTION, "--json", "--index", str(idx)).stdout)
     assert out["found"] and "[1]" in out["answer"]
     assert out["citations"][0]["n"] == 1 and out["citations"][0]["title"]
+    hits = json.loads(run(tmp, "search", QUESTION, "--json", "--index", str(idx)).stdout)
+    for c in out["citations"]:  # each citation is a hit as search prints it, without "relevant"
+        assert set(c) >= set(hits[0]) - {"relevant"} and c["cited"] is False, c
+        assert c["source_relative"] == c["source"] and not Path(c["source"]).is_absolute()
     text = run(tmp, "ask", "How should I handle an emotionally agitated petitioner?", "--index", str(idx)).stdout
     assert "[1]" in text
 
