@@ -281,14 +281,23 @@ def _numbers(document) -> dict:
     return labels(document.element.body, numbering, document.styles.element, skip=_in_text_box())
 
 
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: an old .doc, or a .docx with a password
+
+
 def _check_zip(data: bytes) -> None:
+    if data.startswith(_CFB):
+        raise _Reject("not a readable .docx: a password-protected .docx or an old .doc renamed "
+                      "(open it in Word and save it as .docx without a password)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
+            names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise _Reject("corrupt docx: not a complete zip archive") from exc
     if unpacked > _MAX_DOCX_EXPANSION:
         raise _Reject("corrupt docx: unpacks to more than 1 GB")
+    if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
+        raise _Reject("not a Word document: a zip archive with no Word parts (word/…)")
 
 
 def _block_lines(element: etree._Element, numbers: dict) -> Iterator[str]:

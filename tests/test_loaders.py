@@ -357,6 +357,14 @@ def test_docx_corrupt_or_empty(tmp_path):
     truncated = write(tmp_path, "cut.docx", data[: len(data) // 2])
     assert reason_of(truncated).startswith("corrupt docx")
     assert reason_of(write(tmp_path, "fake.docx", b"not a zip at all")).startswith("corrupt docx")
+    # a password-protected .docx (or an old .doc renamed) is an OLE compound file: say what to do
+    ole = write(tmp_path, "locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
+    assert "password-protected .docx or an old .doc" in reason_of(ole) and "save it as .docx" in reason_of(ole)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "photos.docx", "w") as archive:  # a renamed .zip
+        archive.writestr("photo.txt", "not a document")
+    assert reason_of(tmp_path / "photos.docx").startswith("not a Word document"), reason_of(tmp_path / "photos.docx")
     empty = tmp_path / "empty.docx"
     docx.Document().save(empty)
     assert reason_of(empty) == "no text in document"
