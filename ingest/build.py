@@ -58,7 +58,7 @@ EMBED_BATCH = 16
 # 13: a text file whose first line is a Markdown title ("# 条例名") takes it as its title.
 # 14: a .docx paragraph starts with the number Word's list numbering gives it (第一条, （一）); the
 # issuer and dates come from what the document states before a web page's info line; a law in
-# traditional characters has its 第X條 articles and 第X節 sections.
+# traditional characters has its 第X條 articles and 第X節 sections; an HTML box mostly of links is chrome.
 PIPELINE_VERSION = 14
 POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, see _pooled_path
 

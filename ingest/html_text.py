@@ -4,7 +4,7 @@ Every line a browser shows is kept, so offsets and the trainer's removal view
 cover the whole page; lines outside the content root (<main>, a single
 <article>), furniture tags (nav, header, footer, aside, form) and boxes named
 like furniture (menu, sidebar, breadcrumb, top bar, logo, location, share...)
-are returned as chrome spans, which cleaning removes first by name.  Scripts,
+and boxes made mostly of links (相关链接: other pages) are returned as chrome spans, which cleaning removes first by name.  Scripts,
 styles and <title> are never shown and are left out.
 """
 from __future__ import annotations
@@ -69,12 +69,27 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     return soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
 
 
+# A box that is mostly links (相关链接, 推荐阅读, a list of other notices) is a list of other pages:
+# link density, the share of its text inside <a>, as boilerplate detection measures it.
+_LINK_LISTS = frozenset({"div", "ul", "ol", "dl", "section", "table", "td"})
+_LINK_DENSITY = 0.7
+_MIN_LINKS = 2
+
+
+def _is_link_list(tag: Tag) -> bool:
+    if tag.name not in _LINK_LISTS or len(tag.find_all("a", limit=_MIN_LINKS)) < _MIN_LINKS:
+        return False
+    text = len(_SPACE_RE.sub("", tag.get_text()))
+    linked = sum(len(_SPACE_RE.sub("", a.get_text())) for a in tag.find_all("a"))
+    return text > 0 and linked >= _LINK_DENSITY * text
+
+
 def _is_chrome(tag: Tag) -> bool:
-    """Page furniture by its tag or its class/id names."""
+    """Page furniture by its tag, its class/id names, or its links (a box mostly of links)."""
     if tag.name in _CHROME_TAGS and not (tag.name == "header" and tag.find("h1")):
         return True
     # A boilerplate-looking wrapper that holds the content ("has-sidebar") is not furniture.
-    return _is_boilerplate(tag) and tag.find(["main", "article", "h1"]) is None
+    return (_is_boilerplate(tag) or _is_link_list(tag)) and tag.find(["main", "article", "h1"]) is None
 
 
 class _Lines:

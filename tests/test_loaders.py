@@ -443,6 +443,22 @@ def test_html_meta_charset_and_class_filters(tmp_path):
     assert loaded.encoding == "gb18030"
 
 
+def test_html_box_of_links_is_page_furniture(tmp_path):
+    """A portal's 相关链接 box after the law (no furniture name, outside no <main>) was kept inside
+    the last article and found first for a question on the linked page's title; a box that is
+    mostly links is a list of other pages. A link inside a sentence, or one link, stays text."""
+    page = ('<html><body><div class="article"><h1>某某条例</h1>'
+            '<p>第一条 为了规范信访工作，依照<a href="/law">《信访工作条例》</a>的规定，制定本条例。</p>'
+            '<p>第二条 本条例自2024年1月1日起施行。</p></div>'
+            '<div class="related"><h3>相关链接</h3><ul><li><a href="/a">关于进一步加强信访工作的意见</a></li>'
+            '<li><a href="/b">政务服务便民热线</a></li></ul></div>'
+            '<div class="box"><a href="/c">下一篇：某某办法</a></div></body></html>')
+    loaded = load_file(write(tmp_path, "portal.html", page.encode("utf-8")))
+    assert loaded.content().strip("\n") == ("某某条例\n第一条 为了规范信访工作，依照《信访工作条例》的规定，制定本条例。\n"
+                                            "第二条 本条例自2024年1月1日起施行。\n下一篇：某某办法")
+    assert "相关链接" in loaded.text  # kept in the original, marked as chrome
+
+
 def test_html_without_charset_is_detected(tmp_path):
     page = "<html><body><p>" + TRADITIONAL.replace("\n", "</p><p>") + "</p></body></html>"
     loaded = load_file(write(tmp_path, "t.html", page.encode("big5")))
