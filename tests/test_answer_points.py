@@ -19,6 +19,7 @@ LAW = """某某市人民调解办法
 （四）泄露当事人的个人隐私、商业秘密的。
 第三条 年满十八周岁的本地居民都可以被推选为人民调解员；但是，依照法律被剥夺政治权利的人除外。
 第四条 人民调解委员会调解民间纠纷，不收取任何费用。
+第五条 当事人对调解委员会作出的处理意见不服的，可以自收到处理意见之日起三十日内请求上一级调解委员会复查。对复查意见不服的，可以自收到复查意见之日起三十日内请求市司法行政部门复核。
 """
 
 FILL = "各级干部要深入基层、深入群众，认真倾听群众呼声，切实解决群众反映强烈的实际问题。" * 4
@@ -46,7 +47,15 @@ def first_point(retriever, question: str) -> str:
 def test_a_list_item_comes_with_its_lead_in(retriever):
     point = first_point(retriever, "人民调解员索取、收受财物或者牟取不正当利益的，怎么处理？")
     assert "索取、收受财物" in point and "有下列行为之一的" in point and "罢免或者解聘" in point, point
-    assert point.startswith("第二条") and "（一）偏袒" in point and "（四）泄露" in point  # the whole list fits
+    # an article that fits a point is quoted whole, under the law's name: the whole list
+    assert point.startswith("《某某市人民调解办法》第二条") and "（一）偏袒" in point and "（四）泄露" in point
+
+
+def test_an_article_that_fits_a_point_is_quoted_whole(retriever):
+    """Its sentences lean on each other: the sentence nearest "对处理意见不服怎么办" alone was the
+    second one, 复核 of a 复查 decision, without the 复查 step the question asks about."""
+    point = first_point(retriever, "当事人对调解委员会的处理意见不服怎么办？")
+    assert point.startswith("《某某市人民调解办法》第五条") and "请求上一级调解委员会复查" in point and "复核" in point, point
 
 
 def test_an_exception_comes_with_its_rule(retriever):
