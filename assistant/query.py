@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 from index.errors import QueryError
 from index.settings import Settings
@@ -68,6 +69,29 @@ def clean_history(history, turns: int = Settings.history_turns, max_chars: int =
         except QueryError:
             continue
     return out[-turns:] if turns > 0 else []
+
+
+_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+")
+
+
+def content_free(query: str) -> bool:
+    """Whether a question says nothing of its own, only asks the conversation on: every word of
+    it is a function word ("然后呢?", "为什么?", "怎么办?", "Why?", "And then?"). The function
+    words are the general stopword lists of stopwords-iso (Chinese and English), not words of
+    any question set; Chinese is cut into words as the lexical index cuts it."""
+    from index.segment import cut_for_search
+
+    stop = _stopwords()
+    han = re.sub(r"[A-Za-z0-9'\s\W_]+", " ", query)
+    words = [w for part in han.split() for w in cut_for_search(part)] + [w.lower() for w in _WORD.findall(query)]
+    return bool(words) and all(w in stop for w in words)
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    import stopwordsiso
+
+    return frozenset(stopwordsiso.stopwords("zh")) | frozenset(stopwordsiso.stopwords("en"))
 
 
 def followup_strength(query: str, short: int = Settings.followup_short, weak: float = Settings.followup_weak) -> float:

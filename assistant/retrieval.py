@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from assistant.query import clean_history, clean_query, embedding_text, followup_strength
+from assistant.query import clean_history, clean_query, content_free, embedding_text, followup_strength
 from assistant.relevance import RelevanceGate
 from index.crosslingual import QueryTranslator, dictionary_sample, is_english, language_shift
 from index.embedders import Embedder
@@ -380,7 +380,11 @@ class Retriever:
         if not leans or not hits:
             return Retrieval(query, history, hits, sig.vector, self.gate.background(sig.vector),
                              cited=cited, absent=absent)
-        conversation = _l2_normalised(self.turn_vector(query) + self._past_vector(history))
+        # A follow-up that says nothing of its own ("然后呢?", "Why?") is as relevant as the
+        # conversation it continues: its own vector, near every generic question, would only
+        # pull the conversation toward the general vocabulary the floor compares against.
+        own = 0.0 if content_free(query) else self.turn_vector(query)
+        conversation = _l2_normalised(own + self._past_vector(history))
         return Retrieval(query, history, hits, sig.vector, self.gate.background(conversation),
                          float(self.dense_scores(conversation).max()), cited, absent)
 

@@ -317,6 +317,23 @@ def test_an_off_topic_question_in_a_conversation_is_still_off_topic(retriever):
     assert answer(retriever, "要是对方火气很大呢?", [QUESTION]).found
 
 
+@pytest.mark.parametrize("followup", ["然后呢?", "为什么?", "Why?", "And then?"])
+def test_a_follow_up_that_says_nothing_of_its_own_is_as_relevant_as_its_conversation(retriever, followup):
+    """"然后呢?" / "Why?" after an answered question were refused: their own vector, near any
+    generic question, pulled the conversation toward the general vocabulary the floor compares
+    against. A question of function words only (stopwords-iso) is judged by its conversation;
+    one with words of its own is not (an off-topic one stays off-topic, test above)."""
+    from assistant.query import content_free
+
+    assert content_free(followup) and not content_free("明天北京的天气怎么样?") and not content_free("举个例子")
+    english = "How should I receive a petitioner who is very agitated?"
+    for first in (QUESTION, english):
+        assert answer(retriever, first).found
+        ans = answer(retriever, followup, [first])
+        assert ans.found, (first, followup, ans.text)
+    assert not answer(retriever, followup, ["明天北京的天气怎么样?"]).found  # nothing to continue
+
+
 def test_an_answer_point_is_never_a_title_or_heading(retriever):
     """The title line of a passage ("当前开展群众工作面临的挑战及 / 对策建议思考", broken over two
     lines) says what the passage is about; the point is a sentence of what it says."""
