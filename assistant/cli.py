@@ -197,15 +197,17 @@ def _search_batch(assistant, args) -> int:
         lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise QunzhongError(f"cannot read batch file {args.batch}: {exc.strerror or exc}") from exc
-    assistant.retriever()  # load the model and index once, before timing
+    rows = []  # every line is read before any is answered: a bad line fails the run with no partial output
     for no, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            qid, q, history = row["id"], row["q"], row.get("history") or []
+            rows.append((row["id"], row["q"], row.get("history") or []))
         except (ValueError, KeyError, TypeError):
-            raise QunzhongError(f"{args.batch}:{no}: expected a JSON object with \"id\" and \"q\"")
+            raise QunzhongError(f"{args.batch}:{no}: expected a JSON object with \"id\" and \"q\"") from None
+    assistant.retriever()  # load the model and index once, before timing
+    for qid, q, history in rows:
         t0 = time.perf_counter()
         try:
             # Batch lines always list the ranking (scripts and evaluations measure it) and say in

@@ -75,6 +75,12 @@ def test_search_batch(small_index):
     assert [r["id"] for r in rows] == ["a", "b", "c"]
     assert len(rows[0]["hits"]) == 10 and rows[0]["ms"] >= 0
     assert rows[1]["hits"] and rows[2]["hits"] == [] and "error" in rows[2]
+    # a line that is no question fails the run before any line is answered: no partial output
+    bad = tmp / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "q": QUESTION}, ensure_ascii=False) + "\n{\"q\": \"没有 id\"}\n", encoding="utf-8")
+    proc = run(tmp, "search", "--batch", str(bad), "--json", "--index", str(idx), check=False)
+    assert proc.returncode != 0 and [json.loads(x) for x in proc.stdout.splitlines()] == [
+        {"error": f"{bad}:2: expected a JSON object with \"id\" and \"q\""}], proc.stdout
 
 
 def test_ask_cites_sources(corpus_index, tmp_path):
