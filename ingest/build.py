@@ -64,7 +64,11 @@ POOLED_PATH = "sentence+pooled-path"  # Settings.units: the path embedded once, 
 
 
 class StrictModeError(QunzhongError):
-    """--strict and at least one input file was bad."""
+    """--strict and at least one input file was bad; `report` lists them (nothing was written)."""
+
+    def __init__(self, message: str, report: "IngestReport"):
+        super().__init__(message)
+        self.report = report
 
 
 class NothingIndexedError(QunzhongError):
@@ -413,7 +417,7 @@ def _up_to_date(report: IngestReport, plan: _Plan, strict: bool) -> None:
 def _check_strict(report: IngestReport, strict: bool) -> None:
     if strict and report.skipped:
         raise StrictModeError(f"{len(report.skipped)} file(s) could not be indexed (--strict): "
-                              + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped))
+                              + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped), report)
 
 
 def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, strict: bool,

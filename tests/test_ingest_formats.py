@@ -157,6 +157,12 @@ def test_cli_strict_exit_and_size_limit(built, tmp_path):
     assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
     assert "--strict" in proc.stderr and "big.txt: larger than 64 KB" in proc.stderr
     assert (idx / "CURRENT").read_bytes() == before
+    # with --json the error carries the report: each file that failed, and why, as a list
+    out = run_main(tmp_path, "ingest", str(corpus), "--index", str(idx), "--strict", "--json", "-q")
+    error = json.loads(out.stdout)
+    assert out.returncode == 1 and "--strict" in error["error"], out.stdout
+    assert {Path(s["path"]).name: s["reason"] for s in error["report"]["skipped"]}["cut.docx"].startswith("corrupt docx")
+    assert (idx / "CURRENT").read_bytes() == before
 
 
 def test_cli_lists_skipped_files_and_indexes_the_rest(built, tmp_path):
