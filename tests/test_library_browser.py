@@ -95,3 +95,35 @@ def test_library_of_a_hundred_documents(library_site, browser, width):  # noqa: 
     expect(pg.locator("#qz-report h4")).to_have_text("清洗报告:海淀区法律援助规定")
     assert p.dialogs == [] and p.errors == []
     p.close()
+
+
+def test_the_library_follows_a_reindex_when_opened(tmp_path, e5, browser):  # noqa: F811
+    """An admin removes a document and re-indexes while a trainee has the page open: opening the
+    资料库 tab shows the library as it is now (it listed the removed document until 刷新)."""
+    from playwright.sync_api import expect
+
+    from ingest.build import ingest
+    from ui.app import serve
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    items = list(shelf().items())[:2]
+    for name, (_, _, text) in items:
+        (docs / name).write_text(text, encoding="utf-8")
+    ingest([docs], tmp_path / "index", embedder=e5, progress=False)
+    app = serve(tmp_path / "index", port=free_port(), prevent_thread_lock=True)
+    p = Page(browser, app.local_url, WIDTHS["desktop"])
+    pg = p.page
+    try:
+        pg.get_by_role("tab", name="资料库").click()
+        expect(pg.locator("#qz-library .qz-libcount")).to_have_text("共 2 份")
+        pg.get_by_role("tab", name="问答").click()
+        (docs / items[0][0]).unlink()
+        ingest([docs], tmp_path / "index", embedder=e5, progress=False)
+        pg.get_by_role("tab", name="资料库").click()
+        expect(pg.locator("#qz-library .qz-libcount")).to_have_text("共 1 份")
+        assert items[0][1][0] not in pg.locator("#qz-library").inner_text()
+        assert p.errors == []
+    finally:
+        p.close()
+        app.close()

@@ -51,12 +51,12 @@ def build_app(assistant: Assistant, llm=None) -> gr.Blocks:
                 chat = chat_page()
             with gr.Tab("原文核对", id="viewer"):
                 viewer = viewer_page()
-            with gr.Tab("资料库", id="library"):
+            with gr.Tab("资料库", id="library") as library_tab:
                 library = library_page()
         asked = wire_chat(assistant, chat, llm)
         wire_viewer(assistant, viewer, shown, tabs)
         _wire_opener(assistant, opener, shown, chat["cited"], viewer, library, tabs)
-        _wire_refresh(assistant, app, asked, shown, chat, viewer, library)
+        _wire_refresh(assistant, app, asked, shown, chat, viewer, library, library_tab)
         add_api(assistant)
     return app
 
@@ -96,8 +96,10 @@ def _wire_opener(assistant: Assistant, opener, shown, cited, viewer: dict, libra
 
 
 def _wire_refresh(assistant: Assistant, app: gr.Blocks, asked, shown, chat: dict, viewer: dict,
-                  library: dict) -> None:
-    """Status, document list and library follow the index: on page load, after each answer, on 刷新."""
+                  library: dict, library_tab) -> None:
+    """Status, document list and library follow the index: on page load, after each answer, when
+    the library tab is opened (an admin may have re-indexed since: it listed removed documents
+    until 刷新), on 刷新."""
 
     def refresh(shown, force: bool = False):
         try:
@@ -114,6 +116,7 @@ def _wire_refresh(assistant: Assistant, app: gr.Blocks, asked, shown, chat: dict
     outputs = [chat["status"], viewer["doc"], library["table"], shown]
     app.load(refresh, shown, outputs, api_visibility="private")
     library["refresh"].click(lambda s: refresh(s, force=True), shown, outputs, api_visibility="private")
+    library_tab.select(refresh, shown, outputs, api_visibility="private", show_progress="hidden")
     for event in asked:
         event.then(refresh, shown, outputs, api_visibility="private", show_progress="hidden")
         event.then(None, js=SHOW_LATEST_JS)
