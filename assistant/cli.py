@@ -279,6 +279,7 @@ def cmd_status(args) -> int:
             "dim": m["embedder"]["dim"], "documents": len(m.get("documents", {})),
             "passages": len(data.passages), "built_at": m.get("created"), "app_version": m.get("app_version"),
             "settings": m.get("settings", {}), "cleaning": _cleaning_summary(data)}
+    info.update(_pipeline_status(m))
     info["llm"] = _llm_status(args)
     if args.json:
         _out(info)
@@ -286,6 +287,9 @@ def cmd_status(args) -> int:
     print(f"index      {info['index']} ({info['version']})\nembedder   {info['embedder']} "
           f"(dim {info['dim']})\ndocuments  {info['documents']}\npassages   {info['passages']}\n"
           f"built at   {info['built_at']}")
+    if info["reindex_due"]:
+        print(f"pipeline   {info['pipeline_version']}, older than this release's {info['pipeline_current']}: "
+              f"`qunzhong ingest` (no path: the recorded sources) re-reads every document, reusing vectors")
     llm = info["llm"]
     if not llm["configured"]:
         print("llm        not configured (extractive answers)")
@@ -295,6 +299,15 @@ def cmd_status(args) -> int:
                                  "--llm-model)" if llm["reachable"] else "the endpoint's own model")
         print(f"llm        {model} at {llm['url']}: {state}")
     return 0
+
+
+def _pipeline_status(manifest: dict) -> dict:
+    """Which ingest pipeline built the index, and whether this release reads files otherwise (an
+    upgrade: the next ingest processes every document again)."""
+    from ingest.build import PIPELINE_VERSION
+
+    built = int(manifest.get("pipeline_version", 1))
+    return {"pipeline_version": built, "pipeline_current": PIPELINE_VERSION, "reindex_due": built < PIPELINE_VERSION}
 
 
 def _llm_status(args) -> dict:
@@ -511,3 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+if __name__ == "__main__":  # python -m assistant.cli, as python -m assistant
+    raise SystemExit(main())

@@ -101,6 +101,9 @@ class IngestReport:
     # Named folders that hold no file to index now while the index holds documents from them (a
     # share not mounted, a folder emptied by mistake): their documents are kept unless --prune.
     empty_folders: list[str] = field(default_factory=list)
+    # A rebuild (a new release's pipeline, other settings): unchanged files whose document came
+    # out otherwise (passages, title, issuer or dates), so an admin sees what the upgrade changed.
+    revised: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -108,6 +111,7 @@ class IngestReport:
                 f"(added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                 f"unchanged {len(self.unchanged)}")
         line += f", kept {len(self.kept)} outside the named paths" if self.kept else ""
+        line += f", {len(self.revised)} of the unchanged revised by the rebuild" if self.revised else ""
         line += f", skipped {len(self.skipped)})" if self.skipped else ")"
         if self.passed_over:
             line += f"; {self.passed_over_text()}"
@@ -432,6 +436,8 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
     known = _known_units(vectors_from, {doc for _, doc in plan.todo} | set(report.removed))
     new, failed = _process_all(plan.todo, settings, embedder, progress, report, known)
     _check_strict(report, strict)
+    if report.full and vectors_from is not None:
+        report.revised = _revised(vectors_from, new, set(report.unchanged))
     if plan.base is not None and not new and not report.removed and not plan.intact:
         _keep_stale(plan, failed, report)
         return  # only unreadable files: the current version stays as it is
@@ -453,6 +459,19 @@ def _update(root: Path, plan: _Plan, report: IngestReport, settings: Settings, s
                                  keep=plan.intact)
     report.written = True
     report.documents, report.passages = len(docs), len(passages)
+
+
+def _revised(prev: IndexData, new: list[DocumentEntry], unchanged: set[str]) -> list[str]:
+    """The documents of unchanged files that a rebuild made otherwise than `prev` held them."""
+    def shape(record, passages) -> tuple:
+        return (record.title, record.cleaned, record.issuer, tuple(map(str, record.dates)),
+                tuple((p.text, p.section) for p in passages))
+
+    held: dict[str, list] = {}
+    for p in prev.passages:
+        held.setdefault(p.doc, []).append(p)
+    return sorted(e.record.doc for e in new if e.record.doc in unchanged and e.record.doc in prev.documents
+                  and shape(e.record, e.passages) != shape(prev.documents[e.record.doc], held.get(e.record.doc, [])))
 
 
 SHOW_REMOVALS = 3  # more removals than this are listed before the new version is written

@@ -253,3 +253,31 @@ def test_a_named_folder_with_nothing_in_it_removes_nothing_without_prune(tmp_pat
     pruned = ingest([laws, pages], root, embedder=e5, progress=False, prune=True)
     assert sorted(pruned.removed) == sorted(DOCS) and pruned.empty_folders == []
     assert sorted(load_index(root).documents) == ["d.txt", "law.txt"]
+
+
+def test_a_rebuild_names_the_documents_it_revised(tmp_path, counting, monkeypatch):
+    """After an upgrade (a new pipeline) every file is unchanged, yet the new release may read
+    some documents otherwise (here: an issuer it now finds in c.txt): those are listed as
+    revised, so the admin sees what the upgrade changed (all were "unchanged", nothing else)."""
+    import dataclasses
+
+    import ingest.build as build
+    import ingest.pipeline as pipeline
+
+    corpus, root = write_docs(tmp_path / "docs", DOCS), tmp_path / "idx"
+    ingest([corpus], root, embedder=counting, progress=False)
+    monkeypatch.setattr(build, "PIPELINE_VERSION", build.PIPELINE_VERSION + 1)
+    read = pipeline.read_metadata
+
+    def newer(original, cleaned):
+        meta = read(original, cleaned)
+        return dataclasses.replace(meta, issuer="某县信访局") if "矛盾纠纷" in cleaned else meta
+
+    monkeypatch.setattr(pipeline, "read_metadata", newer)
+    due = run_main(tmp_path, "status", "--index", str(root))  # status says an upgrade's re-read is due
+    assert f"older than this release's {build.PIPELINE_VERSION}: `qunzhong ingest`" in due.stdout, due.stdout
+    report = ingest([corpus], root, embedder=counting, progress=False)
+    assert not json.loads(run_main(tmp_path, "status", "--json", "--index", str(root)).stdout)["reindex_due"]
+    assert report.full and sorted(report.unchanged) == sorted(DOCS) and report.revised == ["c.txt"]
+    assert "1 of the unchanged revised by the rebuild" in report.summary()
+    assert ingest([corpus], root, embedder=counting, progress=False).revised == []  # up to date: nothing
