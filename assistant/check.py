@@ -7,7 +7,9 @@ A sentence passes when, for at least one passage it cites,
   for an English sentence its glossary terms in Chinese plus any Chinese it quotes) occur in
   the passage,
 and none of its numbers, proper names (jieba's person, place and organisation tags) or quoted
-text is missing from every passage it cites. A sentence with no [n], or only [n] that name no
+text is missing from every passage it cites, and none of its content words is said with the
+opposite polarity (negated in the sentence, never negated where the passage says it, or the
+reverse: "不必先建立信任" against "先建立起信任"). A sentence with no [n], or only [n] that name no
 passage, fails. The floors are `Settings.check_dense_floor` (`check_dense_floor_cross` for an
 English sentence: cross-lingual cosines run lower) and `check_lexical_floor`.
 """
@@ -146,6 +148,35 @@ def missing_facts(claim: str, sources: Sequence[str]) -> list[str]:
     return missing
 
 
+# Negation, for the polarity check: a negator negates the content words after it up to the end
+# of its clause; two negators in one scope cancel ("不得不"). Avoidance verbs say "not" too.
+_NEGATORS = re.compile(r"不得|不要|不必|不应|不能|不可|不准|不许|不宜|没有|并非|切忌|切勿|严禁|禁止|避免|防止|杜绝|"
+                       r"[不没无非未勿别莫]")
+_CLAUSE = re.compile(r"[^，,。；;！!？?：:、\n]+")
+
+
+def _polarities(text: str) -> dict[str, set[bool]]:
+    """Each content word of `text` (two Han characters or more) -> the polarities it is said with
+    (True: negated), clause by clause."""
+    out: dict[str, set[bool]] = {}
+    for clause in _CLAUSE.findall(text):
+        cuts = [m.end() for m in _NEGATORS.finditer(clause)]
+        stripped = _NEGATORS.sub(lambda m: " " * len(m.group()), clause)  # negators are not content words
+        for m in re.finditer(rf"[{HAN}]{{2,}}", stripped):
+            for word in tokenize(m.group()):
+                if len(word) >= 2 and han_count(word) == len(word):
+                    start = m.start() + m.group().find(word)
+                    out.setdefault(word, set()).add(sum(c <= start for c in cuts) % 2 == 1)
+    return out
+
+
+def contradicted(claim: str, passage_text: str) -> list[str]:
+    """The content words `claim` says with a polarity the passage never gives them (in clauses
+    of the passage that use the word)."""
+    said = _polarities(passage_text)
+    return sorted(w for w, pols in _polarities(claim).items() if w in said and not pols & said[w])
+
+
 def is_cross_lingual(claim: str) -> bool:
     """A sentence mostly in English, checked against Chinese passages."""
     return is_english(claim) or not _mostly_chinese(claim)
@@ -221,6 +252,12 @@ def _check_one(retriever, s, sent, claim, cited, vec, by_n) -> SentenceCheck:
     if missing:
         return SentenceCheck(sent, claim, cited, (), "资料中没有:" + "、".join(missing), dense, lexical)
     floor = s.check_dense_floor_cross if is_cross_lingual(claim) else s.check_dense_floor
-    supported = tuple(n for n, (d, lex) in scores.items() if d >= floor and lex >= s.check_lexical_floor)
+    near = [n for n, (d, lex) in scores.items() if d >= floor and lex >= s.check_lexical_floor]
+    # a Chinese sentence close to its passage in words and meaning may still say the opposite
+    opposite = {n: contradicted(claim, passages[n].text) for n in near} if _mostly_chinese(claim) else {}
+    supported = tuple(n for n in near if not opposite.get(n))
+    if near and not supported:
+        words = sorted({w for ws in opposite.values() for w in ws})
+        return SentenceCheck(sent, claim, cited, (), "与所引段落意思相反:" + "、".join(words[:3]), dense, lexical)
     reason = "" if supported else "与所引段落不符"
     return SentenceCheck(sent, claim, cited, supported, reason, dense, lexical)

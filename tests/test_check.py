@@ -71,3 +71,24 @@ def test_repeating_a_title_or_the_instructions_is_not_supported(llm_index):
     checks = check_answer(r, text, base.citations, told)
     assert [(c.ok, c.reason) for c in checks] == [(False, "只重复了资料的标题"), (False, "重复了给模型的说明"), (True, "")], \
         [(c.claim, c.reason) for c in checks]
+
+
+def test_a_sentence_that_says_the_opposite_of_its_passage_is_struck(llm_index):
+    """Close in words and meaning, opposite in what it says: "要打断、要争辩" against "不打断、不
+    争辩" scored like a supported sentence (0.93) and was shown as checked. A content word said
+    with a polarity the passage never gives it fails; the same polarity, or a negation the passage
+    also makes, passes."""
+    from assistant.answer import answer
+    from assistant.check import check_answer, contradicted
+    from assistant.service import Assistant
+
+    r = Assistant(llm_index).retriever()
+    base = answer(r, "遇到情绪激动的上访群众应该怎么接待?")
+    assert "不打断、不争辩" in base.citations[0].hit.passage.text
+    text = ("接待人员首先要保持冷静,请群众把话说完,不打断、不争辩[1]。"
+            "接待人员不必保持冷静,可以打断群众,与群众争辩[1]。")
+    checks = check_answer(r, text, base.citations)
+    assert [c.ok for c in checks] == [True, False], [(c.claim, c.reason, c.dense, c.lexical) for c in checks]
+    assert checks[1].reason.startswith("与所引段落意思相反:"), checks[1].reason
+    assert contradicted("不得不先登记。", "来访群众应当先登记。") == []  # two negators cancel
+    assert contradicted("要避免与群众争吵。", "不能与群众争吵。") == []  # avoidance is a negation too
