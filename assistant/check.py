@@ -56,9 +56,11 @@ class SentenceCheck:
 
     @property
     def marked(self) -> str:
-        """The claim with its [n] before its closing mark: 要保持冷静[1]。"""
+        """The claim with its [n] before its closing mark: 要保持冷静[1]。 A sentence that passed
+        carries only the passages that support it (a [n] it cited that does not would point the
+        reader to a card that says nothing of it)."""
         body, end = _CLOSING.match(self.claim).groups()
-        return body + "".join(f"[{n}]" for n in self.cited) + end
+        return body + "".join(f"[{n}]" for n in (self.supported_by or self.cited)) + end
 
     def to_dict(self) -> dict:
         return {"text": self.claim, "cited": list(self.cited), "supported_by": list(self.supported_by),

@@ -92,3 +92,17 @@ def test_a_sentence_that_says_the_opposite_of_its_passage_is_struck(llm_index):
     assert checks[1].reason.startswith("与所引段落意思相反:"), checks[1].reason
     assert contradicted("不得不先登记。", "来访群众应当先登记。") == []  # two negators cancel
     assert contradicted("要避免与群众争吵。", "不能与群众争吵。") == []  # avoidance is a negation too
+
+
+def test_a_passed_sentence_shows_only_the_passages_that_support_it():
+    """"先谈感情,再谈事情[1][3]" supported by [3] alone showed [1] [3], and card [1] said no
+    sentence rested on it."""
+    from assistant.answer import Answer
+    from assistant.check import SentenceCheck
+    from assistant.generate import Reply
+    from ui.chat import reply_markdown
+
+    s = SentenceCheck("先谈感情,再谈事情[1][3]。", "先谈感情,再谈事情。", (1, 3), (3,))
+    assert s.marked == "先谈感情,再谈事情[3]。"
+    bubble = reply_markdown(Reply(Answer("怎么接待?", "", True), generated=True, model="m", sentences=(s,)))
+    assert "\\[3\\]" in bubble and "\\[1\\]" not in bubble, bubble

@@ -192,7 +192,7 @@ def reply_markdown(reply: Reply) -> str:
     parts = []
     for s in reply.sentences:
         if s.ok:
-            parts.append(render.md_text(s.claim) + "".join(f" **\\[{n}\\]**" for n in s.cited))
+            parts.append(render.md_text(s.claim) + "".join(f" **\\[{n}\\]**" for n in s.supported_by))
         else:
             parts.append(f"~~{render.md_text(s.claim)}~~ *(未核实:{render.md_text(s.reason)})*")
     head = f"*由语言模型 {render.md_text(reply.model)} 根据资料生成,每句已与所引段落核对。*"
