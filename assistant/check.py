@@ -127,10 +127,16 @@ def _pos_tagger():
 def claim_names(claim: str) -> set[str]:
     """Proper names and quoted text a sentence relies on."""
     names = {m.group(1).strip() for m in _QUOTED.finditer(claim)}
-    if _mostly_chinese(claim):
+    if _chinese_sentence(claim):
         names |= {w for w, tag in _pos_tagger().cut(claim) if tag in NAME_TAGS and len(w) >= 2}
         names |= {m.group() for m in _LATIN_NAME.finditer(claim)}
     return {n for n in names if normalise(n)}
+
+
+def _chinese_sentence(claim: str) -> bool:
+    """A Chinese sentence, by what it says outside its quotes: an English sentence that quotes the
+    Chinese passage, as the prompt asks, is English (its capitalised first word is no name)."""
+    return _mostly_chinese(_QUOTED.sub(" ", claim))
 
 
 def _mostly_chinese(text: str) -> bool:
@@ -256,7 +262,7 @@ def _check_one(retriever, s, sent, claim, cited, vec, by_n) -> SentenceCheck:
     floor = s.check_dense_floor_cross if is_cross_lingual(claim) else s.check_dense_floor
     near = [n for n, (d, lex) in scores.items() if d >= floor and lex >= s.check_lexical_floor]
     # a Chinese sentence close to its passage in words and meaning may still say the opposite
-    opposite = {n: contradicted(claim, passages[n].text) for n in near} if _mostly_chinese(claim) else {}
+    opposite = {n: contradicted(claim, passages[n].text) for n in near} if _chinese_sentence(claim) else {}
     supported = tuple(n for n in near if not opposite.get(n))
     if near and not supported:
         words = sorted({w for ws in opposite.values() for w in ws})

@@ -106,3 +106,14 @@ def test_a_passed_sentence_shows_only_the_passages_that_support_it():
     assert s.marked == "先谈感情,再谈事情[3]。"
     bubble = reply_markdown(Reply(Answer("怎么接待?", "", True), generated=True, model="m", sentences=(s,)))
     assert "\\[3\\]" in bubble and "\\[1\\]" not in bubble, bubble
+
+
+def test_an_english_sentence_quoting_the_chinese_is_english():
+    """The prompt asks English answers to quote the Chinese passage: the quote made the sentence
+    "mostly Chinese" and its first capitalised word ("Staff") a name the passage lacks."""
+    from assistant.check import claim_names, missing_facts
+
+    claim = 'Staff must not ignore visitors: "不能因为平时工作繁忙,就对来访群众不理不睬".'
+    passage = "不能因为平时工作繁忙,就对来访群众不理不睬,要热情接待。"
+    assert claim_names(claim) == {"不能因为平时工作繁忙,就对来访群众不理不睬"}
+    assert missing_facts(claim, [passage]) == []
