@@ -295,6 +295,8 @@ def cmd_status(args) -> int:
         print("llm        not configured (extractive answers)")
     else:
         state = "reachable" if llm["reachable"] else f"NOT reachable: {llm['error']}"
+        if llm.get("unlisted"):
+            state += f", but it does not list this model (it lists {', '.join(llm['models'])}): some servers refuse it"
         model = llm["model"] or (f"none chosen (serves {', '.join(llm['models']) or 'no model'}: name one with "
                                  "--llm-model)" if llm["reachable"] else "the endpoint's own model")
         print(f"llm        {model} at {llm['url']}: {state}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import queue
 import threading
@@ -55,8 +56,8 @@ class LLMConfig:
             if model:
                 raise ConfigError("--llm-model needs --llm-url")
             return None
-        if timeout is not None and timeout <= 0:
-            raise ConfigError("--llm-timeout must be positive")
+        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+            raise ConfigError("--llm-timeout must be a positive number of seconds")
         if max_tokens is not None and max_tokens <= 0:
             raise ConfigError("--llm-max-tokens must be positive")
         timeout = cls.timeout if timeout is None else float(timeout)
@@ -115,6 +116,9 @@ def probe(config: LLMConfig | None) -> dict:
         info.update(reachable=True, models=[m.id for m in models.data][:20])
         if not config.model:  # the one it would use, as `named` picks it ("" when it serves several)
             info["model"] = info["models"][0] if len(models.data) == 1 else ""
+        elif models.data and config.model not in {m.id for m in models.data}:
+            # some servers (llama.cpp) answer under any name; others refuse one they do not list
+            info["unlisted"] = True
     except Exception as exc:  # any failure is the answer to "reachable?"
         info.update(reachable=False, error=str(_describe(exc)))
     return info

@@ -57,7 +57,7 @@ def test_real_model_streams_and_every_kept_sentence_is_supported(llama, retrieve
     for s in final.sentences:
         if s.ok:
             assert set(s.supported_by) <= set(s.cited) and s.claim in final.text
-            assert f"\\[{s.cited[0]}\\]" in bubble
+            assert f"\\[{s.supported_by[0]}\\]" in bubble
         else:
             assert s.claim not in final.text and s.reason
 
@@ -80,6 +80,15 @@ def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever
     assert r.failure == "unreachable" and "无法连接" in r.notice and r.text.endswith(r.base.text)
     assert probe(config(dead))["reachable"] is False
     assert probe(config(llama.url))["reachable"] is True
+    from assistant.generate import LLMConfig
+    from index.errors import ConfigError
+
+    assert "unlisted" not in probe(LLMConfig.from_options(llama.url, served[0]))
+    other = probe(LLMConfig.from_options(llama.url, "no-such-model"))  # llama.cpp answers, others may refuse
+    assert other["reachable"] and other["unlisted"], other
+    for bad in (float("nan"), float("inf"), 0.0):
+        with pytest.raises(ConfigError, match="--llm-timeout"):
+            LLMConfig.from_options(llama.url, None, bad)
 
 
 def test_killed_server_mid_answer_falls_back(llama, retriever):
