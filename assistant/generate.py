@@ -148,10 +148,24 @@ _NOTICES = {
 }
 
 
-def notice(kind: str, detail: str = "") -> str:
-    """The one line shown above the extractive answer when generation did not work."""
+_NOTICES_EN = {
+    "unreachable": "the language model cannot be reached", "timeout": "the language model did not answer in time",
+    "http": "the language model service returned an error", "refused": "the language model refused to answer",
+    "empty": "the language model returned nothing", "malformed": "the language model's reply could not be read",
+    "lost": "the connection to the language model was lost",
+    "unsupported": "no generated sentence could be checked against the passages it cites",
+    "check": "the generated answer could not be checked", "model": "which language model to use is unclear",
+}
+
+
+def notice(kind: str, detail: str = "", english: bool = False) -> str:
+    """The one line shown above the extractive answer when generation did not work (and, for an
+    English question, the same in English on the next line)."""
     reason = _NOTICES.get(kind, "语言模型未能作答") + (f"({detail})" if detail else "")
-    return f"⚠️ {reason},以下为资料原文摘录。"
+    line = f"⚠️ {reason},以下为资料原文摘录。"
+    if english:
+        line += f"\n({_NOTICES_EN.get(kind, 'the language model did not answer').capitalize()}: the passages below are quoted as they are.)"
+    return line
 
 
 def _describe(exc: BaseException) -> GenerationError:
@@ -308,7 +322,7 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
         if exc.kind == "http" and not asked.model:  # the endpoint's model may have changed: ask again next time
             _SERVED.pop((asked.url, asked.api_key), None)
         log.warning("generation fell back to the extractive answer (%s): %s", exc.kind, exc)
-        yield Reply(base, model=config.model, sentences=checks, notice=notice(exc.kind, exc.detail),
+        yield Reply(base, model=config.model, sentences=checks, notice=notice(exc.kind, exc.detail, is_english(base.query)),
                     failure=exc.kind, raw=text)
         return
     yield Reply(base, generated=True, model=config.model, sentences=checks, raw=text)

@@ -78,6 +78,8 @@ def test_real_timeout_and_unreachable_port_fall_back(llama, llm_index, retriever
     assert code == 0 and json.loads(out)["failure"] == "unreachable"  # asked again at the answer; falls back
     r = reply(retriever, config(dead), QUESTION)
     assert r.failure == "unreachable" and "无法连接" in r.notice and r.text.endswith(r.base.text)
+    english = reply(retriever, config(dead), "How should I receive a petitioner who is very agitated?")
+    assert "无法连接" in english.notice and "(The language model cannot be reached:" in english.notice, english.notice
     assert probe(config(dead))["reachable"] is False
     assert probe(config(llama.url))["reachable"] is True
     from assistant.generate import LLMConfig
