@@ -321,9 +321,10 @@ def stream_reply(retriever, config: LLMConfig | None, query: str,
     except GenerationError as exc:
         if exc.kind == "http" and not asked.model:  # the endpoint's model may have changed: ask again next time
             _SERVED.pop((asked.url, asked.api_key), None)
-        log.warning("generation fell back to the extractive answer (%s): %s", exc.kind, exc)
-        yield Reply(base, model=config.model, sentences=checks, notice=notice(exc.kind, exc.detail, is_english(base.query)),
-                    failure=exc.kind, raw=text)
+        kind = "lost" if exc.kind == "unreachable" and text else exc.kind  # it had answered: the link broke
+        log.warning("generation fell back to the extractive answer (%s): %s", kind, exc)
+        yield Reply(base, model=config.model, sentences=checks, notice=notice(kind, exc.detail, is_english(base.query)),
+                    failure=kind, raw=text)
         return
     yield Reply(base, generated=True, model=config.model, sentences=checks, raw=text)
 

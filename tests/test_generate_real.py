@@ -106,7 +106,7 @@ def test_killed_server_mid_answer_falls_back(llama, retriever):
         else:
             final = event
     assert isinstance(final, Reply) and partials >= 2
-    assert not final.generated and final.failure in {"lost", "unreachable"}
+    assert not final.generated and final.failure == "lost"  # it had begun: the link broke, not "cannot connect"
     assert "连接" in final.notice and final.text.endswith(final.base.text)
 
 
