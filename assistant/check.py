@@ -217,7 +217,8 @@ def passage_vectors(retriever, passage) -> np.ndarray:
 
 
 def check_answer(retriever, text: str, citations: Sequence, instructions: str = "") -> list[SentenceCheck]:
-    """Every sentence of a generated answer, checked against the passages it cites. A sentence
+    """Every sentence of a generated answer, checked against the passages it cites (a sentence
+    written again is left out the second time). A sentence
     that only repeats what the model was told (`instructions`) or a cited passage's title and
     headings (the labels the prompt puts above each passage) says nothing the passage says."""
     parts = split_cited(text)
@@ -227,9 +228,12 @@ def check_answer(retriever, text: str, citations: Sequence, instructions: str = 
     vecs = retriever.embedder.embed_queries([claim for _, claim, _ in parts])
     by_n = {c.n: c.hit.passage for c in citations}
     told = normalise(instructions)
-    out = []
+    out, seen = [], set()
     for (sent, claim, cited), vec in zip(parts, vecs):
         bare = normalise(claim)
+        if bare in seen:  # a model that loops repeats itself: a sentence says nothing the second time
+            continue
+        seen.add(bare)
         if len(bare) >= 4 and bare in told:
             out.append(SentenceCheck(sent, claim, cited, (), "重复了给模型的说明"))
             continue

@@ -48,7 +48,7 @@ def test_check_on_real_passages(llm_index):
             "The staff should first stay calm and let the petitioner finish, as in “保持冷静” [1]. "
             "The staff should hold a press conference with the mayor [1]. "
             "接待人员应当组织群众去旅游观光,放松心情[1]。")
-    checks = check_answer(r, text, base.citations)
+    checks = check_answer(r, text + text, base.citations)  # a model that loops: each sentence counted once
     assert [c.ok for c in checks] == [True, True, False, False], [(c.claim, c.dense, c.lexical) for c in checks]
     assert checks[0].supported_by == (1,) and checks[2].reason == checks[3].reason == "与所引段落不符"
 
