@@ -192,22 +192,27 @@ def _point(retriever: Retriever, passage, vec: np.ndarray) -> str:
     limit and its extension; the sentence nearest the question alone was often the wrong half);
     any other passage, its sentences nearest the question (`_best_sentences`)."""
     if passage.title and is_article(passage):
-        sents = unit_sentences(passage.text, passage.section)
-        if len(_join([sents[i] for i in _said(passage, sents)] or sents)) <= ARTICLE_BUDGET - len(passage.title) - 8:
-            return _article_text(passage)
+        head, text = _article_parts(passage)
+        if len(head) + len(text) <= ARTICLE_BUDGET:
+            return head + text
     return _best_sentences(retriever, passage, vec)
+
+
+def _article_parts(passage) -> tuple[str, str]:
+    """(the law's name and article number to lead with, what the article says) of a passage of
+    a law, without the chapter and section lines above it; ("", its text) for any other passage."""
+    sents = unit_sentences(passage.text, passage.section)
+    text = _join([sents[i] for i in _said(passage, sents)] or sents)
+    if not (passage.title and is_article(passage)):
+        return "", text
+    article = passage.headings[-1]  # a passage that continues an article names it: 《…》第十一条:（十一）…
+    return f"《{passage.title}》" + ("" if text.startswith(article) else f"{article}:"), text
 
 
 def _article_text(passage) -> str:
     """A cited article as a point, under the law's name (《北京市信访条例》第十二条 …: which law
-    it is of shows in the answer itself, not only on its card), without the chapter and section
-    lines above it."""
-    sents = unit_sentences(passage.text, passage.section)
-    text = _join([sents[i] for i in _said(passage, sents)] or sents)
-    if not (passage.title and is_article(passage)):
-        return _clip(text, ARTICLE_BUDGET)
-    article = passage.headings[-1]  # a passage that continues an article names it: 《…》第十一条:（十一）…
-    head = f"《{passage.title}》" + ("" if text.startswith(article) else f"{article}:")
+    it is of shows in the answer itself, not only on its card)."""
+    head, text = _article_parts(passage)
     return head + _clip(text, ARTICLE_BUDGET - len(head))
 
 
