@@ -191,10 +191,9 @@ def _point(retriever: Retriever, passage, vec: np.ndarray) -> str:
     whole (its sentences lean on each other: a 复查 deadline and the 复核 one after it, a time
     limit and its extension; the sentence nearest the question alone was often the wrong half);
     any other passage, its sentences nearest the question (`_best_sentences`)."""
-    if passage.title and is_article(passage):
-        head, text = _article_parts(passage)
-        if len(head) + len(text) <= ARTICLE_BUDGET:
-            return head + text
+    head, text = _article_parts(passage)
+    if head and len(head) + len(text) <= ARTICLE_BUDGET:  # a head: an article of a law
+        return head + text
     return _best_sentences(retriever, passage, vec)
 
 

@@ -366,7 +366,7 @@ def _plan_missing(plan: _Plan, paths: Sequence[str | Path], files: Sequence[Path
     named = [Path(p).resolve() for p in paths]
     unreadable = [Path(s.path).resolve() for s in report.skipped]
     found = [Path(f).resolve() for f in files]
-    empty = [] if prune else [p for p in named if p.is_dir() and not any(_under(str(f), [p]) for f in found)]
+    empty = [] if prune else [p for p in named if p.is_dir() and not any(p in f.parents for f in found)]
     same_run = plan.recorded is not None and {str(p) for p in named} == set(plan.recorded)
     prune = prune or full
     for doc in sorted(d for d in plan.known if d not in plan.seen):

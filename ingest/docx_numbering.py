@@ -19,16 +19,17 @@ from index.chars import chinese_numeral
 if TYPE_CHECKING:
     from lxml import etree
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"  # WordprocessingML
 
 
-def _w(tag: str) -> str:
+def w(tag: str) -> str:
+    """A WordprocessingML tag or attribute name as lxml spells it ("p" -> "{…/main}p")."""
     return f"{{{W_NS}}}{tag}"
 
 
 def _val(element, tag: str) -> str | None:
-    child = element.find(_w(tag)) if element is not None else None
-    return None if child is None else child.get(_w("val"))
+    child = element.find(w(tag)) if element is not None else None
+    return None if child is None else child.get(w("val"))
 
 
 def _int(value: str | None, default: int) -> int:
@@ -111,7 +112,7 @@ def _level(lvl) -> _Level:
     suff = _val(lvl, "suff") or "tab"
     return _Level(start=_int(_val(lvl, "start"), 1), fmt=_val(lvl, "numFmt") or "decimal",
                   text=_val(lvl, "lvlText") or "", suffix="" if suff == "nothing" else " ",
-                  legal=lvl.find(_w("isLgl")) is not None)
+                  legal=lvl.find(w("isLgl")) is not None)
 
 
 # Symbol-font bullets are private-use characters that no reader shows as text.
@@ -128,17 +129,17 @@ class Numbering:
         self.style_num: dict[str, tuple[str | None, str | None]] = {}
         self.style_base: dict[str, str] = {}
         if numbering is not None:
-            for abstract in numbering.iterchildren(_w("abstractNum")):
-                levels = {_int(lvl.get(_w("ilvl")), 0): _level(lvl) for lvl in abstract.iterchildren(_w("lvl"))}
-                self.abstract[abstract.get(_w("abstractNumId"))] = levels
-            for num in numbering.iterchildren(_w("num")):
-                overrides = {_int(o.get(_w("ilvl")), 0): _int(_val(o, "startOverride"), 1)
-                             for o in num.iterchildren(_w("lvlOverride")) if o.find(_w("startOverride")) is not None}
-                self.instances[num.get(_w("numId"))] = (_val(num, "abstractNumId"), overrides)
+            for abstract in numbering.iterchildren(w("abstractNum")):
+                levels = {_int(lvl.get(w("ilvl")), 0): _level(lvl) for lvl in abstract.iterchildren(w("lvl"))}
+                self.abstract[abstract.get(w("abstractNumId"))] = levels
+            for num in numbering.iterchildren(w("num")):
+                overrides = {_int(o.get(w("ilvl")), 0): _int(_val(o, "startOverride"), 1)
+                             for o in num.iterchildren(w("lvlOverride")) if o.find(w("startOverride")) is not None}
+                self.instances[num.get(w("numId"))] = (_val(num, "abstractNumId"), overrides)
         if styles is not None:
-            for style in styles.iterchildren(_w("style")):
-                sid = style.get(_w("styleId"))
-                num_pr = style.find(f"{_w('pPr')}/{_w('numPr')}")
+            for style in styles.iterchildren(w("style")):
+                sid = style.get(w("styleId"))
+                num_pr = style.find(f"{w('pPr')}/{w('numPr')}")
                 if num_pr is not None:
                     self.style_num[sid] = (_val(num_pr, "numId"), _val(num_pr, "ilvl"))
                 if (base := _val(style, "basedOn")) is not None:
@@ -158,8 +159,8 @@ class Numbering:
     def label(self, p: etree._Element) -> str:
         """The number Word shows before paragraph `p` ("第三条 ", "（一）", ""); advances the counters,
         so call it once per paragraph, in document order."""
-        ppr = p.find(_w("pPr"))
-        num_pr = ppr.find(_w("numPr")) if ppr is not None else None
+        ppr = p.find(w("pPr"))
+        num_pr = ppr.find(w("numPr")) if ppr is not None else None
         style_num, style_lvl = self._style_numbering(_val(ppr, "pStyle"))
         num_id = _val(num_pr, "numId") if num_pr is not None else None
         num_id = num_id if num_id is not None else style_num
@@ -200,7 +201,7 @@ def labels(body: etree._Element, numbering: etree._Element | None, styles: etree
     out = {}
     if not walk.instances:
         return out
-    for p in body.iter(_w("p")):
+    for p in body.iter(w("p")):
         if not skip(p) and (label := walk.label(p)):
             out[p] = label
     return out

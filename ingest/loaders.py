@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from index.chars import EAST_ASIAN
 from index.errors import ConfigError, LoadError
+from ingest.docx_numbering import W_NS, labels, w
 from ingest.encoding import Rejected, decode_text
 
 if TYPE_CHECKING:  # parsers are imported lazily: only the formats in use are loaded
@@ -234,11 +235,6 @@ def load_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded
 _MAX_DOCX_EXPANSION = 1 << 30  # refuse zip bombs: 1 GiB unpacked at most
 
 
-_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-def _w(tag: str) -> str:
-    return f"{{{_W_NS}}}{tag}"
 
 
 @cache
@@ -248,7 +244,7 @@ def _runs_xpath() -> etree.XPath:
     from lxml import etree
 
     return etree.XPath(".//w:r[not(ancestor::w:del or ancestor::w:moveFrom"
-                       " or ancestor::w:txbxContent)]", namespaces={"w": _W_NS})
+                       " or ancestor::w:txbxContent)]", namespaces={"w": W_NS})
 
 
 def _paragraph_text(p: etree._Element, numbers: dict | None = None) -> str:
@@ -270,13 +266,11 @@ _EAST_ASIAN_START = re.compile(f"[{EAST_ASIAN}]")
 def _in_text_box() -> etree.XPath:
     from lxml import etree
 
-    return etree.XPath("boolean(ancestor::w:txbxContent or ancestor::w:del)", namespaces={"w": _W_NS})
+    return etree.XPath("boolean(ancestor::w:txbxContent or ancestor::w:del)", namespaces={"w": W_NS})
 
 
 def _numbers(document) -> dict:
     """Word's automatic numbering of the body's paragraphs (`ingest.docx_numbering`)."""
-    from ingest.docx_numbering import labels
-
     numbering = document.part.numbering_part.element
     return labels(document.element.body, numbering, document.styles.element, skip=_in_text_box())
 
@@ -303,25 +297,25 @@ def _check_zip(data: bytes) -> None:
 def _block_lines(element: etree._Element, numbers: dict) -> Iterator[str]:
     """Lines of a body or cell: paragraphs and tables in document order."""
     for child in element.iterchildren():
-        if child.tag == _w("p"):
+        if child.tag == w("p"):
             yield _paragraph_text(child, numbers)
-        elif child.tag == _w("tbl"):
+        elif child.tag == w("tbl"):
             yield from _table_lines(child, numbers)
-        elif child.tag == _w("sdt"):  # content control: look inside
-            for content in child.iterchildren(_w("sdtContent")):
+        elif child.tag == w("sdt"):  # content control: look inside
+            for content in child.iterchildren(w("sdtContent")):
                 yield from _block_lines(content, numbers)
 
 
 def _is_merge_continuation(tc: etree._Element) -> bool:
-    merge = tc.find(f"{_w('tcPr')}/{_w('vMerge')}")
-    return merge is not None and merge.get(_w("val"), "continue") == "continue"
+    merge = tc.find(f"{w('tcPr')}/{w('vMerge')}")
+    return merge is not None and merge.get(w("val"), "continue") == "continue"
 
 
 def _table_lines(tbl: etree._Element, numbers: dict) -> Iterator[str]:
     """One line per row, cells joined by " | " (merged cells appear once)."""
-    for tr in tbl.iterchildren(_w("tr")):
+    for tr in tbl.iterchildren(w("tr")):
         cells = [" ".join(line for line in _block_lines(tc, numbers) if line.strip())
-                 for tc in tr.iterchildren(_w("tc")) if not _is_merge_continuation(tc)]
+                 for tc in tr.iterchildren(w("tc")) if not _is_merge_continuation(tc)]
         if any(cell.strip() for cell in cells):
             yield " | ".join(cells)
 
@@ -336,9 +330,9 @@ def _styled_paragraphs(document, numbers: dict) -> list[tuple[str, str]]:
     """(style name, text) of the body's paragraphs (style names, not ids, which Word localises)."""
     names = {s.style_id: (s.name or "").lower() for s in document.styles}
     out = []
-    for p in document.element.body.iterchildren(_w("p")):
-        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
-        out.append((names.get(style.get(_w("val")), "") if style is not None else "",
+    for p in document.element.body.iterchildren(w("p")):
+        style = p.find(f"{w('pPr')}/{w('pStyle')}")
+        out.append((names.get(style.get(w("val")), "") if style is not None else "",
                     _paragraph_text(p, numbers).strip()))
     return out
 
